@@ -1,0 +1,53 @@
+"""One exception tree; the CLI turns each into "Error: ..." and an exit code in one place."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Exit statuses of every `slr` command."""
+
+    OK = 0
+    ERROR = 1  # nothing was changed; the message says what to do next
+    USAGE = 2  # bad options or arguments (click's own code)
+    PARTIAL = 3  # done, but some entries were rejected and reported
+
+
+class SlrError(Exception):
+    """Base of every error `slr` reports to its user."""
+
+    exit_code = ExitCode.ERROR
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ReviewNotFound(SlrError):
+    pass
+
+
+class ReviewExists(SlrError):
+    pass
+
+
+class SchemaVersionError(SlrError):
+    pass
+
+
+class ImportRefused(SlrError):
+    """A whole file cannot be imported: empty, binary, unknown format, already imported."""
+
+
+class UnknownFormat(ImportRefused):
+    pass
+
+
+class RecordNotFound(SlrError):
+    pass
+
+
+class ProtocolError(SlrError):
+    pass

@@ -1,0 +1,51 @@
+"""Importers: one module per family of export formats, all producing the same Record.
+
+Use `read_file` (bytes on disk to records and failures) or `parse_text` (decoded text).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from slr.importers.encoding import DecodedText, decode
+from slr.importers.registry import FORMATS, Format, detect, get_format
+from slr.models import ParseResult
+
+# Each module registers its formats when imported.
+_FAMILIES = ("ris", "tagged", "bibtex", "csv_formats", "xml_formats", "json_formats")
+for _family in _FAMILIES:
+    importlib.import_module(f"slr.importers.{_family}")
+
+
+@dataclass(slots=True)
+class FileImport:
+    """One export file read from disk: its bytes, decoding and what its parser returned."""
+
+    path: Path
+    data: bytes
+    decoded: DecodedText
+    format: Format
+    result: ParseResult
+
+
+def parse_text(text: str, file_name: str = "", format_name: str | None = None,
+               column_map: Mapping[str, str] | None = None) -> ParseResult:
+    fmt = get_format(format_name) if format_name else detect(text, file_name)
+    return fmt.parse(text, column_map)
+
+
+def read_file(path: Path, format_name: str | None = None,
+              column_map: Mapping[str, str] | None = None) -> FileImport:
+    """Read, decode, detect and parse one export file; raises ImportRefused for a whole file."""
+    data = path.read_bytes()
+    decoded = decode(data, path.name)
+    fmt = get_format(format_name) if format_name else detect(decoded.text, path.name)
+    result = fmt.parse(decoded.text, column_map)
+    result.warnings[:0] = decoded.warnings
+    return FileImport(path, data, decoded, fmt, result)
+
+
+__all__ = ["FORMATS", "FileImport", "Format", "parse_text", "read_file"]

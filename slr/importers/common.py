@@ -1,0 +1,83 @@
+"""Normalisation every importer shares, applied once per record in one place."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slr.models import Record
+from slr.normalize import (
+    canonical_doi,
+    canonical_issn,
+    clean_text,
+    find_dois,
+    split_copyright,
+    strip_markup,
+)
+
+_NO_ABSTRACT = re.compile(r"^\[?\s*no abstract available\s*\]?\.?$", re.IGNORECASE)
+_PAGE_DASH = re.compile(r"\s*(?:--|[–—‐-])\s*")
+
+
+def _unique(values: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        value = clean_text(value)
+        if value and value.casefold() not in {s.casefold() for s in seen}:
+            seen[value] = None
+    return list(seen)
+
+
+def join_pages(start: str | None, end: str | None) -> str:
+    start, end = clean_text(start), clean_text(end)
+    if start and end and end != start:
+        return f"{start}-{end}"
+    return start or end
+
+
+def finish_record(record: Record) -> Record:
+    """Canonical forms for a record an importer filled with the export's own values."""
+    record.title = strip_markup(record.title)
+    record.source_title = strip_markup(record.source_title)
+    abstract = strip_markup(record.abstract)
+    if _NO_ABSTRACT.match(abstract):
+        abstract = ""
+    body, notice = split_copyright(abstract)
+    record.abstract = body
+    if notice:
+        record.copyright = f"{record.copyright} {notice}".strip() if record.copyright else notice
+    record.copyright = clean_text(record.copyright)
+    record.doi = canonical_doi(record.doi)
+    record.pmid = clean_text(record.pmid)
+    record.volume = clean_text(record.volume)
+    record.issue = clean_text(record.issue)
+    record.pages = _PAGE_DASH.sub("-", clean_text(record.pages)).strip("-")
+    record.issn = _unique([i for value in record.issn for i in canonical_issn(value)])
+    record.isbn = _unique(record.isbn)
+    record.author_keywords = _unique([strip_markup(k) for k in record.author_keywords])
+    record.index_keywords = _unique([strip_markup(k) for k in record.index_keywords])
+    record.language = clean_text(record.language)
+    record.document_type = clean_text(record.document_type)
+    record.url = clean_text(record.url)
+    record.publisher = clean_text(record.publisher)
+    record.ids = {k: clean_text(v) for k, v in record.ids.items() if v and clean_text(v)}
+    if record.pmid and "pmid" not in record.ids:
+        record.ids["pmid"] = record.pmid
+    record.cited_references = [r for r in (clean_text(r) for r in record.cited_references) if r]
+    dois = [canonical_doi(d) for d in record.cited_dois]
+    for reference in record.cited_references:
+        dois.extend(find_dois(reference))
+    record.cited_dois = list(dict.fromkeys(d for d in dois if d))
+    return record
+
+
+def add_raw(raw: dict[str, Any], key: str, value: Any) -> None:
+    """Keep a raw field; a repeated field becomes a list of its values in order."""
+    if key in raw:
+        current = raw[key]
+        if isinstance(current, list):
+            current.append(value)
+        else:
+            raw[key] = [current, value]
+    else:
+        raw[key] = value

@@ -1,0 +1,90 @@
+"""The records every importer produces and the store keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Author:
+    """An author name as the export gave it; `literal` holds a corporate or unsplittable name."""
+
+    family: str = ""
+    given: str = ""
+    literal: str = ""
+
+    @property
+    def display(self) -> str:
+        if self.literal:
+            return self.literal
+        return f"{self.family}, {self.given}" if self.given else self.family
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: v for k, v in (("family", self.family), ("given", self.given),
+                                  ("literal", self.literal)) if v}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> Author:
+        return cls(data.get("family", ""), data.get("given", ""), data.get("literal", ""))
+
+
+@dataclass(slots=True)
+class Record:
+    """One bibliographic entry of one export file, normalised but with every raw field kept.
+
+    `raw` maps each original field name (tag, column, key) to its value, or to a list of values
+    when the field repeats, so that nothing in an export is ever lost.
+    `ids` holds the database's own identifiers: eid, wos, pmid, pmcid, lens, openalex, dimensions,
+    ebsco, embase, proquest, ieee, ...
+    """
+
+    title: str = ""
+    authors: list[Author] = field(default_factory=list)
+    year: int | None = None
+    source_title: str = ""
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    doi: str = ""
+    pmid: str = ""
+    issn: list[str] = field(default_factory=list)
+    isbn: list[str] = field(default_factory=list)
+    abstract: str = ""
+    copyright: str = ""
+    author_keywords: list[str] = field(default_factory=list)
+    index_keywords: list[str] = field(default_factory=list)
+    language: str = ""
+    document_type: str = ""
+    url: str = ""
+    publisher: str = ""
+    ids: dict[str, str] = field(default_factory=dict)
+    cited_references: list[str] = field(default_factory=list)
+    cited_dois: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+    line: int = 0  # 1-based line of the file where the entry starts (0 when unknown)
+
+
+@dataclass(slots=True)
+class Failure:
+    """An entry that could not be imported: where it is and why."""
+
+    line: int
+    reason: str
+    excerpt: str = ""
+
+    def describe(self, file_name: str) -> str:
+        where = f"{file_name}:{self.line}" if self.line else file_name
+        tail = f" [{self.excerpt}]" if self.excerpt else ""
+        return f"{where}: {self.reason}{tail}"
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """What an importer parsed and what it could not: failures are data, not exceptions."""
+
+    format: str
+    records: list[Record] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    flavour: str = ""  # the vendor an export came from when the content tells (scopus, wos, ...)

@@ -1,0 +1,27 @@
+"""Pure text normalisation: small named steps, each idempotent and tested on its own."""
+
+from slr.normalize.ids import canonical_doi, find_dois, canonical_issn, parse_year
+from slr.normalize.names import parse_name, parse_names
+from slr.normalize.text import (
+    clean_text,
+    fold,
+    latex_to_unicode,
+    split_copyright,
+    split_values,
+    strip_markup,
+)
+
+__all__ = [
+    "canonical_doi",
+    "canonical_issn",
+    "clean_text",
+    "find_dois",
+    "fold",
+    "latex_to_unicode",
+    "parse_name",
+    "parse_names",
+    "parse_year",
+    "split_copyright",
+    "split_values",
+    "strip_markup",
+]

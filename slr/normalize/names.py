@@ -1,0 +1,64 @@
+"""Author names as exports write them: 'Family, Given', 'Family G.', 'G. Family', 'Given Family'."""
+
+from __future__ import annotations
+
+import re
+
+from slr.models import Author
+from slr.normalize.text import clean_text
+
+# "R.", "RJ", "R.J.", "J.-P.", "Ch." : initials, in any export's style
+_INITIALS = re.compile(r"^(?:[A-Z\u00c0-\u024f][a-z]?\.?-?){1,4}$")
+_PARTICLES = {"van", "von", "de", "der", "den", "del", "della", "di", "da", "du", "la", "le",
+              "dos", "das", "ter", "ten", "bin", "al", "el"}
+_CORPORATE = re.compile(
+    r"\b(group|consortium|collaboration|committee|association|society|organi[sz]ation|"
+    r"institute|university|council|network|team|investigators|agency|ministry|office|"
+    r"foundation|federation|board|centre|center)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_initials(token: str) -> bool:
+    return bool(_INITIALS.match(token)) and (len(token) <= 3 or "." in token)
+
+
+def parse_name(value: str) -> Author:
+    """Split one author string into family and given names, keeping both as given."""
+    name = clean_text(value).strip(" ,;")
+    # Scopus new-style "Hao, Jie (57221302630)": the author id is not part of the name
+    name = re.sub(r"\s*\(\d{6,}\)$", "", name)
+    if not name:
+        return Author()
+    if _CORPORATE.search(name) and "," not in name:
+        return Author(literal=name)
+    if "," in name:
+        family, _, given = name.partition(",")
+        family, given = family.strip(), given.strip()
+        if family and given:
+            return Author(family, given)
+        return Author(family or given)
+    tokens = name.split()
+    if len(tokens) == 1:
+        return Author(tokens[0])
+    # "Liu R." / "Chrabąszcz P" / "Yagai T.": family first, then initials
+    trailing = [t for t in tokens[1:] if _is_initials(t)]
+    if len(trailing) == len(tokens) - 1 and not _is_initials(tokens[0]):
+        return Author(tokens[0], " ".join(tokens[1:]))
+    if _is_initials(tokens[-1]) and not _is_initials(tokens[0]):
+        split_at = len(tokens) - 1
+        while split_at > 1 and _is_initials(tokens[split_at - 1]):
+            split_at -= 1
+        return Author(" ".join(tokens[:split_at]), " ".join(tokens[split_at:]))
+    # "A. Hayashi" / "S. Raj Paul" / "John Smith" / "Ludwig van Beethoven": given first
+    split_at = len(tokens) - 1
+    while split_at > 1 and tokens[split_at - 1].lower() in _PARTICLES:
+        split_at -= 1
+    return Author(" ".join(tokens[split_at:]), " ".join(tokens[:split_at]))
+
+
+def parse_names(values: list[str] | str, separator: str = ";") -> list[Author]:
+    """Several authors from a list of strings or one packed string."""
+    if isinstance(values, str):
+        values = values.split(separator)
+    return [author for author in (parse_name(v) for v in values) if author.family or author.literal]

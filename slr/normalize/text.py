@@ -1,0 +1,139 @@
+"""Text folding: whitespace, markup, LaTeX, copyright tails, case folding for matching."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# Characters that exports put in place of an ordinary space, or that carry no text at all.
+_SPACE_LIKE = dict.fromkeys(map(ord, "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+                                     "\u2008\u2009\u200a\u202f\u205f\u3000\t\r\n\f\v"), " ")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
+_WHITESPACE_RUN = re.compile(r" {2,}")
+
+
+def clean_text(value: str | None) -> str:
+    """Unicode NFC, exotic spaces to plain spaces, invisible marks removed, whitespace collapsed."""
+    if not value:
+        return ""
+    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE).translate(_SPACE_LIKE)
+    return _WHITESPACE_RUN.sub(" ", text).strip()
+
+
+_BLOCK_TAG = re.compile(
+    r"</?(?:jats:)?(?:p|sec|title|br|div|li|ul|ol|list|list-item|abstract|label)\b[^>]*>",
+    re.IGNORECASE,
+)
+_ANY_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:_-]*(?:\s[^<>]*)?/?>")
+_SUPERSCRIPT_TAG = re.compile(r"<(sup|sub|inf)>([^<]{0,40})</\1>", re.IGNORECASE)
+
+
+def strip_markup(value: str | None) -> str:
+    """Plain text from JATS/HTML: tags dropped (block tags become spaces), entities decoded."""
+    if not value:
+        return ""
+    text = value
+    if "<" in text:
+        text = _SUPERSCRIPT_TAG.sub(r"\2", text)
+        text = _BLOCK_TAG.sub(" ", text)
+        text = _ANY_TAG.sub("", text)
+    if "&" in text:
+        # twice, for exports that escaped an entity again (&amp;amp;)
+        text = html.unescape(html.unescape(text))
+    return clean_text(text)
+
+
+# LaTeX accent commands to Unicode combining marks.
+_ACCENTS = {
+    "'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
+    ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
+    "r": "\u030a", "d": "\u0323", "b": "\u0331",
+}
+_SYMBOLS = {
+    r"\ss": "ß", r"\o": "ø", r"\O": "Ø", r"\ae": "æ", r"\AE": "Æ", r"\oe": "œ", r"\OE": "Œ",
+    r"\aa": "å", r"\AA": "Å", r"\l": "ł", r"\L": "Ł", r"\i": "ı", r"\j": "ȷ",
+    r"\textless": "<", r"\textgreater": ">", r"\textasciitilde": "~", r"\textbackslash": "\\",
+    r"\textasciicircum": "^", r"\textendash": "–", r"\textemdash": "—", r"\textregistered": "®",
+    r"\texttrademark": "™", r"\textcopyright": "©", r"\textdegree": "°", r"\textquotesingle": "'",
+    r"\textbar": "|", r"\textunderscore": "_", r"\textperiodcentered": "·", r"\textmu": "µ",
+    r"\textpm": "±", r"\texttimes": "×", r"\copyright": "©", r"\pounds": "£", r"\S": "§",
+    r"\P": "¶", r"\dag": "†", r"\ldots": "…", r"\dots": "…",
+}
+_ACCENT_BRACED = re.compile(r"\\([`'^\"~=.])\s*\{\\?([A-Za-z])\}|\\([uvHckrdb])\s*\{\\?([A-Za-z])\}")
+_ACCENT_BARE = re.compile(r"\\([`'^\"~=.])\\?([A-Za-z])|\\([uvHckrdb]) ([A-Za-z])")
+_SYMBOL = re.compile(r"(\\(?:" + "|".join(re.escape(k[1:]) for k in sorted(_SYMBOLS, key=len,
+                                                                            reverse=True))
+                     + r"))(?![A-Za-z])(?:\{\}|\s)?")
+_ESCAPED_CHAR = re.compile(r"\\([&%$#_{}\[\]])")
+_FONT_COMMAND = re.compile(r"\\(?:emph|textit|textbf|textrm|textsf|texttt|textsc|mathrm|"
+                           r"mathit|mathbf|url|textsuperscript|textsubscript)\s*\{")
+_MATH_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def _accent(match: re.Match[str]) -> str:
+    command = match.group(1) or match.group(3)
+    letter = match.group(2) or match.group(4)
+    return unicodedata.normalize("NFC", letter + _ACCENTS[command])
+
+
+def latex_to_unicode(value: str | None) -> str:
+    """Decode the LaTeX that BibTeX exports carry: accents, escapes, symbols, protective braces."""
+    if not value:
+        return ""
+    text = value
+    if "\\" in text:
+        text = _ACCENT_BRACED.sub(_accent, text)
+        text = _ACCENT_BARE.sub(_accent, text)
+        text = _SYMBOL.sub(lambda m: _SYMBOLS[m.group(1)], text)
+        text = _FONT_COMMAND.sub("{", text)
+        text = _ESCAPED_CHAR.sub(lambda m: "\x00" + m.group(1), text)
+    if "{" in text or "}" in text:
+        text = re.sub(r"(?<!\x00)[{}]", "", text)
+    text = text.replace("\x00", "")
+    if "$" in text:
+        text = _MATH_DOLLAR.sub("", text)
+    text = text.replace("---", "—").replace("--", "–")
+    return clean_text(text)
+
+
+_COPYRIGHT = re.compile(
+    r"(?:(?<=^)|(?<=[.!?)\]]\s)|(?<=\s))"
+    r"(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}|of\b|by\b)|published by\b.{0,60}\d{4}"
+    r"|all rights reserved)",
+    re.IGNORECASE,
+)
+_COPYRIGHT_TAIL_MAX = 400
+
+
+def split_copyright(abstract: str) -> tuple[str, str]:
+    """Split a publisher's copyright notice off the end of an abstract: (abstract, notice)."""
+    if not abstract:
+        return "", ""
+    start = max(0, len(abstract) - _COPYRIGHT_TAIL_MAX)
+    match = _COPYRIGHT.search(abstract, start)
+    if match is None:
+        return abstract, ""
+    body = abstract[: match.start()].rstrip()
+    if not body:  # the whole text is a notice: keep it where it was
+        return abstract, ""
+    return body, abstract[match.start():].strip()
+
+
+def split_values(value: str | None, separator: str = ";") -> list[str]:
+    """Split a packed multi-value field, dropping empty pieces."""
+    if not value:
+        return []
+    return [piece for piece in (clean_text(p) for p in value.split(separator)) if piece]
+
+
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def fold(value: str | None) -> str:
+    """Matching key: NFKD without accents, case-folded, punctuation to spaces, collapsed."""
+    if not value:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_NON_WORD.sub(" ", stripped.casefold()).replace("_", " ").split())
