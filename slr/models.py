@@ -21,8 +21,11 @@ class Author:
         return f"{self.family}, {self.given}" if self.given else self.family
 
     def to_dict(self) -> dict[str, str]:
-        return {k: v for k, v in (("family", self.family), ("given", self.given),
-                                  ("literal", self.literal)) if v}
+        return {
+            k: v
+            for k, v in (("family", self.family), ("given", self.given), ("literal", self.literal))
+            if v
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> Author:

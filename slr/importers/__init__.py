@@ -31,14 +31,19 @@ class FileImport:
     result: ParseResult
 
 
-def parse_text(text: str, file_name: str = "", format_name: str | None = None,
-               column_map: Mapping[str, str] | None = None) -> ParseResult:
+def parse_text(
+    text: str,
+    file_name: str = "",
+    format_name: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+) -> ParseResult:
     fmt = get_format(format_name) if format_name else detect(text, file_name)
     return fmt.parse(text, column_map)
 
 
-def read_file(path: Path, format_name: str | None = None,
-              column_map: Mapping[str, str] | None = None) -> FileImport:
+def read_file(
+    path: Path, format_name: str | None = None, column_map: Mapping[str, str] | None = None
+) -> FileImport:
     """Read, decode, detect and parse one export file; raises ImportRefused for a whole file."""
     data = path.read_bytes()
     decoded = decode(data, path.name)

@@ -71,22 +71,27 @@ def decode(data: bytes, file_name: str = "") -> DecodedText:
         encoding, text = utf16, data.decode(utf16, errors="replace")
     else:
         if b"\x00" in data[:65536]:
-            raise ImportRefused(f"{label} is a binary file, not a search export",
-                                "export the results as RIS, BibTeX, CSV or plain text")
+            raise ImportRefused(
+                f"{label} is a binary file, not a search export",
+                "export the results as RIS, BibTeX, CSV or plain text",
+            )
         try:
             encoding, text = "utf-8", data.decode("utf-8")
         except UnicodeDecodeError as error:
             encoding, text = "cp1252", data.decode("cp1252", errors="replace")
             line = data[: error.start].count(b"\n") + 1
-            warnings.append(f"{label}: not valid UTF-8 (first bad byte on line {line}); "
-                            "read as Windows-1252")
+            warnings.append(
+                f"{label}: not valid UTF-8 (first bad byte on line {line}); read as Windows-1252"
+            )
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(_CONTROL.findall(text[:65536])) > 0.01 * min(len(text), 65536) + 8:
-        raise ImportRefused(f"{label} is a binary file, not a search export",
-                            "export the results as RIS, BibTeX, CSV or plain text")
+        raise ImportRefused(
+            f"{label} is a binary file, not a search export",
+            "export the results as RIS, BibTeX, CSV or plain text",
+        )
     if "\x00" in text:
         text = text.replace("\x00", "")
     text, repaired = repair_double_encoding(text)

@@ -1,6 +1,6 @@
 """Pure text normalisation: small named steps, each idempotent and tested on its own."""
 
-from slr.normalize.ids import canonical_doi, find_dois, canonical_issn, parse_year
+from slr.normalize.ids import canonical_doi, canonical_issn, find_dois, parse_year
 from slr.normalize.names import parse_name, parse_names
 from slr.normalize.text import (
     clean_text,

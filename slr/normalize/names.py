@@ -9,8 +9,27 @@ from slr.normalize.text import clean_text
 
 # "R.", "RJ", "R.J.", "J.-P.", "Ch." : initials, in any export's style
 _INITIALS = re.compile(r"^(?:[A-Z\u00c0-\u024f][a-z]?\.?-?){1,4}$")
-_PARTICLES = {"van", "von", "de", "der", "den", "del", "della", "di", "da", "du", "la", "le",
-              "dos", "das", "ter", "ten", "bin", "al", "el"}
+_PARTICLES = {
+    "van",
+    "von",
+    "de",
+    "der",
+    "den",
+    "del",
+    "della",
+    "di",
+    "da",
+    "du",
+    "la",
+    "le",
+    "dos",
+    "das",
+    "ter",
+    "ten",
+    "bin",
+    "al",
+    "el",
+}
 _CORPORATE = re.compile(
     r"\b(group|consortium|collaboration|committee|association|society|organi[sz]ation|"
     r"institute|university|council|network|team|investigators|agency|ministry|office|"

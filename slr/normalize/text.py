@@ -7,8 +7,14 @@ import re
 import unicodedata
 
 # Characters that exports put in place of an ordinary space, or that carry no text at all.
-_SPACE_LIKE = dict.fromkeys(map(ord, "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
-                                     "\u2008\u2009\u200a\u202f\u205f\u3000\t\r\n\f\v"), " ")
+_SPACE_LIKE = dict.fromkeys(
+    map(
+        ord,
+        "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+        "\u2008\u2009\u200a\u202f\u205f\u3000\t\r\n\f\v",
+    ),
+    " ",
+)
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
 _WHITESPACE_RUN = re.compile(r" {2,}")
 
@@ -46,28 +52,76 @@ def strip_markup(value: str | None) -> str:
 
 # LaTeX accent commands to Unicode combining marks.
 _ACCENTS = {
-    "'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
-    ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
-    "r": "\u030a", "d": "\u0323", "b": "\u0331",
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    '"': "\u0308",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
+    "r": "\u030a",
+    "d": "\u0323",
+    "b": "\u0331",
 }
 _SYMBOLS = {
-    r"\ss": "ß", r"\o": "ø", r"\O": "Ø", r"\ae": "æ", r"\AE": "Æ", r"\oe": "œ", r"\OE": "Œ",
-    r"\aa": "å", r"\AA": "Å", r"\l": "ł", r"\L": "Ł", r"\i": "ı", r"\j": "ȷ",
-    r"\textless": "<", r"\textgreater": ">", r"\textasciitilde": "~", r"\textbackslash": "\\",
-    r"\textasciicircum": "^", r"\textendash": "–", r"\textemdash": "—", r"\textregistered": "®",
-    r"\texttrademark": "™", r"\textcopyright": "©", r"\textdegree": "°", r"\textquotesingle": "'",
-    r"\textbar": "|", r"\textunderscore": "_", r"\textperiodcentered": "·", r"\textmu": "µ",
-    r"\textpm": "±", r"\texttimes": "×", r"\copyright": "©", r"\pounds": "£", r"\S": "§",
-    r"\P": "¶", r"\dag": "†", r"\ldots": "…", r"\dots": "…",
+    r"\ss": "ß",
+    r"\o": "ø",
+    r"\O": "Ø",
+    r"\ae": "æ",
+    r"\AE": "Æ",
+    r"\oe": "œ",
+    r"\OE": "Œ",
+    r"\aa": "å",
+    r"\AA": "Å",
+    r"\l": "ł",
+    r"\L": "Ł",
+    r"\i": "ı",
+    r"\j": "ȷ",
+    r"\textless": "<",
+    r"\textgreater": ">",
+    r"\textasciitilde": "~",
+    r"\textbackslash": "\\",
+    r"\textasciicircum": "^",
+    r"\textendash": "–",
+    r"\textemdash": "—",
+    r"\textregistered": "®",
+    r"\texttrademark": "™",
+    r"\textcopyright": "©",
+    r"\textdegree": "°",
+    r"\textquotesingle": "'",
+    r"\textbar": "|",
+    r"\textunderscore": "_",
+    r"\textperiodcentered": "·",
+    r"\textmu": "µ",
+    r"\textpm": "±",
+    r"\texttimes": "×",
+    r"\copyright": "©",
+    r"\pounds": "£",
+    r"\S": "§",
+    r"\P": "¶",
+    r"\dag": "†",
+    r"\ldots": "…",
+    r"\dots": "…",
 }
-_ACCENT_BRACED = re.compile(r"\\([`'^\"~=.])\s*\{\\?([A-Za-z])\}|\\([uvHckrdb])\s*\{\\?([A-Za-z])\}")
+_ACCENT_BRACED = re.compile(
+    r"\\([`'^\"~=.])\s*\{\\?([A-Za-z])\}|\\([uvHckrdb])\s*\{\\?([A-Za-z])\}"
+)
 _ACCENT_BARE = re.compile(r"\\([`'^\"~=.])\\?([A-Za-z])|\\([uvHckrdb]) ([A-Za-z])")
-_SYMBOL = re.compile(r"(\\(?:" + "|".join(re.escape(k[1:]) for k in sorted(_SYMBOLS, key=len,
-                                                                            reverse=True))
-                     + r"))(?![A-Za-z])(?:\{\}|\s)?")
+_SYMBOL = re.compile(
+    r"(\\(?:"
+    + "|".join(re.escape(k[1:]) for k in sorted(_SYMBOLS, key=len, reverse=True))
+    + r"))(?![A-Za-z])(?:\{\}|\s)?"
+)
 _ESCAPED_CHAR = re.compile(r"\\([&%$#_{}\[\]])")
-_FONT_COMMAND = re.compile(r"\\(?:emph|textit|textbf|textrm|textsf|texttt|textsc|mathrm|"
-                           r"mathit|mathbf|url|textsuperscript|textsubscript)\s*\{")
+_FONT_COMMAND = re.compile(
+    r"\\(?:emph|textit|textbf|textrm|textsf|texttt|textsc|mathrm|"
+    r"mathit|mathbf|url|textsuperscript|textsubscript)\s*\{"
+)
 _MATH_DOLLAR = re.compile(r"(?<!\\)\$")
 
 
@@ -82,6 +136,8 @@ def latex_to_unicode(value: str | None) -> str:
     if not value:
         return ""
     text = value
+    if "$" in text:
+        text = _MATH_DOLLAR.sub("", text)
     if "\\" in text:
         text = _ACCENT_BRACED.sub(_accent, text)
         text = _ACCENT_BARE.sub(_accent, text)
@@ -91,8 +147,6 @@ def latex_to_unicode(value: str | None) -> str:
     if "{" in text or "}" in text:
         text = re.sub(r"(?<!\x00)[{}]", "", text)
     text = text.replace("\x00", "")
-    if "$" in text:
-        text = _MATH_DOLLAR.sub("", text)
     text = text.replace("---", "—").replace("--", "–")
     return clean_text(text)
 
@@ -117,7 +171,7 @@ def split_copyright(abstract: str) -> tuple[str, str]:
     body = abstract[: match.start()].rstrip()
     if not body:  # the whole text is a notice: keep it where it was
         return abstract, ""
-    return body, abstract[match.start():].strip()
+    return body, abstract[match.start() :].strip()
 
 
 def split_values(value: str | None, separator: str = ";") -> list[str]:

@@ -1,0 +1,579 @@
+"""BibTeX exports (Scopus, Web of Science, ACM DL, Zotero, Mendeley and any other .bib file).
+
+bibtexparser v2 splits the text into blocks; it runs with an empty middleware stack because
+its middlewares only resolve whole-value macros and cost time, while this module needs `#`
+concatenation, month macros and its own LaTeX decoding anyway. Blocks bibtexparser cannot
+split (unbalanced braces, `\\{` inside WoS abstracts, keys it rejects) are re-read with a
+small brace-counting reader that follows BibTeX's own rules, so only truly broken entries
+become failures, and the entries after them are still imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import bibtexparser
+from bibtexparser.model import (
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    Entry,
+    ExplicitComment,
+    ImplicitComment,
+    ParsingFailedBlock,
+    Preamble,
+    String,
+)
+
+from slr.importers.common import add_raw, finish_record
+from slr.importers.registry import Format, register
+from slr.models import Author, Failure, ParseResult, Record
+from slr.normalize import latex_to_unicode, parse_name, parse_year
+
+# bibtexparser logs a warning per broken block; the failures are reported through ParseResult.
+logging.getLogger("bibtexparser").setLevel(logging.ERROR)
+logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
+
+FORMAT = "bibtex"
+
+_MONTHS = {
+    "jan": "January", "feb": "February", "mar": "March", "apr": "April", "may": "May",
+    "jun": "June", "jul": "July", "aug": "August", "sep": "September", "oct": "October",
+    "nov": "November", "dec": "December",
+}  # fmt: skip
+
+# Lower-cased field name -> Record attribute holding plain (LaTeX-decoded) text.
+_TEXT_FIELDS = {
+    "title": "title",
+    "volume": "volume",
+    "number": "issue",
+    "issue": "issue",
+    "pages": "pages",
+    "doi": "doi",
+    "url": "url",
+    "publisher": "publisher",
+    "language": "language",
+    "abstract": "abstract",
+}
+# Source title candidates, best first.
+_SOURCE_FIELDS = ("journal", "journaltitle", "booktitle", "series")
+# Document type candidates, best first (Scopus old, WoS/Scopus new, biblatex); else entry type.
+_TYPE_FIELDS = ("document_type", "type", "entrysubtype")
+_ID_FIELDS = {
+    "unique-id": "wos",
+    "pubmed_id": "pmid",
+    "pmid": "pmid",
+    "pmcid": "pmcid",
+    "acmid": "acm",
+    "eid": "eid",
+}
+_EID_IN_URL = re.compile(r"[?&]eid=(2-s2\.0-\d+)")
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+_ZOTERO_KEY = re.compile(r"^[a-z0-9-]*_[a-z0-9-]*_\d{0,4}(?:-\d+)?$")
+_ENTRY_HEAD = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]", re.MULTILINE)
+_KNOWN_TYPES = frozenset(
+    "article book booklet conference inbook incollection inproceedings manual mastersthesis "
+    "misc phdthesis proceedings techreport unpublished online report thesis collection "
+    "software dataset patent periodical electronic standard string comment preamble "
+    "mvbook bookinbook suppbook reference inreference mvreference suppperiodical".split()
+)
+
+
+class _EntryError(ValueError):
+    """A block that the fallback reader cannot make sense of either."""
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _split_concatenation(raw: str) -> list[str] | None:
+    """The `#`-separated parts of a field value at brace depth 0, or None when unbalanced."""
+    parts: list[str] = []
+    depth = 0
+    in_quotes = False
+    start = 0
+    for i, ch in enumerate(raw):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif ch == '"' and depth == 0:
+            in_quotes = not in_quotes
+        elif ch == "#" and depth == 0 and not in_quotes:
+            parts.append(raw[start:i].strip())
+            start = i + 1
+    if depth != 0 or in_quotes:
+        return None
+    parts.append(raw[start:].strip())
+    return parts
+
+
+def _atom(part: str, macros: Mapping[str, str]) -> str:
+    if len(part) >= 2 and (
+        (part[0] == "{" and part[-1] == "}") or (part[0] == '"' and part[-1] == '"')
+    ):
+        return part[1:-1]
+    if part.isdigit():
+        return part
+    lower = part.lower()
+    if lower in macros:
+        return macros[lower]
+    return _MONTHS.get(lower, part)
+
+
+def _value(raw: str, macros: Mapping[str, str]) -> str:
+    """A field's text: delimiters removed, @string macros and `#` concatenation expanded."""
+    if "#" in raw:
+        parts = _split_concatenation(raw)
+        if parts is not None and len(parts) > 1:
+            return "".join(_atom(p, macros) for p in parts)
+    return _atom(raw, macros)
+
+
+def _split_authors(value: str) -> list[str]:
+    """Names separated by `and` outside braces (`{Smith and Sons}` is one corporate name)."""
+    if "{" not in value:
+        return _AND.split(value)
+    names: list[str] = []
+    start = 0
+    for match in _AND.finditer(value):
+        prefix = value[: match.start()]
+        if prefix.count("{") == prefix.count("}") and match.start() >= start:
+            names.append(value[start : match.start()])
+            start = match.end()
+    names.append(value[start:])
+    return names
+
+
+def _is_braced_whole(name: str) -> bool:
+    """True for `{World Health Organization}`: one brace group around the whole name."""
+    if len(name) < 2 or name[0] != "{" or name[-1] != "}":
+        return False
+    depth = 0
+    for i, ch in enumerate(name):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0 and i != len(name) - 1:
+                return False
+    return True
+
+
+def _authors(value: str) -> list[Author]:
+    authors: list[Author] = []
+    for piece in _split_authors(value):
+        name = piece.strip()
+        if not name or name.lower() == "others":
+            continue
+        if _is_braced_whole(name):
+            literal = latex_to_unicode(name[1:-1])
+            if literal:
+                authors.append(Author(literal=literal))
+            continue
+        author = parse_name(latex_to_unicode(name))
+        if author.family or author.literal:
+            authors.append(author)
+    return authors
+
+
+def _split_list(value: str) -> list[str]:
+    """Keywords: Scopus and WoS separate with ';', ACM, Zotero and Mendeley with ','."""
+    separator = ";" if ";" in value else ","
+    return [latex_to_unicode(v) for v in value.split(separator) if v.strip()]
+
+
+_CHEAP_LATEX = (("{[}", "["), ("{]}", "]"), ("\\_", "_"), ("\\&", "&"), ("\\%", "%"))
+
+
+def _reference(line: str) -> str:
+    """One cited reference: WoS escapes brackets and underscores (DOIs!), so decode them."""
+    if "\\" in line or "{" in line:
+        for old, new in _CHEAP_LATEX:
+            if old in line:
+                line = line.replace(old, new)
+        if "\\" in line or "{" in line or "$" in line:
+            return latex_to_unicode(line)
+    return line.strip()
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _entry_flavour(key: str, fields: Mapping[str, str]) -> str:
+    if "unique-id" in fields or "web-of-science-index" in fields or key.startswith("WOS:"):
+        return "wos"
+    if (
+        fields.get("source", "").strip().lower() == "scopus"
+        or "abbrev_source_title" in fields
+        or "scopus.com" in fields.get("url", "")
+    ):
+        return "scopus"
+    if "acmid" in fields or (key.startswith("10.") and "numpages" in fields):
+        return "acm"
+    if any(name.startswith("mendeley-") for name in fields):
+        return "mendeley"
+    if _ZOTERO_KEY.match(key):
+        return "zotero"
+    return ""
+
+
+def _build_record(
+    entry_type: str,
+    key: str,
+    fields: list[tuple[str, str]],
+    macros: Mapping[str, str],
+    line: int,
+    warnings: list[str],
+) -> tuple[Record | None, str]:
+    """One entry's Record (None when it has no bibliographic content) and its flavour."""
+    raw: dict[str, Any] = {"ENTRYTYPE": entry_type, "ID": key}
+    values: dict[str, str] = {}  # lower-cased name -> first value
+    repeated: list[str] = []
+    for name, raw_value in fields:
+        value = _value(raw_value, macros)
+        add_raw(raw, name, value)
+        lower = name.lower()
+        if lower in values:
+            if lower in _TEXT_FIELDS or lower == "author":
+                repeated.append(name)
+        else:
+            values[lower] = value
+    if repeated:
+        warnings.append(f"line {line}: field(s) {', '.join(repeated)} repeated; first value used")
+    flavour = _entry_flavour(key, values)
+
+    record = Record(raw=raw, line=line)
+    for name, attribute in _TEXT_FIELDS.items():
+        value = values.get(name)
+        if value:
+            if attribute == "doi" or attribute == "url":
+                value = value.replace("\\_", "_").replace("\\%", "%").replace("\\&", "&")
+                setattr(record, attribute, value)
+            elif not getattr(record, attribute):
+                setattr(record, attribute, latex_to_unicode(value))
+    author = values.get("author")
+    if author:
+        record.authors = _authors(author)
+    year = values.get("year") or values.get("date")
+    if year:
+        record.year = parse_year(year)
+    for name in _SOURCE_FIELDS:
+        if values.get(name):
+            record.source_title = latex_to_unicode(values[name])
+            break
+    for name in _TYPE_FIELDS:
+        if values.get(name):
+            record.document_type = latex_to_unicode(values[name])
+            break
+    else:
+        record.document_type = entry_type
+    issn = values.get("issn")
+    if issn:
+        record.issn = [issn]
+    if values.get("eissn"):
+        record.issn.append(values["eissn"])
+    isbn = values.get("isbn")
+    if isbn:
+        record.isbn = [i.strip() for i in re.split(r"[,;]|\s(?=\d)", isbn) if i.strip()]
+
+    if flavour == "scopus":
+        if values.get("author_keywords"):
+            record.author_keywords = _split_list(values["author_keywords"])
+        if values.get("keywords"):
+            record.index_keywords = _split_list(values["keywords"])
+        references = values.get("references")
+        if references:
+            record.cited_references = [r for r in references.split("; ") if r.strip()]
+        match = _EID_IN_URL.search(record.url)
+        if match:
+            record.ids["eid"] = match.group(1)
+    else:
+        keywords = values.get("keywords") or values.get("author_keywords")
+        if keywords:
+            record.author_keywords = _split_list(keywords)
+        plus = values.get("keywords-plus")
+        if plus:
+            record.index_keywords = _split_list(plus)
+        references = values.get("cited-references")
+        if references:
+            record.cited_references = [_reference(r) for r in references.split("\n")]
+    for name, id_key in _ID_FIELDS.items():
+        value = values.get(name)
+        if value:
+            record.ids[id_key] = value.strip()
+    if flavour == "wos" and "wos" not in record.ids and key.startswith("WOS:"):
+        record.ids["wos"] = key
+    if key:
+        record.ids["bibtex_key"] = key
+    record.pmid = record.ids.get("pmid", "")
+
+    if not (record.title or record.doi or record.authors):
+        return None, flavour
+    return finish_record(record), flavour
+
+
+# --------------------------------------------------------------------------- fallback reader
+
+_HEAD = re.compile(r"\s*@\s*([\w-]*)\s*([{(])")
+_FIELD_NAME = re.compile(r"\s*([^\s=,{}()\"#]+)\s*=")
+_BARE = re.compile(r"[^\s,#{}\"]+")
+
+
+def _matching_brace(text: str, start: int) -> int:
+    """Index of the `}` closing the `{` at `start` (BibTeX counts every brace), or -1."""
+    depth = 0
+    pos = start
+    while True:
+        nxt = min(
+            (i for i in (text.find("{", pos), text.find("}", pos)) if i >= 0),
+            default=-1,
+        )
+        if nxt < 0:
+            return -1
+        depth += 1 if text[nxt] == "{" else -1
+        if depth == 0:
+            return nxt
+        pos = nxt + 1
+
+
+def _read_entry(chunk: str) -> tuple[str, str, list[tuple[str, str]], bool]:
+    """(type, key, fields, closed) of the first entry of a chunk, by BibTeX's own rules."""
+    head = _HEAD.match(chunk)
+    if head is None:
+        raise _EntryError("not an entry: expected '@type{key,'")
+    close = "}" if head.group(2) == "{" else ")"
+    pos = head.end()
+    end = len(chunk)
+    comma = chunk.find(",", pos)
+    closing = chunk.find(close, pos)
+    if comma < 0 or (0 <= closing < comma):
+        if closing < 0:
+            raise _EntryError("entry header has no key and no closing brace")
+        return head.group(1), chunk[pos:closing].strip(), [], True
+    key = chunk[pos:comma].strip()
+    if "\n" in key:
+        raise _EntryError("entry key runs over several lines (missing comma?)")
+    pos = comma + 1
+    fields: list[tuple[str, str]] = []
+    while True:
+        while pos < end and (chunk[pos].isspace() or chunk[pos] == ","):
+            pos += 1
+        if pos >= end:
+            return head.group(1), key, fields, False
+        if chunk[pos] == close:
+            return head.group(1), key, fields, True
+        name_match = _FIELD_NAME.match(chunk, pos)
+        if name_match is None:
+            raise _EntryError(f"expected a field name at {chunk[pos : pos + 20]!r}")
+        name = name_match.group(1)
+        pos = value_start = name_match.end()
+        while True:
+            while pos < end and chunk[pos].isspace():
+                pos += 1
+            if pos >= end:
+                raise _EntryError(f"field {name!r} has no value (entry is truncated)")
+            ch = chunk[pos]
+            if ch == "{":
+                stop = _matching_brace(chunk, pos)
+                if stop < 0:
+                    raise _EntryError(f"unbalanced braces in field {name!r}")
+                pos = stop + 1
+            elif ch == '"':
+                stop = pos + 1
+                depth = 0
+                while stop < end and not (chunk[stop] == '"' and depth == 0):
+                    if chunk[stop] == "{":
+                        depth += 1
+                    elif chunk[stop] == "}":
+                        depth -= 1
+                    stop += 1
+                if stop >= end:
+                    raise _EntryError(f'unclosed quote in field {name!r}')
+                pos = stop + 1
+            else:
+                bare = _BARE.match(chunk, pos)
+                if bare is None:
+                    raise _EntryError(f"field {name!r} has no value")
+                pos = bare.end()
+            while pos < end and chunk[pos].isspace():
+                pos += 1
+            if pos < end and chunk[pos] == "#":
+                pos += 1
+                continue
+            break
+        fields.append((name, chunk[value_start:pos].strip()))
+        if pos < end and chunk[pos] not in ("," + close):
+            raise _EntryError(f"expected ',' or '{close}' after field {name!r}")
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def _excerpt(text: str) -> str:
+    first = text.strip().split("\n", 1)[0]
+    return first[:60]
+
+
+class _Lines:
+    """1-based line numbers and line slices of the text, computed only when needed."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts: list[int] | None = None
+        self._counted: list[int] | None = None
+        self.exact = False  # True when block lines were counted here, not by bibtexparser
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            starts = [0]
+            starts.extend(m.end() for m in re.finditer("\n", self.text))
+            self._starts = starts
+        return self._starts
+
+    def true_line(self, reported: int) -> int:
+        """bibtexparser does not count a newline after a backslash; map its count to ours."""
+        if self.exact or "\\\n" not in self.text:
+            return reported + 1
+        if self._counted is None:
+            starts = self.starts
+            # k-th counted newline -> index (0-based) of the line it ends
+            text = self.text
+            # index i of the i-th newline, for the newlines bibtexparser counts
+            self._counted = [
+                i for i in range(len(starts) - 1) if starts[i + 1] < 2 or text[starts[i + 1] - 2] != "\\"
+            ]
+        if reported <= 0:
+            return 1
+        if reported - 1 < len(self._counted):
+            return self._counted[reported - 1] + 2
+        return reported + 1
+
+    def chunk(self, first: int, stop: int | None) -> str:
+        starts = self.starts
+        begin = starts[min(first - 1, len(starts) - 1)]
+        end = len(self.text) if stop is None or stop - 1 >= len(starts) else starts[stop - 1]
+        return self.text[begin:end]
+
+
+def _macros_from(block: String, macros: dict[str, str]) -> None:
+    macros[block.key.strip().lower()] = _value(str(block.value).strip(), macros)
+
+
+def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult:
+    """Every entry of a .bib text as a Record; broken entries become Failures."""
+    del column_map  # BibTeX names its own fields
+    result = ParseResult(FORMAT)
+    lines = _Lines(text)
+    try:
+        blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
+    except Exception:  # a bibtexparser bug: read every entry with the fallback reader
+        blocks = []
+        for match in _ENTRY_HEAD.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            blocks.append(ParsingFailedBlock(error=ValueError("split"), start_line=line - 1))
+        lines.exact = True
+        result.warnings.append("bibtexparser could not split the file; read entry by entry")
+    macros: dict[str, str] = {}
+    flavours: dict[str, int] = {}
+    preamble_text = ""
+    count = len(blocks)
+    for index, block in enumerate(blocks):
+        if isinstance(block, (ImplicitComment, ExplicitComment, Preamble)):
+            if index == 0 and isinstance(block, ImplicitComment):
+                preamble_text = block.comment[:200]
+            continue
+        line = lines.true_line(block.start_line or 0)
+        if isinstance(block, String):
+            _macros_from(block, macros)
+            continue
+        entry: Entry | None = None
+        if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
+            inner = block.ignore_error_block
+            if isinstance(inner, DuplicateFieldKeyBlock):
+                inner = inner.ignore_error_block
+            if isinstance(inner, Entry):
+                entry = inner
+                if isinstance(block, DuplicateBlockKeyBlock):
+                    result.warnings.append(
+                        f"line {line}: key {block.key!r} used twice; both entries imported"
+                    )
+        elif isinstance(block, Entry):
+            entry = block
+        if entry is not None:
+            entry_type = entry.entry_type
+            key = entry.key
+            fields = [(f.key, str(f.value)) for f in entry.fields]
+        else:  # ParsingFailedBlock: re-read the text up to the next block
+            stop = None
+            for later in blocks[index + 1 : count]:
+                if not isinstance(later, ImplicitComment):
+                    stop = lines.true_line(later.start_line or 0)
+                    break
+            chunk = lines.chunk(line, stop)
+            try:
+                entry_type, key, fields, closed = _read_entry(chunk)
+            except _EntryError as exc:
+                result.failures.append(Failure(line, str(exc), _excerpt(chunk)))
+                continue
+            entry_type = entry_type.lower()
+            if entry_type == "string" and fields:
+                name, value = fields[0]
+                macros[name.lower()] = _value(value, macros)
+                continue
+            if entry_type in ("comment", "preamble"):
+                continue
+            if not closed:
+                result.warnings.append(f"line {line}: entry {key!r} has no closing brace")
+        record, flavour = _build_record(
+            entry_type.lower(), key, fields, macros, line, result.warnings
+        )
+        if record is None:
+            result.failures.append(
+                Failure(line, "entry has no title, DOI or authors", f"@{entry_type}{{{key}"[:60])
+            )
+            continue
+        flavours[flavour] = flavours.get(flavour, 0) + 1
+        result.records.append(record)
+    result.flavour = _file_flavour(flavours, preamble_text)
+    return result
+
+
+def _file_flavour(flavours: Mapping[str, int], preamble_text: str) -> str:
+    if preamble_text.startswith("Scopus"):
+        return "scopus"
+    known = {k: v for k, v in flavours.items() if k}
+    if not known:
+        return ""
+    best = max(known, key=lambda k: known[k])
+    # Zotero keys are only a pattern: trust it when most entries follow it
+    if best == "zotero" and known[best] * 2 < sum(flavours.values()):
+        return ""
+    return best
+
+
+def sniff(head: str, file_name: str) -> int:
+    """BibTeX from an `@type{` line; a known entry type makes it near certain."""
+    del file_name
+    if "@" not in head:
+        return 0
+    match = _ENTRY_HEAD.search(head)
+    if match is None:
+        return 0
+    return 90 if match.group(1).lower() in _KNOWN_TYPES else 40
+
+
+register(
+    Format(
+        FORMAT,
+        "BibTeX (.bib) from Scopus, Web of Science, ACM DL, Zotero, Mendeley, JabRef, ...",
+        sniff,
+        parse,
+        ("bib", "bibtex"),
+    )
+)

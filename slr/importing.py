@@ -1,0 +1,168 @@
+"""Import export files into a review: every file is checked first, then all are stored at once."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from slr.errors import ImportRefused, SlrError
+from slr.importers import FileImport, read_file
+from slr.models import Failure
+from slr.store import Review
+from slr.store.review import SourceInfo
+
+# The database a vendor's export comes from, when the user does not name it.
+DATABASE_OF_FLAVOUR = {
+    "scopus": "Scopus",
+    "wos": "Web of Science Core Collection",
+    "embase": "Embase",
+    "ovid": "Ovid",
+    "ebsco": "EBSCOhost",
+    "proquest": "ProQuest",
+    "pubmed": "PubMed",
+    "ieee": "IEEE Xplore",
+    "lens": "Lens",
+    "dimensions": "Dimensions",
+    "openalex": "OpenAlex",
+    "crossref": "Crossref",
+    "pop": "Google Scholar",
+    "acm": "ACM Digital Library",
+}
+# PRISMA 2020 tells databases and registers apart from other methods of identification.
+METHODS = ("database", "register", "citation-search", "website", "organisation", "other")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(slots=True)
+class ImportOptions:
+    database: str = ""
+    search_string: str = ""
+    searched_on: str = ""
+    format_name: str | None = None
+    column_map: Mapping[str, str] | None = None
+    method: str = "database"
+    again: bool = False
+
+
+@dataclass(slots=True)
+class ImportOutcome:
+    source_id: int
+    file_name: str
+    format: str
+    flavour: str
+    database: str
+    records: int
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _check_options(options: ImportOptions) -> None:
+    if options.searched_on:
+        try:
+            if not _ISO_DATE.match(options.searched_on):
+                raise ValueError
+            date.fromisoformat(options.searched_on)
+        except ValueError:
+            raise SlrError(
+                f"--searched-on {options.searched_on!r} is not a date",
+                "give the date of the search as YYYY-MM-DD",
+            ) from None
+    if options.method not in METHODS:
+        raise SlrError(f"unknown method {options.method!r}", f"use one of: {', '.join(METHODS)}")
+
+
+def _read_checked(
+    review: Review,
+    paths: Sequence[Path],
+    options: ImportOptions,
+) -> list[tuple[FileImport, str]]:
+    """Parse every file before anything is stored, so a refused file changes nothing."""
+    seen: dict[str, Path] = {}
+    parsed = []
+    for path in paths:
+        if not path.is_file():
+            raise ImportRefused(f"{path}: no such file", "check the path")
+        imported = read_file(path, options.format_name, options.column_map)
+        sha256 = hashlib.sha256(imported.data).hexdigest()
+        if not options.again:
+            earlier = review.source_with_hash(sha256)
+            if earlier is not None:
+                raise ImportRefused(
+                    f"{path.name} was already imported as source {earlier['id']} "
+                    f"({earlier['file_name']}, {earlier['imported_at']})",
+                    "use --again to import it a second time",
+                )
+            if sha256 in seen:
+                raise ImportRefused(
+                    f"{path.name} is the same file as {seen[sha256].name}",
+                    "name each file once, or use --again",
+                )
+        seen[sha256] = path
+        result = imported.result
+        if not result.records and result.failures:
+            first = result.failures[0]
+            raise ImportRefused(
+                f"{first.describe(path.name)}; no record could be imported from this "
+                f"{imported.format.name} file",
+                "check the file, or name its format with --format (and --map for other CSV)",
+            )
+        parsed.append((imported, sha256))
+    return parsed
+
+
+def import_files(
+    review: Review, paths: Sequence[Path], options: ImportOptions | None = None
+) -> list[ImportOutcome]:
+    """Import export files into the review, all or nothing."""
+    options = options or ImportOptions()
+    _check_options(options)
+    parsed = _read_checked(review, paths, options)
+    outcomes: list[ImportOutcome] = []
+    written: list[Path] = []
+    try:
+        with review.db:
+            for imported, sha256 in parsed:
+                result = imported.result
+                database = options.database or DATABASE_OF_FLAVOUR.get(result.flavour, "")
+                warnings = list(result.warnings)
+                if not database:
+                    warnings.append(
+                        f"{imported.path.name}: the database is not known; "
+                        "name it with --database for the PRISMA-S record"
+                    )
+                info = SourceInfo(
+                    file_name=imported.path.name,
+                    data=imported.data,
+                    sha256=sha256,
+                    format=imported.format.name,
+                    flavour=result.flavour,
+                    encoding=imported.decoded.encoding,
+                    database=database,
+                    method=options.method,
+                    search_string=options.search_string,
+                    searched_on=options.searched_on,
+                    warnings=warnings,
+                )
+                source_id, copy = review.add_source(info, result.records, result.failures)
+                written.append(copy)
+                outcomes.append(
+                    ImportOutcome(
+                        source_id,
+                        info.file_name,
+                        info.format,
+                        info.flavour,
+                        database,
+                        len(result.records),
+                        result.failures,
+                        warnings,
+                    )
+                )
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return outcomes

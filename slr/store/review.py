@@ -1,0 +1,297 @@
+"""A review directory and its database: open, create, insert records, read them back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from slr import __version__
+from slr.errors import RecordNotFound, ReviewExists, ReviewNotFound, SlrError
+from slr.models import Author, Failure, Record
+from slr.store.schema import migrate
+
+DB_NAME = "review.db"
+SOURCES_DIR = "sources"
+PROTOCOL_NAME = "protocol"  # the copy keeps the original suffix: protocol.toml
+
+_LIST_COLUMNS = (
+    "issn",
+    "isbn",
+    "author_keywords",
+    "index_keywords",
+    "cited_references",
+    "cited_dois",
+)
+_TEXT_COLUMNS = (
+    "title",
+    "source_title",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "abstract",
+    "copyright",
+    "language",
+    "document_type",
+    "url",
+    "publisher",
+)
+_INSERT_COLUMNS = (
+    "source_id",
+    "source_index",
+    "line",
+    "year",
+    "authors",
+    "ids",
+    "raw",
+    *_TEXT_COLUMNS,
+    *_LIST_COLUMNS,
+)
+_INSERT_SQL = (
+    f"INSERT INTO records ({', '.join(_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(slots=True)
+class StoredRecord:
+    """A record as the store holds it: the Record plus where it came from."""
+
+    id: int
+    source_id: int
+    source_index: int
+    source_file: str
+    database: str
+    duplicate_of: int | None
+    record: Record
+
+
+@dataclass(slots=True)
+class SourceInfo:
+    """What `Review.add_source` needs to know about one export file (the PRISMA-S record)."""
+
+    file_name: str
+    data: bytes
+    sha256: str
+    format: str
+    flavour: str
+    encoding: str
+    database: str = ""
+    method: str = "database"
+    search_string: str = ""
+    searched_on: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level="DEFERRED")
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+class Review:
+    """An open review directory."""
+
+    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+        self.path = path
+        self.db = db
+
+    # -- opening and creating -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Review:
+        db_path = path / DB_NAME
+        if not db_path.is_file():
+            raise ReviewNotFound(
+                f"{path} is not a review (no {DB_NAME})",
+                "run `slr init DIR` to create one, or name it with --review DIR",
+            )
+        db = connect(db_path)
+        migrate(db)
+        return cls(path, db)
+
+    @classmethod
+    def create(cls, path: Path, protocol: Path | None = None, title: str = "") -> Review:
+        if (path / DB_NAME).exists():
+            raise ReviewExists(f"{path} already holds a review", "use another directory")
+        if protocol is not None and not protocol.is_file():
+            raise SlrError(
+                f"protocol file {protocol} not found", "check the path given to --protocol"
+            )
+        path.mkdir(parents=True, exist_ok=True)
+        (path / SOURCES_DIR).mkdir(exist_ok=True)
+        db = connect(path / DB_NAME)
+        migrate(db)
+        meta = {
+            "title": title or path.resolve().name,
+            "created_at": _now(),
+            "slr_version": __version__,
+            "protocol": "",
+        }
+        if protocol is not None:
+            copy_name = f"{PROTOCOL_NAME}{protocol.suffix}"
+            shutil.copyfile(protocol, path / copy_name)
+            meta["protocol"] = copy_name
+            meta["protocol_original"] = protocol.name
+        with db:
+            db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
+            db.execute(
+                "INSERT INTO log (action, entity, detail) VALUES ('create', 'review', ?)",
+                (_dumps(meta),),
+            )
+        return cls(path, db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Review:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- meta and sources -----------------------------------------------------------------
+
+    def meta(self) -> dict[str, str]:
+        return {row["key"]: row["value"] for row in self.db.execute("SELECT key, value FROM meta")}
+
+    def source_with_hash(self, sha256: str) -> sqlite3.Row | None:
+        return self.db.execute(
+            "SELECT * FROM sources WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,)
+        ).fetchone()
+
+    def sources(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM sources ORDER BY id").fetchall()
+
+    def add_source(
+        self, info: SourceInfo, records: list[Record], failures: list[Failure]
+    ) -> tuple[int, Path]:
+        """Insert a source, its records and failures, and store its verbatim copy.
+
+        Call inside one transaction; returns the source id and the path of the copy.
+        """
+        cursor = self.db.execute(
+            "INSERT INTO sources (file_name, stored_path, sha256, size, format, flavour, encoding,"
+            " database, method, search_string, searched_on, imported_at, records, failures,"
+            " warnings) VALUES (?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                info.file_name,
+                info.sha256,
+                len(info.data),
+                info.format,
+                info.flavour,
+                info.encoding,
+                info.database,
+                info.method,
+                info.search_string,
+                info.searched_on,
+                _now(),
+                len(records),
+                len(failures),
+                _dumps(info.warnings),
+            ),
+        )
+        source_id = cursor.lastrowid
+        assert source_id is not None
+        stored = Path(SOURCES_DIR) / f"{source_id:03d}_{info.file_name}"
+        self.db.execute(
+            "UPDATE sources SET stored_path = ? WHERE id = ?", (stored.as_posix(), source_id)
+        )
+        self.db.executemany(
+            _INSERT_SQL,
+            (
+                _record_row(source_id, index, record)
+                for index, record in enumerate(records, start=1)
+            ),
+        )
+        self.db.executemany(
+            "INSERT INTO import_failures (source_id, line, reason, excerpt) VALUES (?, ?, ?, ?)",
+            ((source_id, f.line, f.reason, f.excerpt) for f in failures),
+        )
+        target = self.path / stored
+        target.write_bytes(info.data)
+        return source_id, target
+
+    def failures(self, source_id: int) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT * FROM import_failures WHERE source_id = ? ORDER BY id", (source_id,)
+        ).fetchall()
+
+    # -- records --------------------------------------------------------------------------
+
+    def record_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM records").fetchone()[0]
+
+    def get(self, record_id: int) -> StoredRecord:
+        row = self.db.execute(_SELECT_SQL + " WHERE r.id = ?", (record_id,)).fetchone()
+        if row is None:
+            raise RecordNotFound(
+                f"no record with id {record_id}", "`slr export --format csv` lists every record id"
+            )
+        return _stored(row)
+
+    def iter_records(self) -> Iterator[StoredRecord]:
+        for row in self.db.execute(_SELECT_SQL + " ORDER BY r.id"):
+            yield _stored(row)
+
+    def log(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM log ORDER BY id").fetchall()
+
+
+_SELECT_SQL = (
+    "SELECT r.*, s.file_name AS source_file, s.database AS database "
+    "FROM records r JOIN sources s ON s.id = r.source_id"
+)
+
+
+def _record_row(source_id: int, index: int, record: Record) -> tuple[Any, ...]:
+    return (
+        source_id,
+        index,
+        record.line,
+        record.year,
+        _dumps([a.to_dict() for a in record.authors]),
+        _dumps(record.ids),
+        _dumps(record.raw),
+        *(getattr(record, name) for name in _TEXT_COLUMNS),
+        *(_dumps(getattr(record, name)) for name in _LIST_COLUMNS),
+    )
+
+
+def _stored(row: sqlite3.Row) -> StoredRecord:
+    record = Record(
+        authors=[Author.from_dict(a) for a in json.loads(row["authors"])],
+        year=row["year"],
+        ids=json.loads(row["ids"]),
+        raw=json.loads(row["raw"]),
+        line=row["line"],
+        **{name: row[name] for name in _TEXT_COLUMNS},
+        **{name: json.loads(row[name]) for name in _LIST_COLUMNS},
+    )
+    return StoredRecord(
+        row["id"],
+        row["source_id"],
+        row["source_index"],
+        row["source_file"],
+        row["database"],
+        row["duplicate_of"],
+        record,
+    )

@@ -1,0 +1,266 @@
+"""Import benchmark: 100,000-record RIS, BibTeX and Scopus CSV files.
+
+Times `slr import` end to end (decode, detect, parse, SQLite insert, verbatim copy) in a
+subprocess, with its peak memory, and in the same run the bare parse of the same file by the
+peers: rispy, bibtexparser and the csv module.
+
+    python tests/bench/import_bench.py [--records N]
+
+Goals: RIS and CSV >= 20,000 records/s end to end; BibTeX within 1.5x bibtexparser's own parse;
+peak memory under 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORDS = [
+    "digital",
+    "export",
+    "small",
+    "firms",
+    "platform",
+    "trust",
+    "influencer",
+    "cross-border",
+    "commerce",
+    "consumer",
+    "content",
+    "review",
+    "market",
+    "asia",
+    "growth",
+    "network",
+    "logistics",
+    "payment",
+    "model",
+    "survey",
+    "evidence",
+    "strategy",
+    "capability",
+    "adoption",
+    "innovation",
+    "social",
+    "media",
+    "internationalisation",
+]
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize()
+
+
+def fake_records(count: int, seed: int = 7) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    records = []
+    for i in range(count):
+        records.append(
+            {
+                "title": sentence(rng, 12) + f" {i}",
+                "authors": [
+                    (f"Family{rng.randrange(5000)}", f"Given{rng.randrange(90)}")
+                    for _ in range(rng.randint(1, 6))
+                ],
+                "year": rng.randint(1990, 2026),
+                "journal": sentence(rng, 4),
+                "volume": str(rng.randint(1, 90)),
+                "issue": str(rng.randint(1, 12)),
+                "start": rng.randint(1, 900),
+                "doi": f"10.{rng.randint(1000, 9999)}/bench.{i}",
+                "abstract": ". ".join(sentence(rng, 18) for _ in range(8)) + ".",
+                "keywords": [sentence(rng, 2) for _ in range(5)],
+            }
+        )
+    return records
+
+
+def write_ris(records: list[dict[str, object]]) -> str:
+    out = io.StringIO()
+    for r in records:
+        out.write("TY  - JOUR\n")
+        out.write(f"TI  - {r['title']}\n")
+        for family, given in r["authors"]:  # type: ignore[union-attr]
+            out.write(f"AU  - {family}, {given}\n")
+        out.write(
+            f"PY  - {r['year']}\nT2  - {r['journal']}\nVL  - {r['volume']}\n"
+            f"IS  - {r['issue']}\nSP  - {r['start']}\nEP  - {int(r['start']) + 12}\n"  # type: ignore[call-overload]
+            f"DO  - {r['doi']}\nAB  - {r['abstract']}\n"
+        )
+        for keyword in r["keywords"]:  # type: ignore[union-attr]
+            out.write(f"KW  - {keyword}\n")
+        out.write("DB  - Scopus\nER  - \n\n")
+    return out.getvalue()
+
+
+def write_bibtex(records: list[dict[str, object]]) -> str:
+    out = io.StringIO()
+    for i, r in enumerate(records):
+        authors = " and ".join(f"{f}, {g}" for f, g in r["authors"])  # type: ignore[union-attr]
+        out.write(
+            f"@ARTICLE{{Key{i},\nauthor={{{authors}}},\ntitle={{{r['title']}}},\n"
+            f"journal={{{r['journal']}}},\nyear={{{r['year']}}},\nvolume={{{r['volume']}}},\n"
+            f"number={{{r['issue']}}},\npages={{{r['start']}-{int(r['start']) + 12}}},\n"  # type: ignore[call-overload]
+            f"doi={{{r['doi']}}},\nabstract={{{r['abstract']}}},\n"
+            f"author_keywords={{{'; '.join(r['keywords'])}}},\n"  # type: ignore[arg-type]
+            f"document_type={{Article}},\nsource={{Scopus}}\n}}\n\n"
+        )
+    return out.getvalue()
+
+
+SCOPUS_COLUMNS = [
+    "Authors",
+    "Author full names",
+    "Author(s) ID",
+    "Title",
+    "Year",
+    "Source title",
+    "Volume",
+    "Issue",
+    "Art. No.",
+    "Page start",
+    "Page end",
+    "Page count",
+    "Cited by",
+    "DOI",
+    "Link",
+    "Abstract",
+    "Author Keywords",
+    "Index Keywords",
+    "References",
+    "Publisher",
+    "ISSN",
+    "Language of Original Document",
+    "Document Type",
+    "Publication Stage",
+    "Open Access",
+    "Source",
+    "EID",
+]
+
+
+def write_scopus_csv(records: list[dict[str, object]]) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(SCOPUS_COLUMNS)
+    for i, r in enumerate(records):
+        authors = r["authors"]
+        writer.writerow(
+            [
+                "; ".join(f"{f} {g[0]}." for f, g in authors),  # type: ignore[union-attr]
+                "; ".join(f"{f}, {g} ({57000000000 + i})" for f, g in authors),  # type: ignore[union-attr]
+                "",
+                r["title"],
+                r["year"],
+                r["journal"],
+                r["volume"],
+                r["issue"],
+                "",
+                r["start"],
+                int(r["start"]) + 12,
+                "13",
+                "0",
+                r["doi"],  # type: ignore[call-overload]
+                f"https://www.scopus.com/inward/record.uri?eid=2-s2.0-{85000000000 + i}",
+                r["abstract"],
+                "; ".join(r["keywords"]),
+                "",
+                "",
+                "Elsevier",
+                "12345678",  # type: ignore[arg-type]
+                "English",
+                "Article",
+                "Final",
+                "",
+                "Scopus",
+                f"2-s2.0-{85000000000 + i}",
+            ]
+        )
+    return out.getvalue()
+
+
+def bare_rispy(path: Path) -> int:
+    import rispy
+
+    with path.open(encoding="utf-8") as handle:
+        return len(rispy.load(handle))
+
+
+def bare_bibtexparser(path: Path) -> int:
+    import bibtexparser
+
+    return len(bibtexparser.parse_string(path.read_text(encoding="utf-8")).entries)
+
+
+def bare_csv(path: Path) -> int:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return sum(1 for _ in csv.DictReader(handle))
+
+
+def slr_import(path: Path, workdir: Path) -> tuple[float, float, str]:
+    review = workdir / f"review-{path.suffix.lstrip('.')}"
+    subprocess.run(
+        [sys.executable, "-m", "slr", "init", str(review)], check=True, capture_output=True
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "slr", "import", "--review", str(review), str(path)],
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if done.returncode != 0:
+        raise SystemExit(f"slr import failed: {done.stdout}{done.stderr}")
+    return seconds, max(peak_kb, before) / 1024, done.stdout.strip()
+
+
+def timed(function, *args):
+    start = time.perf_counter()
+    value = function(*args)
+    return time.perf_counter() - start, value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    count = parser.parse_args().records
+    records = fake_records(count)
+    cases = [
+        ("ris", write_ris, bare_rispy, "rispy.load"),
+        ("bib", write_bibtex, bare_bibtexparser, "bibtexparser.parse_string"),
+        ("csv", write_scopus_csv, bare_csv, "csv.DictReader"),
+    ]
+    print(f"{count:,} records per file; times in seconds; rate in records/s\n")
+    print(
+        f"{'format':6} {'MB':>6} {'slr import':>11} {'rate':>9} {'peak MB':>8} | "
+        f"{'peer parse':>10} {'rate':>9}  peer             slr/peer"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for suffix, writer, peer, peer_name in cases:
+            path = workdir / f"bench.{suffix}"
+            path.write_text(writer(records), encoding="utf-8")
+            size = path.stat().st_size / 1e6
+            seconds, peak, output = slr_import(path, workdir)
+            peer_seconds, peer_count = timed(peer, path)
+            print(
+                f"{suffix:6} {size:6.1f} {seconds:11.2f} {count / seconds:9,.0f} {peak:8.0f} | "
+                f"{peer_seconds:10.2f} {peer_count / peer_seconds:9,.0f}  {peer_name:16} "
+                f"{seconds / peer_seconds:5.2f}x"
+            )
+            print(f"       slr: {output}")
+
+
+if __name__ == "__main__":
+    main()

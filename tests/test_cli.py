@@ -1,0 +1,279 @@
+"""The command line through click's CliRunner: exact output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from slr.cli import main
+from slr.store import Review
+
+RIS = (
+    "TY  - JOUR\n"
+    "TI  - Cross-border e-commerce and SME exports\n"
+    "AU  - Smith, John\n"
+    "AU  - Doe, Jane\n"
+    "PY  - 2021\n"
+    "T2  - Journal of Testing\n"
+    "DO  - 10.1000/test.1\n"
+    "AB  - We study exports.\n"
+    "DB  - Scopus\n"
+    "ER  - \n"
+    "\n"
+    "TY  - JOUR\n"
+    "TI  - Influencers and trust\n"
+    "AU  - Tan, Mei\n"
+    "PY  - 2020\n"
+    "DB  - Scopus\n"
+    "ER  - \n"
+)
+
+
+def ris_entry(number: int, title: str | None = None) -> str:
+    title_line = f"TI  - {title or f'Study number {number}'}\n" if title != "" else ""
+    return f"TY  - JOUR\n{title_line}PY  - 2020\nER  - \n\n"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def review(tmp_path: Path, runner: CliRunner) -> Path:
+    path = tmp_path / "rev"
+    result = runner.invoke(main, ["init", str(path), "--title", "Test review"])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def snapshot(review: Path) -> tuple[int, int, list[str]]:
+    with Review.open(review) as opened:
+        return (
+            opened.record_count(),
+            len(opened.sources()),
+            sorted(p.name for p in (review / "sources").iterdir()),
+        )
+
+
+def test_init_creates_the_review_directory(tmp_path: Path, runner: CliRunner) -> None:
+    protocol = write(tmp_path / "p.toml", "[review]\ntitle = 'x'\n")
+    target = tmp_path / "new"
+    result = runner.invoke(main, ["init", str(target), "--protocol", str(protocol)])
+    assert result.exit_code == 0
+    assert result.output == (
+        f"Created review 'new' in {target}\n"
+        "Protocol: p.toml (copied to protocol.toml)\n"
+        f"Next: slr import --review {target} EXPORT_FILE...\n"
+    )
+    assert (target / "protocol.toml").read_text() == "[review]\ntitle = 'x'\n"
+    assert (target / "sources").is_dir()
+    db = sqlite3.connect(target / "review.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_init_refuses_an_existing_review(review: Path, runner: CliRunner) -> None:
+    result = runner.invoke(main, ["init", str(review)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {review} already holds a review; use another directory\n"
+
+
+def test_commands_outside_a_review_say_what_to_do(tmp_path: Path, runner: CliRunner) -> None:
+    result = runner.invoke(main, ["status", "--review", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {tmp_path} is not a review (no review.db); run `slr init DIR` to create one, "
+        "or name it with --review DIR\n"
+    )
+
+
+def test_import_status_show_export(review: Path, tmp_path: Path, runner: CliRunner) -> None:
+    export = write(tmp_path / "scopus.ris", RIS)
+    result = runner.invoke(
+        main,
+        [
+            "import",
+            "--review",
+            str(review),
+            str(export),
+            "--search-string",
+            "TITLE-ABS(sme)",
+            "--searched-on",
+            "2026-01-15",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == "Imported scopus.ris as source 1: 2 records (ris/scopus, Scopus)\n"
+    assert (review / "sources" / "001_scopus.ris").read_bytes() == export.read_bytes()
+
+    result = runner.invoke(main, ["status", "--review", str(review)])
+    assert result.exit_code == 0
+    assert result.output == (
+        "Review: Test review\n"
+        "Sources: 1\n"
+        "  id  file        format  database  searched on  records  rejected\n"
+        "   1  scopus.ris  ris     Scopus    2026-01-15         2         0\n"
+        "Records:\n"
+        "  identified             2\n"
+        "  marked duplicate       0\n"
+        "  unique                 2\n"
+    )
+    status = json.loads(runner.invoke(main, ["status", "--review", str(review), "--json"]).output)
+    assert [
+        (s["file"], s["records"], s["failures"], s["search_string"]) for s in status["sources"]
+    ] == [("scopus.ris", 2, 0, "TITLE-ABS(sme)")]
+
+    result = runner.invoke(main, ["show", "--review", str(review), "1"])
+    assert result.exit_code == 0
+    assert "title: Cross-border e-commerce and SME exports\n" in result.output
+    assert "authors:\n  - Smith, John\n  - Doe, Jane\n" in result.output
+    assert "source: scopus.ris (source 1, entry 1, line 1)\n" in result.output
+
+    result = runner.invoke(main, ["show", "--review", str(review), "99"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: no record with id 99; `slr export --format csv` lists every record id\n"
+    )
+
+    out = tmp_path / "all.csv"
+    result = runner.invoke(
+        main, ["export", "--review", str(review), "--format", "csv", "--out", str(out)]
+    )
+    assert result.exit_code == 0
+    assert result.output == f"Wrote 2 records to {out}\n"
+    assert (
+        out.read_text(encoding="utf-8")
+        .splitlines()[1]
+        .startswith('1,Cross-border e-commerce and SME exports,"Smith, John; Doe, Jane",2021,')
+    )
+
+
+def test_importing_the_same_file_twice_needs_again(
+    review: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    export = write(tmp_path / "a.ris", RIS)
+    assert runner.invoke(main, ["import", "--review", str(review), str(export)]).exit_code == 0
+    result = runner.invoke(main, ["import", "--review", str(review), str(export)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: a.ris was already imported as source 1 (a.ris, ")
+    assert result.output.endswith("); use --again to import it a second time\n")
+    assert snapshot(review) == (2, 1, ["001_a.ris"])
+    result = runner.invoke(main, ["import", "--review", str(review), "--again", str(export)])
+    assert result.exit_code == 0
+    assert snapshot(review) == (4, 2, ["001_a.ris", "002_a.ris"])
+
+
+def test_one_bad_entry_among_many_is_reported_and_the_rest_imported(
+    review: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    entries = [ris_entry(n) for n in range(1, 1001)]
+    entries[499] = ris_entry(500, title="")  # no title, DOI or author: nothing to import
+    export = write(tmp_path / "big.ris", "".join(entries))
+    result = runner.invoke(
+        main, ["import", "--review", str(review), "--database", "Scopus", str(export)]
+    )
+    assert result.exit_code == 3
+    assert result.stdout == "Imported big.ris as source 1: 999 records (ris, Scopus), 1 rejected\n"
+    assert "  rejected big.ris:2496: " in result.stderr
+    assert snapshot(review)[0] == 999
+    status = json.loads(runner.invoke(main, ["status", "--review", str(review), "--json"]).output)
+    assert status["sources"][0]["failures"] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.ris", b"", "Error: empty.ris is empty; export the search results again\n"),
+        (
+            "scan.pdf",
+            b"%PDF-1.4\n\x00\x01\x02\x03binary\x00\x00",
+            "Error: scan.pdf is a binary file, not a search export; export the results as RIS, "
+            "BibTeX, CSV or plain text\n",
+        ),
+        (
+            "notes.txt",
+            b"Dear colleague,\nhere are my notes about the review.\n",
+            "Error: notes.txt: format not recognised from its content; name it with --format",
+        ),
+    ],
+)
+def test_refused_files_change_nothing(
+    review: Path, tmp_path: Path, runner: CliRunner, name: str, content: bytes, message: str
+) -> None:
+    good = write(tmp_path / "good.ris", RIS)
+    bad = write(tmp_path / name, content)
+    before = snapshot(review)
+    result = runner.invoke(main, ["import", "--review", str(review), str(good), str(bad)])
+    assert result.exit_code == 1
+    assert result.output.startswith(message)
+    assert result.output.count("\n") == 1
+    assert snapshot(review) == before
+
+
+def test_bad_search_date_is_refused(review: Path, tmp_path: Path, runner: CliRunner) -> None:
+    export = write(tmp_path / "a.ris", RIS)
+    result = runner.invoke(
+        main, ["import", "--review", str(review), str(export), "--searched-on", "15/01/2026"]
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: --searched-on '15/01/2026' is not a date; give the date of the search as "
+        "YYYY-MM-DD\n"
+    )
+
+
+def test_wrong_extension_is_detected_by_content(
+    review: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    export = write(tmp_path / "results.csv", RIS)
+    result = runner.invoke(main, ["import", "--review", str(review), str(export)])
+    assert result.exit_code == 0
+    assert result.output == "Imported results.csv as source 1: 2 records (ris/scopus, Scopus)\n"
+
+
+def test_newer_schema_is_refused(review: Path, runner: CliRunner) -> None:
+    db = sqlite3.connect(review / "review.db")
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    result = runner.invoke(main, ["status", "--review", str(review)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: this review was written by a newer slr (schema 99; this slr knows up to 1); "
+        "upgrade slr (pip install -U slr) before opening this review\n"
+    )
+
+
+def test_log_is_written_by_the_database_and_append_only(
+    review: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    runner.invoke(main, ["import", "--review", str(review), str(write(tmp_path / "a.ris", RIS))])
+    with Review.open(review) as opened:
+        actions = [(row["action"], row["entity"]) for row in opened.log()]
+        assert actions == [
+            ("create", "review"),
+            ("insert", "source"),
+            ("insert", "record"),
+            ("insert", "record"),
+        ]
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            opened.db.execute("DELETE FROM log")
+        with pytest.raises(sqlite3.IntegrityError):
+            opened.db.execute("INSERT INTO records (source_id, source_index) VALUES (42, 1)")
+
+
+def test_help_documents_exit_codes(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--help"])
+    assert "3 done, but some entries were rejected" in result.output

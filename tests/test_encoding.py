@@ -1,0 +1,62 @@
+"""Decoding export bytes: BOMs, UTF-16, line endings, cp1252, double-encoded UTF-8, refusals."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from slr.errors import ImportRefused
+from slr.importers.encoding import decode
+
+TEXT = "TY  - JOUR\nTI  - Örücü: café ñ\nER  - \n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        TEXT.encode("utf-8"),
+        codecs.BOM_UTF8 + TEXT.encode("utf-8"),
+        TEXT.encode("utf-16"),  # with BOM
+        TEXT.encode("utf-16-le"),  # without BOM
+        TEXT.replace("\n", "\r\n").encode("utf-8"),
+        TEXT.replace("\n", "\r").encode("utf-8"),
+        "TY  - JOUR\r\nTI  - Örücü: café ñ\rER  - \n".encode(),
+    ],
+    ids=["utf8", "utf8-bom", "utf16-bom", "utf16le-nobom", "crlf", "cr-only", "mixed"],
+)
+def test_decodes_to_the_same_text(data: bytes) -> None:
+    assert decode(data, "x.ris").text == TEXT
+
+
+def test_cp1252_fallback_warns_with_line() -> None:
+    decoded = decode("TY  - JOUR\nTI  - café “quoted”\n".encode("cp1252"), "old.ris")
+    assert decoded.text == "TY  - JOUR\nTI  - café “quoted”\n"
+    assert decoded.encoding == "cp1252"
+    assert decoded.warnings == [
+        "old.ris: not valid UTF-8 (first bad byte on line 2); read as Windows-1252"
+    ]
+
+
+def test_double_encoded_utf8_is_repaired() -> None:
+    mojibake = "Örücü, Deniz".encode().decode("cp1252")  # 'Ã–rÃ¼cÃ¼, Deniz'
+    decoded = decode(f"A1  - {mojibake}\nA1  - Smith, J\n".encode(), "eric.txt")
+    assert decoded.text == "A1  - Örücü, Deniz\nA1  - Smith, J\n"
+    assert decoded.warnings == ["eric.txt: repaired double-encoded UTF-8 on 1 line(s)"]
+
+
+def test_genuine_accents_are_left_alone() -> None:
+    text = "TI  - Ätherische Öle, São Paulo, Zürich, Łódź — “quotes” ©\n"
+    assert decode(text.encode(), "x.ris").text == text
+
+
+@pytest.mark.parametrize("data", [b"", b"  \r\n\n", codecs.BOM_UTF8])
+def test_empty_file_is_refused(data: bytes) -> None:
+    with pytest.raises(ImportRefused, match=r"x\.ris is empty"):
+        decode(data, "x.ris")
+
+
+@pytest.mark.parametrize("data", [bytes(range(256)) * 20, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"])
+def test_binary_file_is_refused(data: bytes) -> None:
+    with pytest.raises(ImportRefused, match="binary file"):
+        decode(data, "x.pdf")

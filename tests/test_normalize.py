@@ -1,0 +1,140 @@
+"""Normalisation steps: exact cases and properties (idempotence, no exceptions)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from slr.models import Author
+from slr.normalize import (
+    canonical_doi,
+    canonical_issn,
+    clean_text,
+    find_dois,
+    fold,
+    latex_to_unicode,
+    parse_name,
+    parse_year,
+    split_copyright,
+    strip_markup,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "doi"),
+    [
+        ("10.1016/J.IJRESMAR.2020.01.002", "10.1016/j.ijresmar.2020.01.002"),
+        ("https://doi.org/10.1177/02683962211048201", "10.1177/02683962211048201"),
+        ("http://dx.doi.org/10.1016/0376-8716%2876%2990010-7", "10.1016/0376-8716(76)90010-7"),
+        ("doi:10.2196/22081.", "10.2196/22081"),
+        ("10.1080/15332861.2019.1638001 [doi]", "10.1080/15332861.2019.1638001"),
+        ("https://dl.acm.org/doi/10.1145/3672608.3707931", "10.1145/3672608.3707931"),
+        ("not a doi", ""),
+        ("", ""),
+    ],
+)
+def test_canonical_doi(raw: str, doi: str) -> None:
+    assert canonical_doi(raw) == doi
+
+
+def test_find_dois_in_reference_strings() -> None:
+    reference = (
+        "Smith J., 2019, J MARKETING, V83, P1, DOI 10.1177/0022242919854374; "
+        "see also https://doi.org/10.1000/ABC-1."
+    )
+    assert find_dois(reference) == ["10.1177/0022242919854374", "10.1000/abc-1"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "author"),
+    [
+        ("Smith, John", Author("Smith", "John")),
+        ("Liu R.", Author("Liu", "R.")),
+        ("Chrabąszcz P", Author("Chrabąszcz", "P")),
+        ("A. Hayashi", Author("Hayashi", "A.")),
+        ("S. Raj Paul", Author("Paul", "S. Raj")),
+        ("van der Berg J.", Author("van der Berg", "J.")),
+        ("Hao, Jie (57221302630)", Author("Hao", "Jie")),
+        ("Ludwig van Beethoven", Author("van Beethoven", "Ludwig")),
+        ("World Health Organization", Author(literal="World Health Organization")),
+        ("Wongkitrungrueng A.", Author("Wongkitrungrueng", "A.")),
+    ],
+)
+def test_parse_name(raw: str, author: Author) -> None:
+    assert parse_name(raw) == author
+
+
+@pytest.mark.parametrize(
+    ("latex", "text"),
+    [
+        (r"Fern\'{a}ndez Guti\'{e}rrez", "Fernández Gutiérrez"),
+        (r"\v{S}ustr and {\"o}zt\"{u}rk", "Šustr and öztürk"),
+        (r"{Cocker} {Spaniel} 10\% \& more", "Cocker Spaniel 10% & more"),
+        (r"\textless{}p\textgreater{} x", "<p> x"),
+        (r"{[}1{]} pages 1--2", "[1] pages 1–2"),
+        (r"costs \$5 and $\alpha$", "costs $5 and \\alpha"),
+        (r"Kuł\k{a}kowski \ss{} x", "Kułąkowski ß x"),
+    ],
+)
+def test_latex_to_unicode(latex: str, text: str) -> None:
+    assert latex_to_unicode(latex) == text
+
+
+def test_strip_markup_jats_and_entities() -> None:
+    jats = "<jats:sec><jats:title>Background</jats:title><jats:p>A&amp;B x<sup>2</sup></jats:p>"
+    assert strip_markup(jats) == "Background A&B x2"
+    assert strip_markup("CO<inf>2</inf> &#x27;q&#x27;") == "CO2 'q'"
+
+
+@pytest.mark.parametrize(
+    ("abstract", "body", "notice"),
+    [
+        (
+            "We test X. © 2016 Elsevier Ltd. All rights reserved.",
+            "We test X.",
+            "© 2016 Elsevier Ltd. All rights reserved.",
+        ),
+        (
+            "We test X. Copyright of Journal of Y is the property of Z and its content may not be "
+            "copied.",
+            "We test X.",
+            "Copyright of Journal of Y is the property of Z and its content may not be copied.",
+        ),
+        (
+            "We test X. (C) 2014 Wiley Periodicals, Inc.",
+            "We test X.",
+            "(C) 2014 Wiley Periodicals, Inc.",
+        ),
+        ("No notice here.", "No notice here.", ""),
+    ],
+)
+def test_split_copyright(abstract: str, body: str, notice: str) -> None:
+    assert split_copyright(abstract) == (body, notice)
+
+
+def test_small_helpers() -> None:
+    assert canonical_issn("00319007; 1873-5592 (ISSN)") == ["0031-9007", "1873-5592"]
+    assert parse_year("2021/06//") == 2021
+    assert parse_year("n.d.") is None
+    assert clean_text("a\u00a0 b\u200b\u2009c \n") == "a b c"
+    assert fold("Ça   Marche—Déjà-vu!") == "ca marche deja vu"
+
+
+@given(st.text())
+def test_normalisation_is_idempotent(value: str) -> None:
+    for step in (clean_text, fold, canonical_doi):
+        once = step(value)
+        assert step(once) == once
+    body, _ = split_copyright(clean_text(value))
+    assert split_copyright(body)[0] == body
+
+
+@given(st.text())
+def test_normalisers_never_raise(value: str) -> None:
+    latex_to_unicode(value)
+    strip_markup(value)
+    parse_name(value)
+    find_dois(value)
+    parse_year(value)
+    canonical_issn(value)
