@@ -44,19 +44,11 @@ _MONTHS = {
     "nov": "November", "dec": "December",
 }  # fmt: skip
 
-# Lower-cased field name -> Record attribute holding plain (LaTeX-decoded) text.
-_TEXT_FIELDS = {
-    "title": "title",
-    "volume": "volume",
-    "number": "issue",
-    "issue": "issue",
-    "pages": "pages",
-    "doi": "doi",
-    "url": "url",
-    "publisher": "publisher",
-    "language": "language",
-    "abstract": "abstract",
-}
+# Fields whose repetition within one entry deserves a warning (only the first value is used).
+_CORE_FIELDS = frozenset(
+    ("title", "author", "year", "journal", "booktitle", "volume", "number", "pages", "doi")
+)
+_ISBN_SPLIT = re.compile(r"\s*[,;]\s*|\s+(?=\d)")
 # Source title candidates, best first.
 _SOURCE_FIELDS = ("journal", "journaltitle", "booktitle", "series")
 # Document type candidates, best first (Scopus old, WoS/Scopus new, biblatex); else entry type.
@@ -74,11 +66,22 @@ _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _ZOTERO_KEY = re.compile(r"^[a-z0-9-]*_[a-z0-9-]*_\d{0,4}(?:-\d+)?$")
 _ENTRY_HEAD = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]", re.MULTILINE)
 _KNOWN_TYPES = frozenset(
-    "article book booklet conference inbook incollection inproceedings manual mastersthesis "
-    "misc phdthesis proceedings techreport unpublished online report thesis collection "
-    "software dataset patent periodical electronic standard string comment preamble "
-    "mvbook bookinbook suppbook reference inreference mvreference suppperiodical".split()
-)
+    (
+        "article", "book", "booklet", "conference", "inbook", "incollection", "inproceedings",
+        "manual", "mastersthesis", "misc", "phdthesis", "proceedings", "techreport",
+        "unpublished", "online", "report", "thesis", "collection", "software", "dataset",
+        "patent", "periodical", "electronic", "standard", "string", "comment", "preamble",
+        "mvbook", "bookinbook", "suppbook", "reference", "inreference", "mvreference",
+    )
+)  # fmt: skip
+
+
+def _decode(value: str) -> str:
+    """LaTeX to Unicode, skipped for the many values without any LaTeX (finish_record and
+    parse_name clean whitespace anyway)."""
+    if "\\" in value or "{" in value or "}" in value or "$" in value or "--" in value:
+        return latex_to_unicode(value)
+    return value
 
 
 class _EntryError(ValueError):
@@ -171,11 +174,11 @@ def _authors(value: str) -> list[Author]:
         if not name or name.lower() == "others":
             continue
         if _is_braced_whole(name):
-            literal = latex_to_unicode(name[1:-1])
+            literal = _decode(name[1:-1])
             if literal:
                 authors.append(Author(literal=literal))
             continue
-        author = parse_name(latex_to_unicode(name))
+        author = parse_name(_decode(name))
         if author.family or author.literal:
             authors.append(author)
     return authors
@@ -184,7 +187,7 @@ def _authors(value: str) -> list[Author]:
 def _split_list(value: str) -> list[str]:
     """Keywords: Scopus and WoS separate with ';', ACM, Zotero and Mendeley with ','."""
     separator = ";" if ";" in value else ","
-    return [latex_to_unicode(v) for v in value.split(separator) if v.strip()]
+    return [_decode(v) for v in value.split(separator) if v.strip()]
 
 
 _CHEAP_LATEX = (("{[}", "["), ("{]}", "]"), ("\\_", "_"), ("\\&", "&"), ("\\%", "%"))
@@ -197,7 +200,7 @@ def _reference(line: str) -> str:
             if old in line:
                 line = line.replace(old, new)
         if "\\" in line or "{" in line or "$" in line:
-            return latex_to_unicode(line)
+            return _decode(line)
     return line.strip()
 
 
@@ -235,82 +238,110 @@ def _build_record(
     values: dict[str, str] = {}  # lower-cased name -> first value
     repeated: list[str] = []
     for name, raw_value in fields:
-        value = _value(raw_value, macros)
-        add_raw(raw, name, value)
+        first = raw_value[:1]
+        if first == "{" and raw_value[-1:] == "}" and "#" not in raw_value:
+            value = raw_value[1:-1]
+        else:
+            value = _value(raw_value, macros)
+        if name in raw:
+            add_raw(raw, name, value)
+        else:
+            raw[name] = value
         lower = name.lower()
         if lower in values:
-            if lower in _TEXT_FIELDS or lower == "author":
+            if lower in _CORE_FIELDS:
                 repeated.append(name)
         else:
             values[lower] = value
     if repeated:
         warnings.append(f"line {line}: field(s) {', '.join(repeated)} repeated; first value used")
+    get = values.get
     flavour = _entry_flavour(key, values)
 
     record = Record(raw=raw, line=line)
-    for name, attribute in _TEXT_FIELDS.items():
-        value = values.get(name)
-        if value:
-            if attribute == "doi" or attribute == "url":
-                value = value.replace("\\_", "_").replace("\\%", "%").replace("\\&", "&")
-                setattr(record, attribute, value)
-            elif not getattr(record, attribute):
-                setattr(record, attribute, latex_to_unicode(value))
-    author = values.get("author")
-    if author:
-        record.authors = _authors(author)
-    year = values.get("year") or values.get("date")
-    if year:
-        record.year = parse_year(year)
+    value = get("title")
+    if value:
+        record.title = _decode(value)
+    value = get("author")
+    if value:
+        record.authors = _authors(value)
+    value = get("year") or get("date")
+    if value:
+        record.year = parse_year(value)
     for name in _SOURCE_FIELDS:
-        if values.get(name):
-            record.source_title = latex_to_unicode(values[name])
+        value = get(name)
+        if value:
+            record.source_title = _decode(value)
             break
+    record.volume = get("volume", "")
+    record.issue = get("number") or get("issue", "")
+    value = get("pages")
+    if value:
+        record.pages = _decode(value) if "\\" in value or "{" in value else value
+    value = get("doi")
+    if value:
+        record.doi = value.replace("\\_", "_") if "\\" in value else value
+    value = get("url")
+    if value:
+        record.url = value.replace("\\_", "_").replace("\\%", "%") if "\\" in value else value
+    value = get("publisher")
+    if value:
+        record.publisher = _decode(value)
+    value = get("language")
+    if value:
+        record.language = _decode(value)
+    value = get("abstract")
+    if value:
+        record.abstract = _decode(value)
     for name in _TYPE_FIELDS:
-        if values.get(name):
-            record.document_type = latex_to_unicode(values[name])
+        value = get(name)
+        if value:
+            record.document_type = _decode(value)
             break
     else:
         record.document_type = entry_type
-    issn = values.get("issn")
-    if issn:
-        record.issn = [issn]
-    if values.get("eissn"):
-        record.issn.append(values["eissn"])
-    isbn = values.get("isbn")
-    if isbn:
-        record.isbn = [i.strip() for i in re.split(r"[,;]|\s(?=\d)", isbn) if i.strip()]
+    value = get("issn")
+    if value:
+        record.issn = [value]
+        if "eissn" in values:
+            record.issn.append(values["eissn"])
+    value = get("isbn")
+    if value:
+        record.isbn = [i for i in _ISBN_SPLIT.split(value) if i]
 
     if flavour == "scopus":
-        if values.get("author_keywords"):
-            record.author_keywords = _split_list(values["author_keywords"])
-        if values.get("keywords"):
-            record.index_keywords = _split_list(values["keywords"])
-        references = values.get("references")
-        if references:
-            record.cited_references = [r for r in references.split("; ") if r.strip()]
+        value = get("author_keywords")
+        if value:
+            record.author_keywords = _split_list(value)
+        value = get("keywords")
+        if value:
+            record.index_keywords = _split_list(value)
+        value = get("references")
+        if value:
+            record.cited_references = [r for r in value.split("; ") if r.strip()]
         match = _EID_IN_URL.search(record.url)
         if match:
             record.ids["eid"] = match.group(1)
     else:
-        keywords = values.get("keywords") or values.get("author_keywords")
-        if keywords:
-            record.author_keywords = _split_list(keywords)
-        plus = values.get("keywords-plus")
-        if plus:
-            record.index_keywords = _split_list(plus)
-        references = values.get("cited-references")
-        if references:
-            record.cited_references = [_reference(r) for r in references.split("\n")]
-    for name, id_key in _ID_FIELDS.items():
-        value = values.get(name)
+        value = get("keywords") or get("author_keywords")
         if value:
-            record.ids[id_key] = value.strip()
-    if flavour == "wos" and "wos" not in record.ids and key.startswith("WOS:"):
-        record.ids["wos"] = key
+            record.author_keywords = _split_list(value)
+        value = get("keywords-plus")
+        if value:
+            record.index_keywords = _split_list(value)
+        value = get("cited-references")
+        if value:
+            record.cited_references = [_reference(r) for r in value.split("\n")]
+    ids = record.ids
+    for name, id_key in _ID_FIELDS.items():
+        value = get(name)
+        if value:
+            ids[id_key] = value.strip()
+    if flavour == "wos" and "wos" not in ids and key.startswith("WOS:"):
+        ids["wos"] = key
     if key:
-        record.ids["bibtex_key"] = key
-    record.pmid = record.ids.get("pmid", "")
+        ids["bibtex_key"] = key
+    record.pmid = ids.get("pmid", "")
 
     if not (record.title or record.doi or record.authors):
         return None, flavour
@@ -322,23 +353,31 @@ def _build_record(
 _HEAD = re.compile(r"\s*@\s*([\w-]*)\s*([{(])")
 _FIELD_NAME = re.compile(r"\s*([^\s=,{}()\"#]+)\s*=")
 _BARE = re.compile(r"[^\s,#{}\"]+")
+_BRACE = re.compile(r"[{}]")
 
 
 def _matching_brace(text: str, start: int) -> int:
     """Index of the `}` closing the `{` at `start` (BibTeX counts every brace), or -1."""
     depth = 0
-    pos = start
-    while True:
-        nxt = min(
-            (i for i in (text.find("{", pos), text.find("}", pos)) if i >= 0),
-            default=-1,
-        )
-        if nxt < 0:
-            return -1
-        depth += 1 if text[nxt] == "{" else -1
+    for match in _BRACE.finditer(text, start):
+        depth += 1 if match.group() == "{" else -1
         if depth == 0:
-            return nxt
-        pos = nxt + 1
+            return match.start()
+    return -1
+
+
+_SWALLOWED_FIELD = re.compile(r"\n[ \t]*[A-Za-z][\w-]*[ \t]*=[ \t]*[{\"\d]")
+_CLOSED_ON_OWN_LINE = re.compile(r"\n[ \t]*\}$")
+
+
+def _check_unclosed(fields: list[tuple[str, str]]) -> None:
+    """An entry without its closing brace is usable unless a value swallowed what followed it
+    (a field, or the entry's own closing brace): that is an unbalanced brace, not a lost `}`."""
+    for name, value in fields:
+        if _SWALLOWED_FIELD.search(value):
+            raise _EntryError(f"unbalanced braces in field {name!r}")
+    if fields and _CLOSED_ON_OWN_LINE.search(fields[-1][1]):
+        raise _EntryError(f"unbalanced braces in field {fields[-1][0]!r}")
 
 
 def _read_entry(chunk: str) -> tuple[str, str, list[tuple[str, str]], bool]:
@@ -348,9 +387,17 @@ def _read_entry(chunk: str) -> tuple[str, str, list[tuple[str, str]], bool]:
         raise _EntryError("not an entry: expected '@type{key,'")
     close = "}" if head.group(2) == "{" else ")"
     pos = head.end()
-    end = len(chunk)
+    kind = head.group(1).lower()
+    if kind in ("comment", "preamble"):
+        return head.group(1), "", [], True
+    if kind == "string":
+        fields, closed = _read_fields(chunk, pos, close)
+        return head.group(1), "", fields, closed
     comma = chunk.find(",", pos)
     closing = chunk.find(close, pos)
+    header_end = min(i for i in (comma, closing, len(chunk)) if i >= 0)
+    if "=" in chunk[pos:header_end] or "{" in chunk[pos:header_end]:
+        raise _EntryError("entry key is not followed by a comma")
     if comma < 0 or (0 <= closing < comma):
         if closing < 0:
             raise _EntryError("entry header has no key and no closing brace")
@@ -358,15 +405,21 @@ def _read_entry(chunk: str) -> tuple[str, str, list[tuple[str, str]], bool]:
     key = chunk[pos:comma].strip()
     if "\n" in key:
         raise _EntryError("entry key runs over several lines (missing comma?)")
-    pos = comma + 1
-    fields: list[tuple[str, str]] = []
+    fields, closed = _read_fields(chunk, comma + 1, close)
+    if not closed:
+        _check_unclosed(fields)
+    return head.group(1), key, fields, closed
+
+
+def _read_fields(chunk: str, pos: int, close: str) -> tuple[list[tuple[str, str]], bool]:
+    """The `name = value` pairs from `pos` on, and whether the closing delimiter was found."""
+    found: list[tuple[str, str]] = []
+    end = len(chunk)
     while True:
         while pos < end and (chunk[pos].isspace() or chunk[pos] == ","):
             pos += 1
-        if pos >= end:
-            return head.group(1), key, fields, False
-        if chunk[pos] == close:
-            return head.group(1), key, fields, True
+        if pos >= end or chunk[pos] == close:
+            return found, pos < end
         name_match = _FIELD_NAME.match(chunk, pos)
         if name_match is None:
             raise _EntryError(f"expected a field name at {chunk[pos : pos + 20]!r}")
@@ -393,7 +446,7 @@ def _read_entry(chunk: str) -> tuple[str, str, list[tuple[str, str]], bool]:
                         depth -= 1
                     stop += 1
                 if stop >= end:
-                    raise _EntryError(f'unclosed quote in field {name!r}')
+                    raise _EntryError(f"unclosed quote in field {name!r}")
                 pos = stop + 1
             else:
                 bare = _BARE.match(chunk, pos)
@@ -406,7 +459,7 @@ def _read_entry(chunk: str) -> tuple[str, str, list[tuple[str, str]], bool]:
                 pos += 1
                 continue
             break
-        fields.append((name, chunk[value_start:pos].strip()))
+        found.append((name, chunk[value_start:pos].strip()))
         if pos < end and chunk[pos] not in ("," + close):
             raise _EntryError(f"expected ',' or '{close}' after field {name!r}")
 
@@ -426,7 +479,8 @@ class _Lines:
         self.text = text
         self._starts: list[int] | None = None
         self._counted: list[int] | None = None
-        self.exact = False  # True when block lines were counted here, not by bibtexparser
+        # bibtexparser's count is exact unless a line ends with a backslash
+        self.exact = "\\\n" not in text
 
     @property
     def starts(self) -> list[int]:
@@ -438,15 +492,16 @@ class _Lines:
 
     def true_line(self, reported: int) -> int:
         """bibtexparser does not count a newline after a backslash; map its count to ours."""
-        if self.exact or "\\\n" not in self.text:
+        if self.exact:
             return reported + 1
         if self._counted is None:
             starts = self.starts
-            # k-th counted newline -> index (0-based) of the line it ends
             text = self.text
             # index i of the i-th newline, for the newlines bibtexparser counts
             self._counted = [
-                i for i in range(len(starts) - 1) if starts[i + 1] < 2 or text[starts[i + 1] - 2] != "\\"
+                i
+                for i in range(len(starts) - 1)
+                if starts[i + 1] < 2 or text[starts[i + 1] - 2] != "\\"
             ]
         if reported <= 0:
             return 1
@@ -480,6 +535,7 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
         lines.exact = True
         result.warnings.append("bibtexparser could not split the file; read entry by entry")
     macros: dict[str, str] = {}
+    seen_keys: set[str] = set()
     flavours: dict[str, int] = {}
     preamble_text = ""
     count = len(blocks)
@@ -499,10 +555,6 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
                 inner = inner.ignore_error_block
             if isinstance(inner, Entry):
                 entry = inner
-                if isinstance(block, DuplicateBlockKeyBlock):
-                    result.warnings.append(
-                        f"line {line}: key {block.key!r} used twice; both entries imported"
-                    )
         elif isinstance(block, Entry):
             entry = block
         if entry is not None:
@@ -530,6 +582,9 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
                 continue
             if not closed:
                 result.warnings.append(f"line {line}: entry {key!r} has no closing brace")
+        if key in seen_keys:
+            result.warnings.append(f"line {line}: key {key!r} used twice; both entries imported")
+        seen_keys.add(key)
         record, flavour = _build_record(
             entry_type.lower(), key, fields, macros, line, result.warnings
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slr.models import Record
@@ -19,13 +20,14 @@ _NO_ABSTRACT = re.compile(r"^\[?\s*no abstract available\s*\]?\.?$", re.IGNORECA
 _PAGE_DASH = re.compile(r"\s*(?:--|[–—‐-])\s*")
 
 
-def _unique(values: list[str]) -> list[str]:
-    seen: dict[str, None] = {}
+def _unique(values: list[str], clean: Callable[[str], str] = clean_text) -> list[str]:
+    """Cleaned values without empty ones or case-insensitive repeats, in order."""
+    kept: dict[str, str] = {}
     for value in values:
-        value = clean_text(value)
-        if value and value.casefold() not in {s.casefold() for s in seen}:
-            seen[value] = None
-    return list(seen)
+        value = clean(value)
+        if value:
+            kept.setdefault(value.casefold(), value)
+    return list(kept.values())
 
 
 def join_pages(start: str | None, end: str | None) -> str:
@@ -54,13 +56,13 @@ def finish_record(record: Record) -> Record:
     record.pages = _PAGE_DASH.sub("-", clean_text(record.pages)).strip("-")
     record.issn = _unique([i for value in record.issn for i in canonical_issn(value)])
     record.isbn = _unique(record.isbn)
-    record.author_keywords = _unique([strip_markup(k) for k in record.author_keywords])
-    record.index_keywords = _unique([strip_markup(k) for k in record.index_keywords])
+    record.author_keywords = _unique(record.author_keywords, strip_markup)
+    record.index_keywords = _unique(record.index_keywords, strip_markup)
     record.language = clean_text(record.language)
     record.document_type = clean_text(record.document_type)
     record.url = clean_text(record.url)
     record.publisher = clean_text(record.publisher)
-    record.ids = {k: clean_text(v) for k, v in record.ids.items() if v and clean_text(v)}
+    record.ids = {k: cleaned for k, v in record.ids.items() if (cleaned := clean_text(v))}
     if record.pmid and "pmid" not in record.ids:
         record.ids["pmid"] = record.pmid
     record.cited_references = [r for r in (clean_text(r) for r in record.cited_references) if r]

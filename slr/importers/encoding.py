@@ -44,7 +44,7 @@ def _looks_utf16(data: bytes) -> str | None:
 
 def repair_double_encoding(text: str) -> tuple[str, int]:
     """Fix lines whose UTF-8 was encoded twice, only where ftfy is sure; returns (text, lines)."""
-    if not _MOJIBAKE.search(text):
+    if text.isascii() or not _MOJIBAKE.search(text):
         return text, 0
     lines = text.split("\n")
     repaired = 0

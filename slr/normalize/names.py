@@ -9,6 +9,20 @@ from slr.normalize.text import clean_text
 
 # "R.", "RJ", "R.J.", "J.-P.", "Ch." : initials, in any export's style
 _INITIALS = re.compile(r"^(?:[A-Z\u00c0-\u024f][a-z]?\.?-?){1,4}$")
+_SCOPUS_AUTHOR_ID = re.compile(r"\s*\(\d{6,}\)$")
+# What databases write where a record has no author.
+_PLACEHOLDERS = {
+    "[no author name available]",
+    "[anonymous]",
+    "anonymous",
+    "anon",
+    "[anon]",
+    "no author",
+    "[no authors listed]",
+    "n/a",
+    "null",
+    "nan",
+}
 _PARTICLES = {
     "van",
     "von",
@@ -39,17 +53,22 @@ _CORPORATE = re.compile(
 
 
 def _is_initials(token: str) -> bool:
-    return bool(_INITIALS.match(token)) and (len(token) <= 3 or "." in token)
+    # "RJ", "P", "R.J.", "Ch.": a token with lower case is initials only with a full stop,
+    # so that two-letter family names ("Li", "Wu", "Ma") are not read as initials
+    if "." not in token and (len(token) > 3 or not token.isupper()):
+        return False
+    return bool(_INITIALS.match(token))
 
 
 def parse_name(value: str) -> Author:
     """Split one author string into family and given names, keeping both as given."""
     name = clean_text(value).strip(" ,;")
     # Scopus new-style "Hao, Jie (57221302630)": the author id is not part of the name
-    name = re.sub(r"\s*\(\d{6,}\)$", "", name)
-    if not name:
+    if name.endswith(")"):
+        name = _SCOPUS_AUTHOR_ID.sub("", name)
+    if not name or name.casefold() in _PLACEHOLDERS:
         return Author()
-    if _CORPORATE.search(name) and "," not in name:
+    if "," not in name and _CORPORATE.search(name):
         return Author(literal=name)
     if "," in name:
         family, _, given = name.partition(",")

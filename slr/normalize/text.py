@@ -7,24 +7,18 @@ import re
 import unicodedata
 
 # Characters that exports put in place of an ordinary space, or that carry no text at all.
-_SPACE_LIKE = dict.fromkeys(
-    map(
-        ord,
-        "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
-        "\u2008\u2009\u200a\u202f\u205f\u3000\t\r\n\f\v",
-    ),
-    " ",
-)
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
-_WHITESPACE_RUN = re.compile(r" {2,}")
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
 
 
 def clean_text(value: str | None) -> str:
     """Unicode NFC, exotic spaces to plain spaces, invisible marks removed, whitespace collapsed."""
     if not value:
         return ""
-    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE).translate(_SPACE_LIKE)
-    return _WHITESPACE_RUN.sub(" ", text).strip()
+    text = unicodedata.normalize("NFC", value)
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
+    # str.split() also splits on no-break, thin and ideographic spaces
+    return " ".join(text.split())
 
 
 _BLOCK_TAG = re.compile(
@@ -152,12 +146,13 @@ def latex_to_unicode(value: str | None) -> str:
 
 
 _COPYRIGHT = re.compile(
-    r"(?:(?<=^)|(?<=[.!?)\]]\s)|(?<=\s))"
-    r"(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}|of\b|by\b)|published by\b.{0,60}\d{4}"
+    r"(?<!\w)(?:©|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4})"
+    r"|copyright of .{1,300}? is the property of|published by\b.{0,60}\d{4}"
     r"|all rights reserved)",
     re.IGNORECASE,
 )
-_COPYRIGHT_TAIL_MAX = 400
+_COPYRIGHT_TAIL_MAX = 800
+_COPYRIGHT_MARKERS = ("©", "(c)", "copyright", "published by", "rights reserved")
 
 
 def split_copyright(abstract: str) -> tuple[str, str]:
@@ -165,13 +160,21 @@ def split_copyright(abstract: str) -> tuple[str, str]:
     if not abstract:
         return "", ""
     start = max(0, len(abstract) - _COPYRIGHT_TAIL_MAX)
+    tail = abstract[start:].lower()
+    if not any(marker in tail for marker in _COPYRIGHT_MARKERS):
+        return abstract, ""  # the common case, decided without the regex
     match = _COPYRIGHT.search(abstract, start)
     if match is None:
         return abstract, ""
-    body = abstract[: match.start()].rstrip()
+    cut = match.start()
+    # "(PsycINFO Database Record (c) 2019 APA, all rights reserved)": the notice starts at "("
+    opened = abstract.rfind("(", start, cut)
+    if opened != -1 and abstract.find(")", opened, cut) == -1:
+        cut = opened
+    body = abstract[:cut].rstrip()
     if not body:  # the whole text is a notice: keep it where it was
         return abstract, ""
-    return body, abstract[match.start() :].strip()
+    return body, abstract[cut:].strip()
 
 
 def split_values(value: str | None, separator: str = ";") -> list[str]:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from slr import __version__
 from slr.errors import RecordNotFound, ReviewExists, ReviewNotFound, SlrError
 from slr.models import Author, Failure, Record
@@ -65,7 +67,8 @@ def _now() -> str:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # orjson: JSON columns are most of the cost of storing a record
+    return orjson.dumps(value).decode()
 
 
 @dataclass(slots=True)
@@ -272,7 +275,7 @@ def _record_row(source_id: int, index: int, record: Record) -> tuple[Any, ...]:
         _dumps(record.ids),
         _dumps(record.raw),
         *(getattr(record, name) for name in _TEXT_COLUMNS),
-        *(_dumps(getattr(record, name)) for name in _LIST_COLUMNS),
+        *(_dumps(values) if (values := getattr(record, name)) else "[]" for name in _LIST_COLUMNS),
     )
 
 
