@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,6 +35,7 @@ DATABASE_OF_FLAVOUR = {
 }
 # PRISMA 2020 tells databases and registers apart from other methods of identification.
 METHODS = ("database", "register", "citation-search", "website", "organisation", "other")
+Progress = Callable[[str], None]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -80,6 +81,7 @@ def _read_checked(
     review: Review,
     paths: Sequence[Path],
     options: ImportOptions,
+    progress: Progress,
 ) -> list[tuple[FileImport, str]]:
     """Parse every file before anything is stored, so a refused file changes nothing."""
     seen: dict[str, Path] = {}
@@ -87,6 +89,7 @@ def _read_checked(
     for path in paths:
         if not path.is_file():
             raise ImportRefused(f"{path}: no such file", "check the path")
+        progress(f"Reading {path.name}")
         imported = read_file(path, options.format_name, options.column_map)
         sha256 = hashlib.sha256(imported.data).hexdigest()
         if not options.again:
@@ -116,9 +119,12 @@ def _read_checked(
 
 
 def import_files(
-    review: Review, paths: Sequence[Path], options: ImportOptions | None = None
+    review: Review,
+    paths: Sequence[Path],
+    options: ImportOptions | None = None,
+    progress: Progress = lambda _message: None,
 ) -> list[ImportOutcome]:
-    """Import export files into the review, all or nothing."""
+    """Import export files into the review, all or nothing; `progress` hears of each step."""
     options = options or ImportOptions()
     _check_options(options)
     # The cyclic GC would rescan every record built so far, again and again: 20-30% of an
@@ -126,14 +132,18 @@ def import_files(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _import_parsed(review, _read_checked(review, paths, options), options)
+        parsed = _read_checked(review, paths, options, progress)
+        return _import_parsed(review, parsed, options, progress)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
 def _import_parsed(
-    review: Review, parsed: list[tuple[FileImport, str]], options: ImportOptions
+    review: Review,
+    parsed: list[tuple[FileImport, str]],
+    options: ImportOptions,
+    progress: Progress,
 ) -> list[ImportOutcome]:
     outcomes: list[ImportOutcome] = []
     written: list[Path] = []
@@ -161,6 +171,7 @@ def _import_parsed(
                     searched_on=options.searched_on,
                     warnings=warnings,
                 )
+                progress(f"Storing {len(result.records):,} records of {info.file_name}")
                 source_id, copy = review.add_source(info, result.records, result.failures)
                 written.append(copy)
                 outcomes.append(

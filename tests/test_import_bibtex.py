@@ -71,6 +71,28 @@ def test_real_file_lines_point_at_entry_headers(real_exports: Path, relative: st
     assert all(r.raw["ID"] == r.ids["bibtex_key"] for r in result.records)
 
 
+# From SOURCE.md: entries without DOI, with abstract, with cited references.
+FIELD_COUNTS = [
+    ("scopus-bibtex/scopus.bib", 27, 262, 255),
+    ("scopus-bibtex/scopus_m.bib", 2, 24, 0),
+    ("wos-bibtex/wos_m.bib", 3, 29, 29),
+    ("wos-bibtex/savedrecs.bib", 25, 355, 430),
+    ("acm-bibtex/acm_9.bib", 0, 31, 0),
+    ("acm-bibtex/acm.bib", 16, 0, 0),
+    ("zotero/zotero_export.bib", 282, 776, 0),
+]
+
+
+@pytest.mark.parametrize(("relative", "no_doi", "abstracts", "cited"), FIELD_COUNTS)
+def test_real_file_field_counts(
+    real_exports: Path, relative: str, no_doi: int, abstracts: int, cited: int
+):
+    records = _import(real_exports / relative).records
+    assert sum(1 for r in records if not r.doi) == no_doi
+    assert sum(1 for r in records if r.abstract) == abstracts
+    assert sum(1 for r in records if r.cited_references) == cited
+
+
 # Checked by eye against the files: key, title, first author, year, DOI, start of abstract.
 EYE_CHECKED = [
     (
@@ -252,6 +274,7 @@ def test_scopus_fields(real_exports: Path):
     assert isinstance(record.raw["funding_details"], list)
     assert len(record.raw["funding_details"]) >= 2
     assert record.raw["note"] == "cited By 0"
+    assert "funding_text\xa01" in record.raw  # a no-break space inside a field name
 
 
 def test_scopus_2023_style(real_exports: Path):
@@ -295,6 +318,12 @@ def test_wos_fields(real_exports: Path):
     assert record.raw["Web-of-Science-Categories"] == "Mathematics, Applied"
     assert record.raw["Unique-ID"] == "WOS:000278542800018"
     assert "\\&" in record.raw["Affiliation"]  # raw keeps the export's own text
+    chinese = [c for r in result.records for c in r.cited_references if "系统工程" in c]
+    assert chinese == [
+        "[刘胜 LIU Sheng], 2011, [系统工程理论与实践, Systems Engineering-Theory & Practice], "
+        "V31, P522."
+    ]
+    assert sum(1 for r in result.records if r.raw["ENTRYTYPE"] == "inproceedings") == 6
 
 
 def test_wos_entry_with_escaped_braces_is_recovered(real_exports: Path):
@@ -354,6 +383,8 @@ def test_zotero_quirks(real_exports: Path):
     assert "early onset (< 1 year) of OE" in survey.abstract  # {\textless}
     assert "31.8%, [95% confidence" in survey.abstract  # \% and a multi-line abstract
     assert "\n" not in survey.abstract
+    languages = [r.language for r in result.records]
+    assert (languages.count("English"), languages.count("German")) == (920, 30)
     assert _one(result, "naughton_radiographic_2005").source_title == (
         "VETERINARY RADIOLOGY & ULTRASOUND"
     )
@@ -405,6 +436,16 @@ def test_parenthesised_entry_and_quoted_values():
     result = parse('@book(b1, title = "A {B} (c)", year = "1999", isbn = {1-2-3, 4-5-6})', None)
     (record,) = result.records
     assert (record.title, record.year, record.isbn) == ("A B (c)", 1999, ["1-2-3", "4-5-6"])
+
+
+def test_escaped_doi_url_and_biblatex_fields():
+    text = (
+        "@article{m, doi = {10.1000/a{\\_}b\\_c}, url = {http://x.org/a\\%20b},\n"
+        " date = {2020-05-01}, journaltitle = {J}, eprinttype = {pubmed}, eprint = {123}}"
+    )
+    (record,) = parse(text, None).records
+    assert (record.doi, record.url) == ("10.1000/a_b_c", "http://x.org/a%20b")
+    assert (record.year, record.source_title, record.pmid) == (2020, "J", "123")
 
 
 def test_truncated_entry_is_a_failure():

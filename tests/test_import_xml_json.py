@@ -193,9 +193,13 @@ def test_endnote_carriage_return_separated_values(real_exports: Path):
     assert "\r" in first.raw["notes"]
 
 
-def test_endnote_missing_dois(real_exports: Path):
+def test_endnote_missing_dois_and_special_letters(real_exports: Path):
     records = _endnote(real_exports).records
     assert sum(1 for r in records if not r.doi) == 30
+    assert sum(1 for r in records if r.abstract) == 98
+    assert "0.25 μg/ml" in records[0].abstract
+    assert Author("Błońska-Fajfrowska", "B.") in records[45].authors
+    assert all("\xa0" not in r.abstract for r in records)
     assert records[19].doi == ""
     assert records[19].title.startswith("[Therapy of acne with visible light.")
 
@@ -229,6 +233,19 @@ def test_endnote_malformed_record_among_good_ones_pretty_printed():
     assert failure.reason.startswith("record 3: malformed XML at line 6, column ")
     assert result.records[0].authors == [Author("Doe", "J.")]
     assert result.records[0].doi == "10.1234/e.1"
+
+
+def test_endnote_one_bad_record_among_a_thousand():
+    records = [_ENDNOTE_RECORD.replace("{n}", str(n)) for n in range(1000)]
+    records[600] = records[600].replace("</title>", "", 1)  # mismatched tag
+    text = "<xml>\n<records>\n" + "\n".join(records) + "\n</records>\n</xml>"
+    result = parse_endnote(text, None)
+    assert len(result.records) == 999
+    (failure,) = result.failures
+    assert failure.line == 603
+    assert failure.reason.startswith("record 601: malformed XML at line 603, column ")
+    assert result.records[600].title == "Title 601"
+    assert result.records[600].line == 604
 
 
 def test_endnote_truncated_file():
@@ -341,6 +358,22 @@ def test_openalex_bad_elements_and_invalid_json():
     assert parse_openalex('"just a string"', None).failures[0].reason == (
         "JSON holds no OpenAlex work"
     )
+
+
+@pytest.mark.parametrize("which", ["openalex", "crossref"])
+def test_json_one_bad_element_among_a_thousand(which: str):
+    make, parse = (
+        (_work, parse_openalex) if which == "openalex" else (_crossref_work, parse_crossref)
+    )
+    items: list[object] = [make(n) for n in range(1000)]
+    items[700] = ["not", "a", "work"]
+    text = json.dumps(items, indent=2)
+    result = parse(text, None)
+    assert len(result.records) == 999
+    (failure,) = result.failures
+    assert failure.reason == "work 701 is not a JSON object (a list)"
+    assert text.split("\n")[failure.line - 1] == "  ["
+    assert text.split("\n")[failure.line] == '    "not",'
 
 
 def test_openalex_wrong_types_do_not_raise():

@@ -75,6 +75,7 @@ def test_parse_name(raw: str, author: Author) -> None:
         (r"{[}1{]} pages 1--2", "[1] pages 1–2"),
         (r"costs \$5 and $\alpha$", "costs $5 and \\alpha"),
         (r"Kuł\k{a}kowski \ss{} x", "Kułąkowski ß x"),
+        (r"a\textbackslash{}\& b\textbackslash{}[", "a\\& b\\["),
     ],
 )
 def test_latex_to_unicode(latex: str, text: str) -> None:

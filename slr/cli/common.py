@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 review_option = click.option(
     "--review",
@@ -15,3 +19,14 @@ review_option = click.option(
     show_default="current directory",
     help="The review directory (or set SLR_REVIEW).",
 )
+
+
+@contextlib.contextmanager
+def progress_reporter() -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step on a terminal's stderr; silent when not a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda _message: None
+        return
+    console = Console(stderr=True)
+    with console.status("Starting") as status:
+        yield lambda message: status.update(message)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from slr.cli.common import review_option
+from slr.cli.common import progress_reporter, review_option
 from slr.errors import ExitCode, SlrError
 from slr.importers import FORMATS
 from slr.importing import METHODS, ImportOptions, import_files
@@ -80,8 +80,8 @@ def import_(
         method=method,
         again=again,
     )
-    with Review.open(review_dir) as review:
-        outcomes = import_files(review, list(files), options)
+    with Review.open(review_dir) as review, progress_reporter() as progress:
+        outcomes = import_files(review, list(files), options, progress)
     rejected = 0
     for outcome in outcomes:
         described = outcome.format + (f"/{outcome.flavour}" if outcome.flavour else "")

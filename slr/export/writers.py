@@ -142,7 +142,8 @@ def write_bibtex(records: Iterable[StoredRecord]) -> str:
             "publisher": _bibtex_escape(record.publisher),
             "note": f"slr record {stored.id}",
         }
-        fields = [Field(name, "{" + value + "}") for name, value in values.items() if value]
+        # the writer encloses each value in braces itself
+        fields = [Field(name, value) for name, value in values.items() if value]
         entries.append(Entry(entry_type, _bibtex_key(stored, used), fields))
     return bibtexparser.write_string(bibtexparser.Library(entries))
 

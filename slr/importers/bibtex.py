@@ -34,7 +34,6 @@ from slr.normalize import latex_to_unicode, parse_name, parse_year
 
 # bibtexparser logs a warning per broken block; the failures are reported through ParseResult.
 logging.getLogger("bibtexparser").setLevel(logging.ERROR)
-logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
 
 FORMAT = "bibtex"
 
@@ -190,6 +189,18 @@ def _split_list(value: str) -> list[str]:
     return [_decode(v) for v in value.split(separator) if v.strip()]
 
 
+_ESCAPED_IN_ID = re.compile(r"\{?\\([_%&#$~])\}?")
+
+
+def _unescape_id(value: str) -> str:
+    """DOIs and URLs are not LaTeX text: only undo the escapes (`\\_`, `{\\_}`, `\\%`)."""
+    if "\\" in value:
+        value = _ESCAPED_IN_ID.sub(r"\1", value)
+    if "{" in value:
+        value = value.replace("{", "").replace("}", "")
+    return value
+
+
 _CHEAP_LATEX = (("{[}", "["), ("{]}", "]"), ("\\_", "_"), ("\\&", "&"), ("\\%", "%"))
 
 
@@ -280,10 +291,10 @@ def _build_record(
         record.pages = _decode(value) if "\\" in value or "{" in value else value
     value = get("doi")
     if value:
-        record.doi = value.replace("\\_", "_") if "\\" in value else value
+        record.doi = _unescape_id(value)
     value = get("url")
     if value:
-        record.url = value.replace("\\_", "_").replace("\\%", "%") if "\\" in value else value
+        record.url = _unescape_id(value)
     value = get("publisher")
     if value:
         record.publisher = _decode(value)
@@ -337,6 +348,8 @@ def _build_record(
         value = get(name)
         if value:
             ids[id_key] = value.strip()
+    if get("eprinttype", "").lower() in ("pubmed", "pmid") and get("eprint"):
+        ids["pmid"] = get("eprint", "").strip()
     if flavour == "wos" and "wos" not in ids and key.startswith("WOS:"):
         ids["wos"] = key
     if key:

@@ -79,7 +79,7 @@ _SYMBOLS = {
     r"\textless": "<",
     r"\textgreater": ">",
     r"\textasciitilde": "~",
-    r"\textbackslash": "\\",
+    r"\textbackslash": "\x01",
     r"\textasciicircum": "^",
     r"\textendash": "–",
     r"\textemdash": "—",
@@ -140,7 +140,7 @@ def latex_to_unicode(value: str | None) -> str:
         text = _ESCAPED_CHAR.sub(lambda m: "\x00" + m.group(1), text)
     if "{" in text or "}" in text:
         text = re.sub(r"(?<!\x00)[{}]", "", text)
-    text = text.replace("\x00", "")
+    text = text.replace("\x00", "").replace("\x01", "\\")
     text = text.replace("---", "—").replace("--", "–")
     return clean_text(text)
 
