@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,43 +78,39 @@ def _check_options(options: ImportOptions) -> None:
 
 def _read_checked(
     review: Review,
-    paths: Sequence[Path],
+    path: Path,
     options: ImportOptions,
     progress: Progress,
-) -> list[tuple[FileImport, str]]:
-    """Parse every file before anything is stored, so a refused file changes nothing."""
-    seen: dict[str, Path] = {}
-    parsed = []
-    for path in paths:
-        if not path.is_file():
-            raise ImportRefused(f"{path}: no such file", "check the path")
-        progress(f"Reading {path.name}")
-        imported = read_file(path, options.format_name, options.column_map)
-        sha256 = hashlib.sha256(imported.data).hexdigest()
-        if not options.again:
-            earlier = review.source_with_hash(sha256)
-            if earlier is not None:
-                raise ImportRefused(
-                    f"{path.name} was already imported as source {earlier['id']} "
-                    f"({earlier['file_name']}, {earlier['imported_at']})",
-                    "use --again to import it a second time",
-                )
-            if sha256 in seen:
-                raise ImportRefused(
-                    f"{path.name} is the same file as {seen[sha256].name}",
-                    "name each file once, or use --again",
-                )
-        seen[sha256] = path
-        result = imported.result
-        if not result.records and result.failures:
-            first = result.failures[0]
+    seen: dict[str, Path],
+) -> FileImport:
+    """Read and parse one file, or refuse it (ImportRefused) before anything of it is stored."""
+    if not path.is_file():
+        raise ImportRefused(f"{path}: no such file", "check the path")
+    progress(f"Reading {path.name}")
+    imported = read_file(path, options.format_name, options.column_map)
+    if not options.again:
+        earlier = review.source_with_hash(imported.sha256)
+        if earlier is not None:
             raise ImportRefused(
-                f"{first.describe(path.name)}; no record could be imported from this "
-                f"{imported.format.name} file",
-                "check the file, or name its format with --format (and --map for other CSV)",
+                f"{path.name} was already imported as source {earlier['id']} "
+                f"({earlier['file_name']}, {earlier['imported_at']})",
+                "use --again to import it a second time",
             )
-        parsed.append((imported, sha256))
-    return parsed
+        if imported.sha256 in seen:
+            raise ImportRefused(
+                f"{path.name} is the same file as {seen[imported.sha256].name}",
+                "name each file once, or use --again",
+            )
+    seen[imported.sha256] = path
+    result = imported.result
+    if not result.records and result.failures:
+        first = result.failures[0]
+        raise ImportRefused(
+            f"{first.describe(path.name)}; no record could be imported from this "
+            f"{imported.format.name} file",
+            "check the file, or name its format with --format (and --map for other CSV)",
+        )
+    return imported
 
 
 def import_files(
@@ -124,70 +119,77 @@ def import_files(
     options: ImportOptions | None = None,
     progress: Progress = lambda _message: None,
 ) -> list[ImportOutcome]:
-    """Import export files into the review, all or nothing; `progress` hears of each step."""
+    """Import export files into the review, all or nothing; `progress` hears of each step.
+
+    Files are parsed and stored one at a time inside one transaction, so only one file's records
+    are in memory at once, and a refused file rolls back the ones before it.
+    """
     options = options or ImportOptions()
     _check_options(options)
+    outcomes: list[ImportOutcome] = []
+    written: list[Path] = []
+    seen: dict[str, Path] = {}
     # The cyclic GC would rescan every record built so far, again and again: 20-30% of an
     # import's time; records hold no cycles, so it can wait until the import is done.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        parsed = _read_checked(review, paths, options, progress)
-        return _import_parsed(review, parsed, options, progress)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-
-
-def _import_parsed(
-    review: Review,
-    parsed: list[tuple[FileImport, str]],
-    options: ImportOptions,
-    progress: Progress,
-) -> list[ImportOutcome]:
-    outcomes: list[ImportOutcome] = []
-    written: list[Path] = []
-    try:
         with review.db:
-            for imported, sha256 in parsed:
-                result = imported.result
-                database = options.database or DATABASE_OF_FLAVOUR.get(result.flavour, "")
-                warnings = list(result.warnings)
-                if not database:
-                    warnings.append(
-                        f"{imported.path.name}: the database is not known; "
-                        "name it with --database for the PRISMA-S record"
-                    )
-                info = SourceInfo(
-                    file_name=imported.path.name,
-                    data=imported.data,
-                    sha256=sha256,
-                    format=imported.format.name,
-                    flavour=result.flavour,
-                    encoding=imported.decoded.encoding,
-                    database=database,
-                    method=options.method,
-                    search_string=options.search_string,
-                    searched_on=options.searched_on,
-                    warnings=warnings,
-                )
-                progress(f"Storing {len(result.records):,} records of {info.file_name}")
-                source_id, copy = review.add_source(info, result.records, result.failures)
+            for path in paths:
+                imported = _read_checked(review, path, options, progress, seen)
+                source_id, copy = _store(review, imported, options, progress)
                 written.append(copy)
+                result = imported.result
                 outcomes.append(
                     ImportOutcome(
                         source_id,
-                        info.file_name,
-                        info.format,
-                        info.flavour,
-                        database,
+                        path.name,
+                        imported.format.name,
+                        result.flavour,
+                        _database(imported, options),
                         len(result.records),
                         result.failures,
-                        warnings,
+                        result.warnings,
                     )
                 )
+                result.records.clear()  # stored: free them before the next file
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        for copy in written:
+            copy.unlink(missing_ok=True)
         raise
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return outcomes
+
+
+def _database(imported: FileImport, options: ImportOptions) -> str:
+    return options.database or DATABASE_OF_FLAVOUR.get(imported.result.flavour, "")
+
+
+def _store(
+    review: Review, imported: FileImport, options: ImportOptions, progress: Progress
+) -> tuple[int, Path]:
+    result = imported.result
+    database = _database(imported, options)
+    if not database:
+        result.warnings.append(
+            f"{imported.path.name}: the database is not known; "
+            "name it with --database for the PRISMA-S record"
+        )
+    info = SourceInfo(
+        file_name=imported.path.name,
+        original=imported.path,
+        size=imported.size,
+        sha256=imported.sha256,
+        format=imported.format.name,
+        flavour=result.flavour,
+        encoding=imported.decoded.encoding,
+        database=database,
+        method=options.method,
+        search_string=options.search_string,
+        searched_on=options.searched_on,
+        warnings=result.warnings,
+    )
+    progress(f"Storing {len(result.records):,} records of {info.file_name}")
+    return review.add_source(info, result.records, result.failures)

@@ -5,6 +5,7 @@ Use `read_file` (bytes on disk to records and failures) or `parse_text` (decoded
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ for _family in _FAMILIES:
 
 @dataclass(slots=True)
 class FileImport:
-    """One export file read from disk: its bytes, decoding and what its parser returned."""
+    """One export file read from disk: its hash, decoding and what its parser returned."""
 
     path: Path
-    data: bytes
+    sha256: str
+    size: int
     decoded: DecodedText
     format: Format
     result: ParseResult
@@ -46,11 +48,14 @@ def read_file(
 ) -> FileImport:
     """Read, decode, detect and parse one export file; raises ImportRefused for a whole file."""
     data = path.read_bytes()
+    sha256, size = hashlib.sha256(data).hexdigest(), len(data)
     decoded = decode(data, path.name)
+    del data  # a large export is held once, as text, while it is parsed
     fmt = get_format(format_name) if format_name else detect(decoded.text, path.name)
     result = fmt.parse(decoded.text, column_map)
     result.warnings[:0] = decoded.warnings
-    return FileImport(path, data, decoded, fmt, result)
+    decoded.text = ""  # the records hold what is needed; the verbatim copy comes from `path`
+    return FileImport(path, sha256, size, decoded, fmt, result)
 
 
 __all__ = ["FORMATS", "FileImport", "Format", "parse_text", "read_file"]

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import bibtexparser
@@ -488,8 +489,9 @@ def _excerpt(text: str) -> str:
 class _Lines:
     """1-based line numbers and line slices of the text, computed only when needed."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, offset: int = 0) -> None:
         self.text = text
+        self.offset = offset  # lines of the file before this part of it
         self._starts: list[int] | None = None
         self._counted: list[int] | None = None
         # bibtexparser's count is exact unless a line ends with a backslash
@@ -504,7 +506,11 @@ class _Lines:
         return self._starts
 
     def true_line(self, reported: int) -> int:
-        """bibtexparser does not count a newline after a backslash; map its count to ours."""
+        """The file's line for bibtexparser's count in this part (it does not count a newline
+        after a backslash)."""
+        return self._part_line(reported) + self.offset
+
+    def _part_line(self, reported: int) -> int:
         if self.exact:
             return reported + 1
         if self._counted is None:
@@ -523,6 +529,9 @@ class _Lines:
         return reported + 1
 
     def chunk(self, first: int, stop: int | None) -> str:
+        """The text from file line `first` up to file line `stop` (exclusive)."""
+        first -= self.offset
+        stop = None if stop is None else stop - self.offset
         starts = self.starts
         begin = starts[min(first - 1, len(starts) - 1)]
         end = len(self.text) if stop is None or stop - 1 >= len(starts) else starts[stop - 1]
@@ -533,11 +542,47 @@ def _macros_from(block: String, macros: dict[str, str]) -> None:
     macros[block.key.strip().lower()] = _value(str(block.value).strip(), macros)
 
 
+@dataclass(slots=True)
+class _FileState:
+    """What one part of a file passes on to the next: macros, keys seen, flavour votes."""
+
+    macros: dict[str, str] = field(default_factory=dict)
+    seen_keys: set[str] = field(default_factory=set)
+    flavours: dict[str, int] = field(default_factory=dict)
+    preamble_text: str = ""
+
+
+# bibtexparser holds every block of a text with its raw copy: a large file is parsed in parts
+_PART_CHARS = 4_000_000
+
+
+def _parts(text: str) -> Iterator[tuple[str, int]]:
+    """(part, lines before it): the text cut at entry starts into parts of about _PART_CHARS."""
+    begin, lines_before = 0, 0
+    while len(text) - begin > _PART_CHARS:
+        cut = text.find("\n@", begin + _PART_CHARS)
+        if cut < 0:
+            break
+        cut += 1
+        yield text[begin:cut], lines_before
+        lines_before += text.count("\n", begin, cut)
+        begin = cut
+    yield text[begin:] if begin else text, lines_before
+
+
 def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult:
     """Every entry of a .bib text as a Record; broken entries become Failures."""
     del column_map  # BibTeX names its own fields
     result = ParseResult(FORMAT)
-    lines = _Lines(text)
+    state = _FileState()
+    for part, lines_before in _parts(text):
+        _parse_part(part, lines_before, result, state)
+    result.flavour = _file_flavour(state.flavours, state.preamble_text)
+    return result
+
+
+def _parse_part(text: str, lines_before: int, result: ParseResult, state: _FileState) -> None:
+    lines = _Lines(text, lines_before)
     try:
         blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
     except Exception:  # a bibtexparser bug: read every entry with the fallback reader
@@ -547,15 +592,12 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
             blocks.append(ParsingFailedBlock(error=ValueError("split"), start_line=line - 1))
         lines.exact = True
         result.warnings.append("bibtexparser could not split the file; read entry by entry")
-    macros: dict[str, str] = {}
-    seen_keys: set[str] = set()
-    flavours: dict[str, int] = {}
-    preamble_text = ""
+    macros, seen_keys, flavours = state.macros, state.seen_keys, state.flavours
     count = len(blocks)
     for index, block in enumerate(blocks):
         if isinstance(block, (ImplicitComment, ExplicitComment, Preamble)):
-            if index == 0 and isinstance(block, ImplicitComment):
-                preamble_text = block.comment[:200]
+            if index == 0 and not lines_before and isinstance(block, ImplicitComment):
+                state.preamble_text = block.comment[:200]
             continue
         line = lines.true_line(block.start_line or 0)
         if isinstance(block, String):
@@ -608,8 +650,6 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
             continue
         flavours[flavour] = flavours.get(flavour, 0) + 1
         result.records.append(record)
-    result.flavour = _file_flavour(flavours, preamble_text)
-    return result
 
 
 def _file_flavour(flavours: Mapping[str, int], preamble_text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from slr.models import Record
@@ -28,6 +28,22 @@ def _unique(values: list[str], clean: Callable[[str], str] = clean_text) -> list
         if value:
             kept.setdefault(value.casefold(), value)
     return list(kept.values())
+
+
+def iter_lines(text: str, keepends: bool = False) -> Iterator[str]:
+    """The lines of a text one at a time, split on "\n" only (unlike str.splitlines, which also
+    splits on \x1c, \u2028 and others that can sit inside a field); no list of all lines, and
+    no io.StringIO, whose buffer takes four bytes a character."""
+    start = 0
+    find = text.find
+    while True:
+        end = find("\n", start)
+        if end < 0:
+            if start < len(text):
+                yield text[start:]
+            return
+        yield text[start : end + 1] if keepends else text[start:end]
+        start = end + 1
 
 
 def join_pages(start: str | None, end: str | None) -> str:

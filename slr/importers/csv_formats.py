@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import csv
 import gc
-import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import ParamSpec, TypeVar
 
-from slr.importers.common import add_raw, finish_record, join_pages
+from slr.importers.common import add_raw, finish_record, iter_lines, join_pages
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import clean_text, parse_name, parse_year
@@ -692,9 +691,9 @@ def _csv_rows(
 ) -> Iterator[tuple[int, list[str]]]:
     """(start line, cells) of every non-empty CSV row after `skip` lines; csv errors become
     failures and reading goes on with the next line."""
-    stream = io.StringIO(text)
+    stream = iter_lines(text, keepends=True)
     for _ in range(skip):
-        stream.readline()
+        next(stream, None)
     reader = csv.reader(stream, delimiter=delimiter)
     done = 0
     while True:
@@ -716,7 +715,7 @@ def _csv_rows(
 
 def _tab_rows(text: str, skip: int) -> Iterator[tuple[int, list[str]]]:
     """WoS tab-delimited: no quoting at all, one record per line, so a plain split is exact."""
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(iter_lines(text), 1):
         if number > skip and line.strip():
             yield number, line.split("\t")
 

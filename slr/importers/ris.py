@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from itertools import chain, pairwise
 
-from slr.importers.common import finish_record, join_pages
+from slr.importers.common import finish_record, iter_lines, join_pages
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import canonical_doi, parse_name, parse_year
@@ -470,12 +471,12 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
     if "\ufeff" in text:  # files concatenated with their BOMs: "\ufeffTY  - JOUR" mid-file
         text = text.replace("\ufeff", "")
     reader = _Reader(_flavour(text))
-    lines = text.split("\n")
     tags = _TAGS
     fields: list[list] | None = None
     last: list = []
     start = 0
-    for index, line in enumerate(lines):
+    # each line with the one after it (for Ovid's record numbers), without a list of all lines
+    for index, (line, following) in enumerate(pairwise(chain(iter_lines(text), ("",)))):
         if line[2:5] == "  -" and line[:2] in tags:
             tag = line[:2]
             value = line[5:].strip()
@@ -493,12 +494,7 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
                 ):
                     reader.stray_line(index + 1)
                 continue
-            if (
-                stripped[-1] == "."
-                and _OVID_NUMBER.match(stripped)
-                and lines[index + 1 : index + 2] != []
-                and lines[index + 1].startswith("TY")
-            ):
+            if stripped[-1] == "." and _OVID_NUMBER.match(stripped) and following.startswith("TY"):
                 continue  # Ovid's record number before a TY, after a record without ER
             glued = _GLUED_TAG.search(stripped) if "  -" in stripped else None
             if glued is None:

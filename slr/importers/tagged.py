@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from slr.importers.common import finish_record, join_pages
+from slr.importers.common import finish_record, iter_lines, join_pages
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import canonical_doi, parse_name, parse_year, split_values
@@ -165,7 +165,6 @@ def parse_wos(text: str, column_map: Mapping[str, str] | None = None) -> ParseRe
     out = _Collector("wos-plaintext", "wos")
     if "\ufeff" in text:  # files concatenated with their BOMs
         text = text.replace("\ufeff", "")
-    lines = text.split("\n")
     tags = _WOS_TAGS
     fields: list[list] | None = None
     last: list = []
@@ -173,7 +172,7 @@ def parse_wos(text: str, column_map: Mapping[str, str] | None = None) -> ParseRe
     ended = False
     stray = 0
     stray_first = 0
-    for index, line in enumerate(lines):
+    for index, line in enumerate(iter_lines(text)):
         if line[:1] == " ":
             if fields is not None:
                 piece = line.strip()
@@ -326,7 +325,6 @@ def parse_medline(text: str, column_map: Mapping[str, str] | None = None) -> Par
     out = _Collector("pubmed-medline", "pubmed")
     if "\ufeff" in text:  # files concatenated with their BOMs
         text = text.replace("\ufeff", "")
-    lines = text.split("\n")
     fields: list[list] | None = None
     last: list = []
     start = 0
@@ -345,7 +343,7 @@ def parse_medline(text: str, column_map: Mapping[str, str] | None = None) -> Par
             "MEDLINE",
         )
 
-    for index, line in enumerate(lines):
+    for index, line in enumerate(iter_lines(text)):
         if not line or line.isspace():
             if fields is not None:
                 close()

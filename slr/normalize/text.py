@@ -14,11 +14,13 @@ def clean_text(value: str | None) -> str:
     """Unicode NFC, exotic spaces to plain spaces, invisible marks removed, whitespace collapsed."""
     if not value:
         return ""
-    text = unicodedata.normalize("NFC", value)
+    text = value
     if not text.isascii():
-        text = _INVISIBLE.sub("", text)
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     # str.split() also splits on no-break, thin and ideographic spaces
-    return " ".join(text.split())
+    joined = " ".join(text.split())
+    # the original object when nothing changed: records then share strings with their raw fields
+    return value if joined == value else joined
 
 
 _BLOCK_TAG = re.compile(

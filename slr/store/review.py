@@ -89,7 +89,8 @@ class SourceInfo:
     """What `Review.add_source` needs to know about one export file (the PRISMA-S record)."""
 
     file_name: str
-    data: bytes
+    original: Path  # the export file, copied verbatim into sources/
+    size: int
     sha256: str
     format: str
     flavour: str
@@ -198,7 +199,7 @@ class Review:
             (
                 info.file_name,
                 info.sha256,
-                len(info.data),
+                info.size,
                 info.format,
                 info.flavour,
                 info.encoding,
@@ -230,7 +231,7 @@ class Review:
             ((source_id, f.line, f.reason, f.excerpt) for f in failures),
         )
         target = self.path / stored
-        target.write_bytes(info.data)
+        shutil.copyfile(info.original, target)
         return source_id, target
 
     def failures(self, source_id: int) -> list[sqlite3.Row]:
