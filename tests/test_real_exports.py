@@ -58,3 +58,26 @@ def test_manifest_covers_every_format() -> None:
     if not ROWS:
         pytest.skip("../shared/real-exports is not present")
     assert {row["format"] for row in ROWS} <= set(EXPECTED)
+
+
+# Files whose text holds UTF-8 that was encoded twice (checked by eye: "Ã–rÃ¼cÃ¼" for "Örücü",
+# "FundaÃ§Ã£o" for "Fundação", "â€“" for "–"); every other real export is left as it is.
+DOUBLE_ENCODED = {
+    "ebsco-ris/ERIC_ebsco_1232020_crl_assessment.txt": 21,
+    "scopus-bibtex/scopus.bib": 6,
+    "scopus-csv/scopus_testing.csv.scopus": 1,
+    "lens-csv/lens-export.csv": 1,
+}
+
+
+def test_double_encoding_is_repaired_only_where_present() -> None:
+    if not ROWS:
+        pytest.skip("../shared/real-exports is not present")
+    repaired = {}
+    for row in ROWS:
+        warnings = read_file(REAL_EXPORTS / row["path"]).result.warnings
+        for warning in warnings:
+            if "double-encoded" in warning:
+                repaired[row["path"]] = int(warning.split(" on ")[1].split()[0])
+        assert not any("Windows-1252" in w for w in warnings)
+    assert repaired == DOUBLE_ENCODED
