@@ -26,7 +26,7 @@ TRICKY = [
         ],
         year=2021,
         doi="10.1000/abc(12)-x",
-        abstract="Line one. Line two; with “quotes”.",
+        abstract="Line one. Line two; with “quotes”, 1--2 and a---b.",
     ),
     Record(
         title="Jastip and daigou: personal shoppers in Asia",

@@ -85,13 +85,16 @@ def write_ris(records: Iterable[StoredRecord]) -> str:
     return rispy.dumps([_ris_entry(stored) for stored in records], skip_unknown_tags=True)
 
 
+_DOUBLE_HYPHEN = re.compile(r"-(?=-)")
 _BIBTEX_SPECIAL = re.compile(r"[\\{}&%$#_]")
 
 
 def _bibtex_escape(value: str) -> str:
-    return _BIBTEX_SPECIAL.sub(
+    value = _BIBTEX_SPECIAL.sub(
         lambda m: r"\textbackslash{}" if m.group(0) == "\\" else "\\" + m.group(0), value
     )
+    # LaTeX reads "--" as a dash; "-{}-" stays two hyphens
+    return _DOUBLE_HYPHEN.sub("-{}", value) if "--" in value else value
 
 
 def _bibtex_author(author: Author) -> str:

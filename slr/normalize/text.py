@@ -140,10 +140,11 @@ def latex_to_unicode(value: str | None) -> str:
         text = _SYMBOL.sub(lambda m: _SYMBOLS[m.group(1)], text)
         text = _FONT_COMMAND.sub("{", text)
         text = _ESCAPED_CHAR.sub(lambda m: "\x00" + m.group(1), text)
+    # dashes before braces go: "-{}-" is how a writer keeps two hyphens
+    text = text.replace("---", "—").replace("--", "–")
     if "{" in text or "}" in text:
         text = re.sub(r"(?<!\x00)[{}]", "", text)
     text = text.replace("\x00", "").replace("\x01", "\\")
-    text = text.replace("---", "—").replace("--", "–")
     return clean_text(text)
 
 
