@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
 REAL_EXPORTS = REPO.parent / "shared" / "real-exports"
@@ -25,3 +27,10 @@ def real_exports() -> Path:
     if not (REAL_EXPORTS / "MANIFEST.csv").is_file():
         pytest.skip("../shared/real-exports is not present")
     return REAL_EXPORTS
+
+
+# CI runs the same examples every time (a red build is then reproducible, never a dice roll);
+# deadlines are off everywhere, since a loaded 2-core machine makes timings meaningless.
+settings.register_profile("default", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
