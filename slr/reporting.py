@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from slr.store import Review, StoredRecord
+from slr.store.screening import stage_counts
 
 
 def review_status(review: Review) -> dict[str, Any]:
@@ -42,6 +43,7 @@ def review_status(review: Review) -> dict[str, Any]:
             "identified": identified,
             "marked duplicate": duplicates,
             "unique": identified - duplicates,
+            **stage_counts(review.db),
         },
     }
 

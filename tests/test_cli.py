@@ -82,7 +82,7 @@ def test_init_creates_the_review_directory(tmp_path: Path, runner: CliRunner) ->
     assert (target / "sources").is_dir()
     db = sqlite3.connect(target / "review.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_init_refuses_an_existing_review(review: Path, runner: CliRunner) -> None:
@@ -189,6 +189,8 @@ def test_one_bad_entry_among_many_is_reported_and_the_rest_imported(
     assert result.stdout == "Imported big.ris as source 1: 999 records (ris, Scopus), 1 rejected\n"
     assert "  rejected big.ris:2496: " in result.stderr
     assert snapshot(review)[0] == 999
+    with Review.open(review) as opened:  # source_index is the entry's place in the file
+        assert [opened.get(n).source_index for n in (499, 500, 999)] == [499, 501, 1000]
     status = json.loads(runner.invoke(main, ["status", "--review", str(review), "--json"]).output)
     assert status["sources"][0]["failures"] == 1
 
@@ -251,7 +253,7 @@ def test_newer_schema_is_refused(review: Path, runner: CliRunner) -> None:
     result = runner.invoke(main, ["status", "--review", str(review)])
     assert result.exit_code == 1
     assert result.output == (
-        "Error: this review was written by a newer slr (schema 99; this slr knows up to 1); "
+        "Error: this review was written by a newer slr (schema 99; this slr knows up to 3); "
         "upgrade slr (pip install -U slr) before opening this review\n"
     )
 
@@ -277,3 +279,52 @@ def test_log_is_written_by_the_database_and_append_only(
 def test_help_documents_exit_codes(runner: CliRunner) -> None:
     result = runner.invoke(main, ["--help"])
     assert "3 done, but some entries were rejected" in result.output
+
+
+def test_other_csv_needs_and_takes_a_column_map(
+    review: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    export = write(
+        tmp_path / "sheet.csv",
+        "Name of paper;Writers;When\nJastip in Jakarta;"
+        "Sari, D.;2024\nDaigou networks;Li, Y.;2019\n",
+    )
+    result = runner.invoke(main, ["import", "--review", str(review), str(export)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: sheet.csv:1: ")
+    assert "--map" in result.output
+    result = runner.invoke(
+        main,
+        [
+            "import",
+            "--review",
+            str(review),
+            str(export),
+            "--database",
+            "Hand search",
+            "--method",
+            "other",
+            "--map",
+            "title=Name of paper",
+            "--map",
+            "authors=Writers",
+            "--map",
+            "year=When",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == "Imported sheet.csv as source 1: 2 records (csv, Hand search)\n"
+    with Review.open(review) as opened:
+        titles = [
+            (s.record.title, s.record.year, s.record.authors[0].family)
+            for s in opened.iter_records()
+        ]
+        assert opened.sources()[0]["method"] == "other"
+    assert titles == [("Jastip in Jakarta", 2024, "Sari"), ("Daigou networks", 2019, "Li")]
+    result = runner.invoke(
+        main, ["import", "--review", str(review), str(export), "--again", "--map", "title"]
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: --map 'title' is not FIELD=COLUMN; write it like --map title=\"Article Title\"\n"
+    )

@@ -41,9 +41,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from slr.cli import export, importing, review
+    from slr.cli import dedup, export, importing, protocol, query, review, screen
 
-    for module in (review, importing, export):
+    for module in (review, importing, export, dedup, protocol, screen, query):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from slr.cli.common import review_option
+from slr.protocol import load_protocol
 from slr.reporting import record_details, review_status
 from slr.store import Review
 
@@ -22,6 +23,8 @@ from slr.store import Review
 @click.option("--title", default="", help="The review's title (default: the directory name).")
 def init(directory: Path, protocol: Path | None, title: str) -> None:
     """Create a review in DIRECTORY: its database, protocol copy and sources/ folder."""
+    if protocol is not None and protocol.is_file():
+        load_protocol(protocol)  # an invalid protocol is refused before anything is created
     with Review.create(directory, protocol, title) as review:
         meta = review.meta()
     click.echo(f"Created review {meta['title']!r} in {directory}")

@@ -223,7 +223,7 @@ class Review:
             _INSERT_SQL,
             (
                 _record_row(source_id, index, record)
-                for index, record in enumerate(records, start=1)
+                for index, record in zip(_positions(records, failures), records, strict=True)
             ),
         )
         self.db.executemany(
@@ -264,6 +264,18 @@ _SELECT_SQL = (
     "SELECT r.*, s.file_name AS source_file, s.database AS database "
     "FROM records r JOIN sources s ON s.id = r.source_id"
 )
+
+
+def _positions(records: list[Record], failures: list[Failure]) -> Iterator[int]:
+    """Each record's 1-based position among all the file's entries, rejected ones included,
+    so that `source_index` is the entry's place in the file (entries are in line order)."""
+    failed_lines = sorted(f.line for f in failures)
+    skipped = 0
+    for index, record in enumerate(records, start=1):
+        # rejected entries that start before this record (on an earlier line) come before it
+        while skipped < len(failed_lines) and failed_lines[skipped] < record.line:
+            skipped += 1
+        yield index + skipped
 
 
 def _record_row(source_id: int, index: int, record: Record) -> tuple[Any, ...]:

@@ -125,7 +125,181 @@ def _v1_initial(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_initial]
+def _v2_dedup(db: sqlite3.Connection) -> None:
+    """Deduplication: runs, scored pairs, reviewer decisions, clusters, fields kept records gain.
+
+    Records are never deleted: a duplicate keeps its row and points at its cluster's kept record
+    through records.duplicate_of; every insert, update and delete here is logged by a trigger.
+    """
+    db.executescript(
+        """
+        CREATE TABLE dedup_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            settings TEXT NOT NULL DEFAULT '{}',
+            records INTEGER NOT NULL,
+            candidates INTEGER NOT NULL,
+            seconds REAL NOT NULL DEFAULT 0
+        );
+        CREATE TABLE dedup_clusters (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES dedup_runs(id),
+            kept_id INTEGER NOT NULL REFERENCES records(id),
+            made_by TEXT NOT NULL DEFAULT 'auto'  -- auto | review
+        );
+        CREATE TABLE dedup_members (
+            cluster_id INTEGER NOT NULL REFERENCES dedup_clusters(id),
+            record_id INTEGER NOT NULL UNIQUE REFERENCES records(id),
+            role TEXT NOT NULL CHECK (role IN ('kept', 'duplicate')),
+            rule TEXT NOT NULL DEFAULT '',
+            score REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY (cluster_id, record_id)
+        );
+        -- Pairs worth remembering: duplicates, uncertain pairs and pairs a named rule kept apart.
+        CREATE TABLE dedup_pairs (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES dedup_runs(id),
+            record_a INTEGER NOT NULL REFERENCES records(id),
+            record_b INTEGER NOT NULL REFERENCES records(id),
+            outcome TEXT NOT NULL CHECK (outcome IN ('duplicate', 'uncertain', 'distinct')),
+            rule TEXT NOT NULL,
+            score REAL NOT NULL,
+            UNIQUE (record_a, record_b)
+        );
+        -- A reviewer's word on a pair; later runs respect it.
+        CREATE TABLE dedup_decisions (
+            id INTEGER PRIMARY KEY,
+            record_a INTEGER NOT NULL REFERENCES records(id),
+            record_b INTEGER NOT NULL REFERENCES records(id),
+            decision TEXT NOT NULL CHECK (decision IN ('merge', 'apart')),
+            decided_at TEXT NOT NULL,
+            UNIQUE (record_a, record_b)
+        );
+        -- Fields the kept record lacks and a duplicate supplies (the record row is not changed).
+        CREATE TABLE dedup_merged_fields (
+            cluster_id INTEGER NOT NULL REFERENCES dedup_clusters(id),
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,
+            from_record INTEGER NOT NULL REFERENCES records(id),
+            PRIMARY KEY (cluster_id, field)
+        );
+        """
+    )
+    tables = {
+        "dedup_runs": ("dedup_run", "'records', {p}.records, 'candidates', {p}.candidates"),
+        "dedup_clusters": ("dedup_cluster", "'kept_id', {p}.kept_id, 'made_by', {p}.made_by"),
+        "dedup_members": (
+            "dedup_member",
+            "'cluster_id', {p}.cluster_id, 'record_id', {p}.record_id, 'role', {p}.role, "
+            "'rule', {p}.rule, 'score', {p}.score",
+        ),
+        "dedup_pairs": (
+            "dedup_pair",
+            "'record_a', {p}.record_a, 'record_b', {p}.record_b, 'outcome', {p}.outcome, "
+            "'rule', {p}.rule, 'score', {p}.score",
+        ),
+        "dedup_decisions": (
+            "dedup_decision",
+            "'record_a', {p}.record_a, 'record_b', {p}.record_b, 'decision', {p}.decision",
+        ),
+        "dedup_merged_fields": (
+            "dedup_merged_field",
+            "'cluster_id', {p}.cluster_id, 'field', {p}.field, 'from_record', {p}.from_record",
+        ),
+    }
+    ids = {
+        "dedup_members": "{p}.record_id",
+        "dedup_merged_fields": "{p}.cluster_id",
+    }
+    for table, (entity, detail) in tables.items():
+        entity_id = ids.get(table, "{p}.id")
+        for event, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
+            db.execute(
+                f"CREATE TRIGGER {table}_logged_{event} AFTER {event.upper()} ON {table} BEGIN "
+                f"INSERT INTO log (action, entity, entity_id, detail) VALUES ('{event}', "
+                f"'{entity}', {entity_id.format(p=row)}, json_object({detail.format(p=row)})); "
+                "END"
+            )
+
+
+def _v3_screening(db: sqlite3.Connection) -> None:
+    """Screening decisions, by rules and by people, per stage; runs of `slr screen auto`.
+
+    One row per record, stage and reviewer: "auto:<rule id>" for the rule engine (at most one
+    per record and stage), a person's name otherwise. Rules never overwrite a person's decision.
+    `screen_run_changes` keeps the row each run replaced, so `slr screen auto --undo` restores
+    the decisions exactly. Every insert, update and delete is logged by a trigger.
+    """
+    db.executescript(
+        """
+        CREATE TABLE screen_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            stages TEXT NOT NULL DEFAULT '[]',
+            protocol_sha256 TEXT NOT NULL DEFAULT '',
+            rules INTEGER NOT NULL DEFAULT 0,
+            records INTEGER NOT NULL DEFAULT 0,
+            added INTEGER NOT NULL DEFAULT 0,
+            changed INTEGER NOT NULL DEFAULT 0,
+            removed INTEGER NOT NULL DEFAULT 0,
+            undone_at TEXT
+        );
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            stage TEXT NOT NULL CHECK (stage IN ('title_abstract', 'full_text')),
+            decision TEXT NOT NULL CHECK (decision IN ('include', 'exclude', 'flag')),
+            reason TEXT NOT NULL DEFAULT '',
+            reviewer TEXT NOT NULL,
+            span_field TEXT NOT NULL DEFAULT '',
+            span_start INTEGER,
+            span_end INTEGER,
+            span_text TEXT NOT NULL DEFAULT '',
+            evidence TEXT NOT NULL DEFAULT '[]',
+            note TEXT NOT NULL DEFAULT '',
+            run_id INTEGER REFERENCES screen_runs(id),
+            decided_at TEXT NOT NULL,
+            UNIQUE (record_id, stage, reviewer)
+        );
+        CREATE UNIQUE INDEX decisions_one_auto ON decisions(record_id, stage)
+            WHERE reviewer LIKE 'auto:%';
+        CREATE INDEX decisions_stage ON decisions(stage, decision);
+        -- A rule never changes a person's decision, whatever code path tries.
+        CREATE TRIGGER decisions_human_kept BEFORE UPDATE ON decisions
+            WHEN OLD.reviewer NOT LIKE 'auto:%' AND NEW.reviewer LIKE 'auto:%'
+            BEGIN SELECT RAISE(ABORT, 'a reviewer''s decision cannot be replaced by a rule'); END;
+        CREATE TABLE screen_run_changes (
+            run_id INTEGER NOT NULL REFERENCES screen_runs(id),
+            seq INTEGER NOT NULL,
+            decision_id INTEGER NOT NULL,
+            before TEXT,  -- the row as JSON before the run; NULL when the run added it
+            PRIMARY KEY (run_id, seq)
+        );
+        """
+    )
+    tables = {
+        "decisions": (
+            "decision",
+            "'record_id', {p}.record_id, 'stage', {p}.stage, 'decision', {p}.decision, "
+            "'reason', {p}.reason, 'reviewer', {p}.reviewer, 'run_id', {p}.run_id",
+        ),
+        "screen_runs": (
+            "screen_run",
+            "'stages', {p}.stages, 'rules', {p}.rules, 'records', {p}.records, "
+            "'added', {p}.added, 'changed', {p}.changed, 'removed', {p}.removed, "
+            "'undone_at', {p}.undone_at",
+        ),
+    }
+    for table, (entity, detail) in tables.items():
+        for event, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
+            db.execute(
+                f"CREATE TRIGGER {table}_logged_{event} AFTER {event.upper()} ON {table} BEGIN "
+                f"INSERT INTO log (action, entity, entity_id, detail) VALUES ('{event}', "
+                f"'{entity}', {row}.id, json_object({detail.format(p=row)})); END"
+            )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_initial, _v2_dedup, _v3_screening]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,398 @@
+"""The protocol file (TOML): its model, and validation that names file, line and what is wrong."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slr.errors import ProtocolError
+from slr.protocol.locate import Place, line_of, locate, position_in_file
+from slr.protocol.query import Query, QuerySyntaxError, parse_query, term_pattern
+
+if TYPE_CHECKING:
+    from slr.screening.engine import CompiledRule, Matcher, Rule, TermVocabularies
+
+# slr.screening imports this package (the query language); its engine is imported where used.
+
+# Every key a protocol may use, per table; anything else is reported as unknown.
+KEYS: dict[str, tuple[str, ...]] = {
+    "": (
+        "review",
+        "searches",
+        "eligibility",
+        "periods",
+        "vocabularies",
+        "screening",
+        "rules",
+    ),
+    "review": ("title", "question", "reporting", "authors", "registration", "notes"),
+    "searches": ("id", "name", "database", "string", "date", "notes"),
+    "eligibility": ("years", "languages", "document_types", "include", "exclude"),
+    "screening": ("exclusion_reasons",),
+    "rules": ("id", "stage", "action", "reason", "query", "notes"),
+}
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_RANGE = re.compile(r"^\s*(\d{4})\s*\.\.\s*(\d{4})\s*$")
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+YEAR_LIMITS = (1450, 2100)
+
+
+@dataclass(slots=True)
+class Search:
+    id: str
+    database: str
+    string: str
+    date: str = ""
+    query: Query | None = None
+
+
+@dataclass(slots=True)
+class Protocol:
+    path: Path
+    title: str
+    question: str = ""
+    searches: list[Search] = field(default_factory=list)
+    years: tuple[int, int] | None = None
+    languages: list[str] = field(default_factory=list)
+    document_types: list[str] = field(default_factory=list)
+    periods: dict[str, tuple[int, int]] = field(default_factory=dict)
+    vocabularies: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    exclusion_reasons: list[str] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def vocabulary_matcher(self) -> TermVocabularies:
+        from slr.screening.engine import TermVocabularies
+
+        return TermVocabularies(self.vocabularies)
+
+    def compiled_rules(self, stage: str | None = None) -> list[CompiledRule]:
+        from slr.screening.engine import CompiledRule, Matcher
+
+        vocabularies = self.vocabulary_matcher()
+        return [
+            CompiledRule(rule, Matcher(parse_query(rule.query), vocabularies, self.periods))
+            for rule in self.rules
+            if stage is None or rule.stage == stage
+        ]
+
+    def matcher(self, text: str) -> Matcher:
+        """Compile an ad hoc query against this protocol's vocabularies and periods."""
+        from slr.screening.engine import Matcher
+
+        return Matcher(parse_query(text), self.vocabulary_matcher(), self.periods)
+
+
+class _Checker:
+    def __init__(self, path: Path, source: str) -> None:
+        self.path = path
+        self.source = source
+        self.places: dict[tuple[str | int, ...], Place] = locate(source)
+        self.problems: list[str] = []
+
+    def where(self, path: tuple[str | int, ...]) -> str:
+        line = line_of(self.places, path)
+        return f"{self.path}:{line}" if line else str(self.path)
+
+    def problem(self, path: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(f"{self.where(path)}: {message}")
+
+    def name(self, path: tuple[str | int, ...]) -> str:
+        out = ""
+        for part in path:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        return out
+
+    # -- typed getters ------------------------------------------------------------------------
+
+    def string(
+        self, table: dict[str, Any], path: tuple[str | int, ...], required: bool = False
+    ) -> str:
+        key = path[-1]
+        value = table.get(key)  # type: ignore[arg-type]
+        if value is None:
+            if required:
+                self.problem(path[:-1], f"{self.name(path[:-1])} needs `{key}`")
+            return ""
+        if not isinstance(value, str):
+            self.problem(path, f"{self.name(path)} must be a string")
+            return ""
+        if required and not value.strip():
+            self.problem(path, f"{self.name(path)} is empty")
+        return value
+
+    def strings(self, table: dict[str, Any], path: tuple[str | int, ...]) -> list[str]:
+        value = table.get(path[-1], [])  # type: ignore[arg-type]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.problem(path, f"{self.name(path)} must be a list of strings")
+            return []
+        return value
+
+    def unknown_keys(self, table: dict[str, Any], path: tuple[str | int, ...], kind: str) -> None:
+        allowed = KEYS[kind]
+        for key in table:
+            if key not in allowed:
+                self.problem(
+                    (*path, key),
+                    f"unknown key `{key}` in {self.name(path) if path else 'the top level'} "
+                    f"(known: {', '.join(allowed)})",
+                )
+
+    def year_range(self, value: Any, path: tuple[str | int, ...]) -> tuple[int, int] | None:
+        low = high = None
+        if isinstance(value, str) and (match := _RANGE.match(value)):
+            low, high = int(match.group(1)), int(match.group(2))
+        elif (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ):
+            low, high = value
+        if low is None or high is None:
+            self.problem(
+                path,
+                f"bad year range {self.name(path)} = {_show(value)} "
+                '(write "2018..2026" or [2018, 2026])',
+            )
+            return None
+        if low > high:
+            self.problem(
+                path, f"bad year range {self.name(path)} = {_show(value)}: {low} is after {high}"
+            )
+            return None
+        if low < YEAR_LIMITS[0] or high > YEAR_LIMITS[1]:
+            self.problem(
+                path,
+                f"bad year range {self.name(path)} = {_show(value)}: years must be within "
+                f"{YEAR_LIMITS[0]}..{YEAR_LIMITS[1]}",
+            )
+            return None
+        return low, high
+
+    def query(
+        self,
+        text: str,
+        path: tuple[str | int, ...],
+        label: str,
+        protocol: Protocol,
+    ) -> Query | None:
+        from slr.screening.engine import Matcher, QueryError
+
+        try:
+            query = parse_query(text)
+            Matcher(query, protocol.vocabulary_matcher(), protocol.periods)
+        except QuerySyntaxError as error:
+            self._query_problem(
+                path, label, f"query syntax error: {error.message}", text, error.position
+            )
+            return None
+        except QueryError as error:
+            self._query_problem(path, label, error.message, text, error.position)
+            return None
+        return query
+
+    def _query_problem(
+        self, path: tuple[str | int, ...], label: str, message: str, text: str, position: int
+    ) -> None:
+        found = position_in_file(self.source, self.places, path, text)
+        if found is not None:
+            offset = found[0] + position
+            line_start = self.source.rfind("\n", 0, offset) + 1
+            line_end = self.source.find("\n", offset)
+            line = self.source[line_start : line_end if line_end != -1 else len(self.source)]
+            number = self.source.count("\n", 0, offset) + 1
+            column = offset - line_start
+            self.problems.append(
+                f"{self.path}:{number}:{column + 1}: {label}: {message}\n"
+                f"  {line.rstrip()}\n  {' ' * column}^"
+            )
+            return
+        error = QuerySyntaxError(message, text, position)
+        self.problems.append(f"{self.where(path)}: {label}: {message}\n{error.caret()}")
+
+
+def _valid_date(text: str) -> bool:
+    """YYYY, YYYY-MM or YYYY-MM-DD, a real date."""
+    if not _DATE.match(text):
+        return False
+    parts = [int(p) for p in text.split("-")] + [1, 1]
+    try:
+        datetime.date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return False
+    return True
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value).replace("'", '"')
+
+
+def load_protocol(path: Path) -> Protocol:
+    """Read and validate a protocol file; raise ProtocolError listing every problem found."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProtocolError(f"protocol file {path} not found", "check the path") from None
+    except UnicodeDecodeError:
+        raise ProtocolError(f"{path}: the protocol is not UTF-8 text") from None
+    return parse_protocol(source, path)
+
+
+def parse_protocol(source: str, path: Path) -> Protocol:
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as error:
+        text = str(error)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", text)
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", text)
+        where = f"{path}:{match.group(1)}:{match.group(2)}" if match else str(path)
+        raise ProtocolError(f"{where}: TOML syntax error: {message}") from None
+    check = _Checker(path, source)
+    protocol = _build(data, check, path)
+    if check.problems:
+        raise ProtocolError("\n".join(check.problems))
+    return protocol
+
+
+def _table(check: _Checker, data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        check.problem((key,), f"`{key}` must be a table ([{key}])")
+        return {}
+    return value
+
+
+def _build(data: dict[str, Any], check: _Checker, path: Path) -> Protocol:
+    from slr.screening.engine import ACTIONS, STAGES, Rule
+
+    check.unknown_keys(data, (), "")
+    review = _table(check, data, "review")
+    if "review" not in data:
+        check.problems.append(f"{path}: the protocol needs a [review] table with a title")
+    else:
+        check.unknown_keys(review, ("review",), "review")
+    protocol = Protocol(
+        path,
+        title=check.string(review, ("review", "title"), required="review" in data),
+        question=check.string(review, ("review", "question")),
+        data=data,
+    )
+
+    eligibility = _table(check, data, "eligibility")
+    check.unknown_keys(eligibility, ("eligibility",), "eligibility")
+    if "years" in eligibility:
+        protocol.years = check.year_range(eligibility["years"], ("eligibility", "years"))
+    protocol.languages = check.strings(eligibility, ("eligibility", "languages"))
+    protocol.document_types = check.strings(eligibility, ("eligibility", "document_types"))
+
+    for name, value in _table(check, data, "periods").items():
+        period = check.year_range(value, ("periods", name))
+        if period is not None:
+            if protocol.years and not (
+                protocol.years[0] <= period[0] and period[1] <= protocol.years[1]
+            ):
+                check.problem(
+                    ("periods", name),
+                    f"period `{name}` ({period[0]}..{period[1]}) is outside eligibility.years "
+                    f"({protocol.years[0]}..{protocol.years[1]})",
+                )
+            protocol.periods[name] = period
+
+    for name, groups in _table(check, data, "vocabularies").items():
+        where = ("vocabularies", name)
+        if not isinstance(groups, dict) or not groups:
+            check.problem(
+                where, f'vocabulary `{name}` must be a table of groups: group = ["term", ...]'
+            )
+            continue
+        protocol.vocabularies[name] = {}
+        for group, terms in groups.items():
+            values = check.strings(groups, (*where, group))
+            for term in values:
+                if not term_pattern(term):
+                    check.problem((*where, group), f"vocabulary term {term!r} has no letters")
+            if values:
+                protocol.vocabularies[name][group] = values
+            elif isinstance(terms, list):
+                check.problem((*where, group), f"vocabulary group `{name}.{group}` is empty")
+
+    screening = _table(check, data, "screening")
+    check.unknown_keys(screening, ("screening",), "screening")
+    protocol.exclusion_reasons = check.strings(screening, ("screening", "exclusion_reasons"))
+
+    searches = data.get("searches", [])
+    if not isinstance(searches, list):
+        check.problem(("searches",), "`searches` must be an array of tables ([[searches]])")
+        searches = []
+    for index, search in enumerate(searches):
+        where = ("searches", index)
+        check.unknown_keys(search, where, "searches")
+        string = check.string(search, (*where, "string"), required=True)
+        date = check.string(search, (*where, "date"))
+        if date and not _valid_date(date):
+            check.problem(
+                (*where, "date"), f"searches[{index}].date {date!r} is not a date (YYYY-MM-DD)"
+            )
+        item = Search(
+            check.string(search, (*where, "id")) or str(index + 1),
+            check.string(search, (*where, "database")),
+            string,
+            date,
+        )
+        if string.strip():
+            item.query = check.query(string, (*where, "string"), f"search {item.id!r}", protocol)
+        protocol.searches.append(item)
+
+    rules = data.get("rules", [])
+    if not isinstance(rules, list):
+        check.problem(("rules",), "`rules` must be an array of tables ([[rules]])")
+        rules = []
+    seen: dict[str, int] = {}
+    for index, rule in enumerate(rules):
+        where = ("rules", index)
+        check.unknown_keys(rule, where, "rules")
+        rule_id = check.string(rule, (*where, "id"), required=True)
+        label = f"rule {rule_id!r}" if rule_id else f"rules[{index}]"
+        if rule_id and not _ID.match(rule_id):
+            check.problem(
+                (*where, "id"), f"{label}: an id is letters, digits, '-', '_' and '.' only"
+            )
+        if rule_id in seen:
+            check.problem(
+                (*where, "id"), f"{label}: the id is already used by rule {seen[rule_id] + 1}"
+            )
+        seen.setdefault(rule_id, index)
+        stage = check.string(rule, (*where, "stage")) or "title_abstract"
+        if stage not in STAGES:
+            check.problem(
+                (*where, "stage"), f"{label}: unknown stage {stage!r} (use {' or '.join(STAGES)})"
+            )
+        action = check.string(rule, (*where, "action"), required=True)
+        if action and action not in ACTIONS:
+            check.problem(
+                (*where, "action"),
+                f"{label}: unknown action {action!r} (use {', '.join(ACTIONS)})",
+            )
+        reason = check.string(rule, (*where, "reason"), required=True)
+        if (
+            action == "exclude"
+            and reason
+            and protocol.exclusion_reasons
+            and reason not in protocol.exclusion_reasons
+        ):
+            check.problem(
+                (*where, "reason"),
+                f"{label}: reason {reason!r} is not one of screening.exclusion_reasons",
+            )
+        text = check.string(rule, (*where, "query"), required=True)
+        if text.strip() and check.query(text, (*where, "query"), label, protocol) is None:
+            continue
+        line = line_of(check.places, where)
+        protocol.rules.append(Rule(rule_id, stage, action, reason, text, line))
+    return protocol

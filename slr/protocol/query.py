@@ -1,0 +1,498 @@
+"""The rule and search language: a lark grammar, parsed into a small tree of dataclasses.
+
+One language accepts the strings reviewers already have: `slr`'s own (`title:`, `NEAR/3`,
+`year:2018..2026`, `vocab:drivers>=2`), Scopus (`TITLE-ABS-KEY(...)`, `W/n`, `PRE/n`,
+`AND NOT`, `PUBYEAR > 2017`), Web of Science (`TS=(...)`, `TI=`, `AB=`, `NEAR/n`, `PY=`) and
+PubMed (`term[tiab]`, `term[ti]`). Precedence, tightest first: proximity, NOT, AND (also
+implicit, between two terms), OR. Operators are case-insensitive; quote a phrase to search for
+the word "and" itself.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from lark import Lark, Token, Transformer, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+TITLE = "title"
+ABSTRACT = "abstract"
+KEYWORDS = "keywords"
+ALL_FIELDS = frozenset((TITLE, ABSTRACT, KEYWORDS))
+
+# Field scopes of every syntax, one table.
+SCOPES: dict[str, frozenset[str]] = {
+    # slr
+    "title": frozenset((TITLE,)),
+    "abstract": frozenset((ABSTRACT,)),
+    "keywords": frozenset((KEYWORDS,)),
+    "all": ALL_FIELDS,
+    # Scopus
+    "title-abs-key": ALL_FIELDS,
+    "title-abs": frozenset((TITLE, ABSTRACT)),
+    "abs": frozenset((ABSTRACT,)),
+    "key": frozenset((KEYWORDS,)),
+    "authkey": frozenset((KEYWORDS,)),
+    # Web of Science
+    "ts": ALL_FIELDS,
+    "ti": frozenset((TITLE,)),
+    "ab": frozenset((ABSTRACT,)),
+    "ak": frozenset((KEYWORDS,)),
+    "kp": frozenset((KEYWORDS,)),
+    # PubMed
+    "tiab": frozenset((TITLE, ABSTRACT)),
+    "tw": ALL_FIELDS,
+    "mh": frozenset((KEYWORDS,)),
+    "ot": frozenset((KEYWORDS,)),
+    "kw": frozenset((KEYWORDS,)),
+}
+
+GRAMMAR = r"""
+?start: or_expr
+?or_expr: and_expr (_OR and_expr)*
+?and_expr: not_expr (_AND? not_expr)*
+?not_expr: _NOT not_expr -> not_
+         | prox_expr
+?prox_expr: postfix (PROX postfix)*
+?postfix: atom
+        | atom PUBMED_TAG -> tagged
+?atom: WORD -> term
+     | PHRASE -> phrase
+     | BRACED -> phrase
+     | "(" or_expr ")"
+     | SLR_FIELD atom -> scoped
+     | SCOPUS_FIELD or_expr ")" -> scoped
+     | WOS_FIELD atom -> scoped
+     | PREDICATE -> predicate
+     | PUBYEAR -> pubyear
+     | WOS_YEAR -> wos_year
+
+_OR.3: /OR(?![^\s()])/i
+_AND.3: /AND(?![^\s()])/i
+_NOT.3: /NOT(?![^\s()])/i
+PROX.4: /(NEAR|W|PRE)\/\d+(?![^\s()])/i
+SLR_FIELD.5: /(title|abstract|keywords|all):/i
+SCOPUS_FIELD.5: /(TITLE-ABS-KEY|TITLE-ABS|TITLE|ABS|KEY|AUTHKEY)\s*\(/i
+WOS_FIELD.5: /(TS|TI|AB|AK|KP)\s*=\s*/i
+WOS_YEAR.6: /PY\s*=\s*\(?\s*\d{4}(\s*-\s*\d{4})?\s*\)?/i
+PUBYEAR.6: /PUBYEAR\s*(>=|<=|>|<|=|AFT|BEF|IS)\s*\d{4}/i
+PREDICATE.5: /(year|type|lang|has|period|vocab):("[^"]*"|[^\s()\[\]"]+)/i
+PUBMED_TAG.5: /\[(tiab|ti|ab|tw|mh|ot|kw|all)\]/i
+PHRASE: /"[^"]*"/
+BRACED: /\{[^{}]*\}/
+WORD: /[^\s()"\[\]{}]+/
+
+%import common.WS
+%ignore WS
+"""
+
+_PARSER = Lark(
+    GRAMMAR, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False
+)
+
+
+class QuerySyntaxError(Exception):
+    """A query that does not parse: what is wrong and at which 0-based character position."""
+
+    def __init__(self, message: str, text: str, position: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.text = text
+        self.position = position
+
+    def caret(self, indent: str = "  ") -> str:
+        """The query (its offending line) with a caret under the offending position."""
+        start = self.text.rfind("\n", 0, self.position) + 1
+        end = self.text.find("\n", self.position)
+        line = self.text[start : end if end != -1 else len(self.text)]
+        return f"{indent}{line}\n{indent}{' ' * (self.position - start)}^"
+
+    def __str__(self) -> str:
+        return f"{self.message} at column {self.position + 1}\n{self.caret()}"
+
+
+# -- the tree ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word or phrase, possibly with wildcards; `pattern` is a regex over folded text."""
+
+    text: str
+    pattern: str
+    fields: frozenset[str] = ALL_FIELDS
+    position: int = 0
+    literals: tuple[str, ...] = ()  # folded text one of which any match contains: a prefilter
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    """Any of `left` within `distance` words of any of `right` (in that order if `ordered`)."""
+
+    left: tuple[Term, ...]
+    right: tuple[Term, ...]
+    distance: int
+    ordered: bool
+    fields: frozenset[str] = ALL_FIELDS
+    operator: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Year:
+    low: int | None
+    high: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """`type:article`, `lang:en`, `has:abstract`, `period:covid`."""
+
+    kind: str
+    value: str
+    position: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Vocab:
+    """`vocab:drivers>=2`: how many distinct groups of a vocabulary match (or one group)."""
+
+    name: str
+    group: str = ""
+    op: str = ">="
+    count: int = 1
+    position: int = 0
+
+
+Node = Term | Near | And | Or | Not | Year | Meta | Vocab
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    text: str
+    root: Node
+    vocabularies: tuple[Vocab, ...] = field(default=())
+    periods: tuple[Meta, ...] = field(default=())
+
+
+# -- terms to regular expressions --------------------------------------------------------------
+
+_WILDCARDS = {"*": r"\w*", "?": r"\w", "$": r"\w?"}
+
+
+def _fold_char(char: str) -> str:
+    if char.isascii():
+        return char.lower()
+    decomposed = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def term_pattern(text: str) -> str:
+    """The regex a term or phrase matches in folded text: case and accents folded, any run of
+    punctuation or space is one space (so `cross-border` = `cross border`), `*` any letters,
+    `?` one letter, `$` none or one, and whole words only."""
+    parts: list[str] = []
+    pending_space = False
+    for char in text:
+        if char in _WILDCARDS:
+            if pending_space and parts:
+                parts.append(" ")
+            pending_space = False
+            parts.append(_WILDCARDS[char])
+            continue
+        folded = _fold_char(char)
+        for piece in folded:
+            if piece.isalnum():
+                if pending_space and parts:
+                    parts.append(" ")
+                pending_space = False
+                parts.append(re.escape(piece))
+            else:
+                pending_space = True
+    if not parts:
+        return ""
+    # \b, not lookarounds: folded text holds only letters, digits and separators, so the two
+    # agree, and Python's regex engine searches \b-anchored alternatives several times faster
+    return r"\b" + "".join(parts) + r"\b"
+
+
+def term_literal(text: str) -> str:
+    """The longest run of folded text without wildcards that every match of a term contains."""
+    runs = [""]
+    for char in text:
+        if char in _WILDCARDS:
+            runs.append("")
+            continue
+        for piece in _fold_char(char):
+            runs[-1] += piece if piece.isalnum() else " "
+    folded = [" ".join(run.split()) for run in runs]
+    # a run next to a wildcard may be cut inside a word, but it is still a substring of any match
+    return max(folded, key=len)
+
+
+def make_term(text: str, fields: frozenset[str] = ALL_FIELDS, position: int = 0) -> Term:
+    return Term(text, term_pattern(text), fields, position, (term_literal(text),))
+
+
+# -- parse tree to query tree ------------------------------------------------------------------
+
+
+def _fields_of(name: str) -> frozenset[str]:
+    key = re.sub(r"[\s:=(\[\]]", "", name).lower()
+    return SCOPES[key]
+
+
+_YEAR_VALUE = re.compile(r"^(\d{4})?(\.\.)?(\d{4})?$")
+_VOCAB_VALUE = re.compile(r"^([\w-]+)(?:\.([\w-]+))?(?:(>=|<=|=|>|<)(\d+))?$")
+_META_KINDS = ("type", "lang", "has", "period")
+HAS_FIELDS = ("title", "abstract", "keywords", "year", "lang", "type", "doi")
+
+
+class _Build(Transformer):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.vocabularies: list[Vocab] = []
+        self.periods: list[Meta] = []
+
+    def _error(self, message: str, position: int) -> QuerySyntaxError:
+        return QuerySyntaxError(message, self.text, position)
+
+    def term(self, items: list[Token]) -> Term:
+        token = items[0]
+        term = make_term(str(token), position=token.start_pos or 0)
+        if not term.pattern:
+            raise self._error(
+                f"{str(token)!r} has no letters or digits to search for", token.start_pos
+            )
+        return term
+
+    def phrase(self, items: list[Token]) -> Term:
+        token = items[0]
+        term = make_term(str(token)[1:-1], position=token.start_pos or 0)
+        if not term.pattern:
+            raise self._error("empty phrase", token.start_pos)
+        return term
+
+    def or_expr(self, items: list[Node]) -> Or:
+        return Or(tuple(items))
+
+    def and_expr(self, items: list[Node]) -> And:
+        return And(tuple(items))
+
+    def not_(self, items: list[Node]) -> Not:
+        return Not(items[0])
+
+    def prox_expr(self, items: list) -> Node:
+        left = items[0]
+        for index in range(1, len(items), 2):
+            token: Token = items[index]
+            right = items[index + 1]
+            operator, distance = str(token).split("/")
+            operator = operator.upper()
+            left = Near(
+                self._operand(left, token),
+                self._operand(right, token),
+                int(distance),
+                operator == "PRE",
+                operator=f"{operator}/{distance}",
+            )
+        return left
+
+    def _operand(self, node: Node, token: Token) -> tuple[Term, ...]:
+        if isinstance(node, Term):
+            return (node,)
+        if isinstance(node, Or) and all(isinstance(item, Term) for item in node.items):
+            return tuple(node.items)  # type: ignore[arg-type]
+        raise self._error(
+            f"{token} needs a word, a phrase or (words OR phrases) on each side", token.start_pos
+        )
+
+    def scoped(self, items: list) -> Node:
+        token: Token = items[0]
+        return _scope(items[1], _fields_of(str(token)))
+
+    def tagged(self, items: list) -> Node:
+        token: Token = items[1]
+        return _scope(items[0], _fields_of(str(token)))
+
+    def predicate(self, items: list[Token]) -> Node:
+        token = items[0]
+        kind, _, value = str(token).partition(":")
+        kind = kind.lower()
+        value = value.strip('"')
+        position = token.start_pos or 0
+        if kind == "year":
+            match = _YEAR_VALUE.match(value)
+            if not match or not (match.group(1) or match.group(3)):
+                raise self._error(
+                    f"bad year range {value!r} (write year:2018..2026, year:2018.., year:..2017 "
+                    "or year:2020)",
+                    position,
+                )
+            low = int(match.group(1)) if match.group(1) else None
+            high = int(match.group(3)) if match.group(3) else None
+            if not match.group(2):
+                high = low
+            if low is not None and high is not None and low > high:
+                raise self._error(f"bad year range {value!r}: {low} is after {high}", position)
+            return Year(low, high)
+        if kind == "vocab":
+            match = _VOCAB_VALUE.match(value)
+            if not match:
+                raise self._error(
+                    f"bad vocabulary predicate {value!r} (write vocab:NAME, vocab:NAME>=2 or "
+                    "vocab:NAME.GROUP)",
+                    position,
+                )
+            node = Vocab(
+                match.group(1),
+                match.group(2) or "",
+                match.group(3) or ">=",
+                int(match.group(4)) if match.group(4) else 1,
+                position,
+            )
+            self.vocabularies.append(node)
+            return node
+        if kind == "has" and value.lower() not in HAS_FIELDS:
+            raise self._error(
+                f"has:{value} is not a field (use one of: {', '.join(HAS_FIELDS)})", position
+            )
+        if not value:
+            raise self._error(f"{kind}: needs a value", position)
+        meta = Meta(kind, value, position)
+        if kind == "period":
+            self.periods.append(meta)
+        return meta
+
+    def pubyear(self, items: list[Token]) -> Year:
+        match = re.match(r"PUBYEAR\s*(>=|<=|>|<|=|AFT|BEF|IS)\s*(\d{4})", str(items[0]), re.I)
+        assert match
+        op, year = match.group(1).upper(), int(match.group(2))
+        return {
+            ">": Year(year + 1, None),
+            "AFT": Year(year + 1, None),
+            ">=": Year(year, None),
+            "<": Year(None, year - 1),
+            "BEF": Year(None, year - 1),
+            "<=": Year(None, year),
+            "=": Year(year, year),
+            "IS": Year(year, year),
+        }[op]
+
+    def wos_year(self, items: list[Token]) -> Year:
+        years = [int(y) for y in re.findall(r"\d{4}", str(items[0]))]
+        low, high = years[0], years[-1]
+        if low > high:
+            raise self._error(f"bad year range: {low} is after {high}", items[0].start_pos)
+        return Year(low, high)
+
+
+def _scope(node: Node, fields: frozenset[str]) -> Node:
+    """Give every term under `node` the field scope, unless an inner scope already set one."""
+    if isinstance(node, Term):
+        if node.fields != ALL_FIELDS:
+            return node
+        return Term(node.text, node.pattern, fields, node.position, node.literals)
+    if isinstance(node, Near):
+        if node.fields != ALL_FIELDS:
+            return node
+        return Near(node.left, node.right, node.distance, node.ordered, fields, node.operator)
+    if isinstance(node, And):
+        return And(tuple(_scope(item, fields) for item in node.items))
+    if isinstance(node, Or):
+        return Or(tuple(_scope(item, fields) for item in node.items))
+    if isinstance(node, Not):
+        return Not(_scope(node.item, fields))
+    return node
+
+
+_TOKEN_NAMES = {
+    "_OR": "OR",
+    "_AND": "AND",
+    "_NOT": "NOT",
+    "RPAR": '")"',
+    "LPAR": '"("',
+    "PROX": "a proximity operator",
+    "$END": "the end of the query",
+}
+
+
+def _describe(token: Token) -> str:
+    if token.type == "$END":
+        return "the end of the query"
+    return repr(str(token)) if str(token) else _TOKEN_NAMES.get(token.type, token.type)
+
+
+def parse_query(text: str) -> Query:
+    """Parse a query; raise QuerySyntaxError (message and position) when it does not parse."""
+    if not text.strip():
+        raise QuerySyntaxError("empty query", text, 0)
+    try:
+        tree = _PARSER.parse(text)
+    except UnexpectedToken as error:
+        token = error.token
+        position = _position(text, error)
+        if token.type == "$END":
+            unclosed = _unclosed_parenthesis(text)
+            if unclosed is not None:
+                raise QuerySyntaxError("unclosed parenthesis", text, unclosed) from None
+            raise QuerySyntaxError(
+                "the query ends where a term was expected", text, len(text.rstrip())
+            ) from None
+        raise QuerySyntaxError(f"unexpected {_describe(token)}", text, position) from None
+    except UnexpectedCharacters as error:
+        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
+        message = "unclosed quote" if char == '"' else f"unexpected character {char!r}"
+        raise QuerySyntaxError(message, text, error.pos_in_stream) from None
+    except UnexpectedEOF:
+        raise QuerySyntaxError("unexpected end of the query", text, len(text)) from None
+    except UnexpectedInput as error:  # pragma: no cover - lark's other cases
+        raise QuerySyntaxError(str(error).splitlines()[0], text, error.pos_in_stream or 0) from None
+    builder = _Build(text)
+    try:
+        root = builder.transform(tree)
+    except Exception as error:  # lark wraps errors raised inside the transformer
+        original = getattr(error, "orig_exc", error)
+        if isinstance(original, QuerySyntaxError):
+            raise original from None
+        raise
+    if isinstance(root, Tree):  # pragma: no cover - every rule has a handler
+        raise QuerySyntaxError("could not understand the query", text, 0)
+    return Query(text, root, tuple(builder.vocabularies), tuple(builder.periods))
+
+
+def _unclosed_parenthesis(text: str) -> int | None:
+    opened: list[int] = []
+    quoted = False
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == "(":
+            opened.append(index)
+        elif not quoted and char == ")" and opened:
+            opened.pop()
+    return opened[-1] if opened else None
+
+
+def _position(text: str, error: UnexpectedToken) -> int:
+    token = error.token
+    if token.type == "$END" or token.start_pos is None:
+        return len(text)
+    return token.start_pos

@@ -1,0 +1,32 @@
+"""Screening: the automatic rule engine (pure) and the runs that store its decisions."""
+
+from slr.screening.engine import (
+    ACTIONS,
+    STAGES,
+    AutoDecision,
+    CompiledRule,
+    Matcher,
+    QueryError,
+    Rule,
+    TermVocabularies,
+    VocabularyMatcher,
+    compile_rules,
+    decide,
+)
+from slr.screening.text import RecordText, Span
+
+__all__ = [
+    "ACTIONS",
+    "STAGES",
+    "AutoDecision",
+    "CompiledRule",
+    "Matcher",
+    "QueryError",
+    "RecordText",
+    "Rule",
+    "Span",
+    "TermVocabularies",
+    "VocabularyMatcher",
+    "compile_rules",
+    "decide",
+]

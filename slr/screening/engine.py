@@ -1,0 +1,527 @@
+"""The rule engine: pure functions from a record to a decision with its rule, reason and evidence.
+
+A query compiles once into nested closures (`Matcher.matches`, the fast path every record takes);
+only the rule that decides a record is evaluated again by `Matcher.explain`, which collects the
+spans of text that made it match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from slr.protocol.query import (
+    ALL_FIELDS,
+    And,
+    Meta,
+    Near,
+    Node,
+    Not,
+    Or,
+    Query,
+    Term,
+    Vocab,
+    Year,
+    parse_query,
+    term_literal,
+    term_pattern,
+)
+from slr.screening.text import (
+    FIELD_SEPARATOR,
+    RecordText,
+    Span,
+    canonical_language,
+    canonical_type,
+)
+
+STAGES = ("title_abstract", "full_text")
+ACTIONS = ("exclude", "include", "flag")
+_FIELD_ORDER = ("title", "abstract", "keywords")
+Test = Callable[[RecordText], bool]
+
+
+class VocabularyMatcher(Protocol):
+    """What `vocab:` predicates ask: which groups of a vocabulary match a record, with evidence.
+
+    The default (`TermVocabularies`) matches the protocol's term lists; the tagging stage can
+    plug in its own matcher with the same three methods.
+    """
+
+    def groups(self, vocabulary: str) -> Sequence[str] | None:
+        """The groups of a vocabulary, or None when there is no such vocabulary."""
+        ...
+
+    def matched(self, vocabulary: str, record: RecordText) -> frozenset[str]: ...
+
+    def evidence(self, vocabulary: str, group: str, record: RecordText) -> list[Span]: ...
+
+
+class TermVocabularies:
+    """Vocabularies as the protocol writes them: name -> group -> terms (query-language terms)."""
+
+    def __init__(self, vocabularies: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
+        self._groups: dict[str, dict[str, tuple[tuple[re.Pattern[str], str], ...]]] = {}
+        self._any: dict[str, list[tuple[str, Test]]] = {}
+        self._either: dict[str, dict[str, Callable[[str], re.Match[str] | None]]] = {}
+        for name, groups in vocabularies.items():
+            compiled: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {}
+            tests: list[tuple[str, Test]] = []
+            for group, terms in groups.items():
+                patterns = [term_pattern(term) for term in terms]
+                compiled[group] = tuple(
+                    (re.compile(p), term_literal(term))
+                    for p, term in zip(patterns, terms, strict=True)
+                    if p
+                )
+                if compiled[group]:
+                    literals = tuple(term_literal(term) for term in terms)
+                    either = re.compile("|".join(p for p in patterns if p))
+                    tests.append((group, _term_test(either, ALL_FIELDS, literals)))
+                    self._either.setdefault(name, {})[group] = either.search
+            self._groups[name] = compiled
+            self._any[name] = tests
+
+    def groups(self, vocabulary: str) -> Sequence[str] | None:
+        groups = self._groups.get(vocabulary)
+        return None if groups is None else list(groups)
+
+    def matched(self, vocabulary: str, record: RecordText) -> frozenset[str]:
+        key = "vocab:" + vocabulary
+        found = record.cache.get(key)
+        if found is None:
+            found = frozenset(group for group, test in self._any[vocabulary] if test(record))
+            record.cache[key] = found
+        return found
+
+    def evidence(self, vocabulary: str, group: str, record: RecordText) -> list[Span]:
+        """The first words of the group in the record (title first, then abstract, keywords)."""
+        search = self._either[vocabulary][group]
+        for name in _FIELD_ORDER:
+            match = search(record.folded[name])
+            if match is not None:
+                return [record.span(name, match.start(), match.end())]
+        return []
+
+
+class QueryError(Exception):
+    """A query that parses but names something the protocol does not define."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+_NO_VOCABULARIES = TermVocabularies({})
+
+
+@dataclass(slots=True)
+class Matcher:
+    """A compiled query."""
+
+    query: Query
+    vocabularies: VocabularyMatcher = _NO_VOCABULARIES
+    periods: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    matches: Test = field(init=False)
+    _tests: dict[int, Test] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.check()
+        self.matches = self._compile(self.query.root)
+
+    def check(self) -> None:
+        """Raise QueryError for an unknown vocabulary, group or period."""
+        for vocab in self.query.vocabularies:
+            groups = self.vocabularies.groups(vocab.name)
+            if groups is None:
+                raise QueryError(f"unknown vocabulary {vocab.name!r}", vocab.position)
+            if vocab.group and vocab.group not in groups:
+                raise QueryError(
+                    f"vocabulary {vocab.name!r} has no group {vocab.group!r}", vocab.position
+                )
+        for period in self.query.periods:
+            if period.value not in self.periods:
+                known = ", ".join(self.periods) or "none defined"
+                raise QueryError(
+                    f"unknown period {period.value!r} (periods: {known})", period.position
+                )
+
+    # -- the fast path ------------------------------------------------------------------------
+
+    def _compile(self, node: Node) -> Test:
+        key = id(node)
+        test = self._tests.get(key)
+        if test is None:
+            test = self._tests[key] = self._build(node)
+        return test
+
+    def _build(self, node: Node) -> Test:
+        if isinstance(node, Term):
+            return _term_test(re.compile(node.pattern), node.fields, node.literals)
+        if isinstance(node, Or):
+            merged = _merge_terms(node.items)
+            return _any_of([self._compile(item) for item in merged])
+        if isinstance(node, And):
+            return _all_of([self._compile(item) for item in node.items])
+        if isinstance(node, Not):
+            inner = self._compile(node.item)
+            return lambda record: not inner(record)
+        if isinstance(node, Near):
+            return lambda record: bool(_near(node, record, first_only=True))
+        if isinstance(node, Year):
+            low = node.low if node.low is not None else -(10**6)
+            high = node.high if node.high is not None else 10**6
+            return lambda record: record.year is not None and low <= record.year <= high
+        if isinstance(node, Vocab):
+            return self._vocab_test(node)
+        if isinstance(node, Meta):
+            return self._meta_test(node)
+        raise TypeError(node)  # pragma: no cover
+
+    def _vocab_test(self, node: Vocab) -> Test:
+        vocabularies, name = self.vocabularies, node.name
+        if node.group:
+            group = node.group
+            return lambda record: group in vocabularies.matched(name, record)
+        compare = _COMPARE[node.op]
+        count = node.count
+        return lambda record: compare(len(vocabularies.matched(name, record)), count)
+
+    def _meta_test(self, node: Meta) -> Test:
+        kind, value = node.kind, node.value
+        if kind == "type":
+            wanted = canonical_type(value)
+            return lambda record: record.document_type == wanted
+        if kind == "lang":
+            wanted = canonical_language(value)
+            return lambda record: record.language == wanted
+        if kind == "period":
+            low, high = self.periods[value]
+            return lambda record: record.year is not None and low <= record.year <= high
+        name = value.lower()
+        getters: dict[str, Callable[[RecordText], Any]] = {
+            "title": lambda r: r.folded["title"],
+            "abstract": lambda r: r.folded["abstract"],
+            "keywords": lambda r: r.folded["keywords"],
+            "year": lambda r: r.year is not None,
+            "lang": lambda r: r.language,
+            "type": lambda r: r.document_type,
+            "doi": lambda r: r.doi,
+        }
+        getter = getters[name]
+        return lambda record: bool(getter(record))
+
+    # -- the slow path: evidence --------------------------------------------------------------
+
+    def explain(self, record: RecordText) -> list[Span] | None:
+        """The spans that make the query match, or None when it does not match."""
+        return self._explain(self.query.root, record)
+
+    def _explain(self, node: Node, record: RecordText) -> list[Span] | None:
+        if isinstance(node, Term):
+            spans = _find(re.compile(node.pattern), node.fields, record, False, node.literals)
+            return spans or None
+        if isinstance(node, Or):
+            found = [s for item in node.items if (s := self._explain(item, record)) is not None]
+            return [span for spans in found for span in spans] if found else None
+        if isinstance(node, And):
+            collected: list[Span] = []
+            for item in node.items:
+                spans = self._explain(item, record)
+                if spans is None:
+                    return None
+                collected.extend(spans)
+            return collected
+        if isinstance(node, Not):
+            return None if self._compile(node.item)(record) else []
+        if isinstance(node, Near):
+            return _near(node, record, first_only=False) or None
+        if isinstance(node, Year | Meta):
+            if not self._compile(node)(record):
+                return None
+            return [_metadata_span(node, record)]
+        if isinstance(node, Vocab):
+            if not self._compile(node)(record):
+                return None
+            groups = sorted(self.vocabularies.matched(node.name, record))
+            if node.group:
+                groups = [node.group]
+            spans = []
+            for group in groups:
+                spans.extend(self.vocabularies.evidence(node.name, group, record))
+            return spans
+        raise TypeError(node)  # pragma: no cover
+
+
+def _any_of(tests: list[Test]) -> Test:
+    # unrolled for the common short cases: a closure call is much cheaper than a generator
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda r: a(r) or b(r)
+    if len(tests) == 3:
+        a, b, c = tests
+        return lambda r: a(r) or b(r) or c(r)
+
+    return lambda record: any(test(record) for test in tests)
+
+
+def _all_of(tests: list[Test]) -> Test:
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        a, b = tests
+        return lambda r: a(r) and b(r)
+    if len(tests) == 3:
+        a, b, c = tests
+        return lambda r: a(r) and b(r) and c(r)
+
+    return lambda record: all(test(record) for test in tests)
+
+
+_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+    "=": lambda a, b: a == b,
+}
+
+
+def _merge_terms(items: Iterable[Node]) -> list[Node]:
+    """OR of plain terms over the same fields becomes one term: one regex search, not many."""
+    merged: list[Node] = []
+    by_fields: dict[frozenset[str], list[Term]] = {}
+    for item in items:
+        if isinstance(item, Term):
+            by_fields.setdefault(item.fields, []).append(item)
+        else:
+            merged.append(item)
+    for fields, terms in by_fields.items():
+        pattern = "|".join(term.pattern for term in terms)
+        literals = tuple(literal for term in terms for literal in term.literals)
+        text = " OR ".join(t.text for t in terms)
+        merged.insert(0, Term(text, pattern, fields, 0, literals))
+    return merged
+
+
+def _term_test(pattern: re.Pattern[str], fields: frozenset[str], literals: tuple[str, ...]) -> Test:
+    """Words are rare: a substring test (fast) rules most records out before the regex runs."""
+    search = pattern.search
+    if "" in literals or not literals:
+        literals = ()
+    # "influencer" in a text is enough to try "virtual influencer" and "influencer marketing" too
+    unique = sorted(set(literals), key=len)
+    literals = tuple(
+        lit for i, lit in enumerate(unique) if not any(shorter in lit for shorter in unique[:i])
+    )
+    if fields == ALL_FIELDS:
+        if len(literals) == 1:
+            literal = literals[0]
+            return lambda r: literal in r.combined and search(r.combined) is not None
+        if literals:
+            return lambda r: (
+                any(map(r.combined.__contains__, literals)) and search(r.combined) is not None
+            )
+        return lambda r: search(r.combined) is not None
+    names = [name for name in _FIELD_ORDER if name in fields]
+
+    def test(record: RecordText) -> bool:
+        for name in names:
+            text = record.folded[name]
+            if literals and not any(map(text.__contains__, literals)):
+                continue
+            if search(text) is not None:
+                return True
+        return False
+
+    return test
+
+
+def _find(
+    pattern: re.Pattern[str],
+    fields: frozenset[str],
+    record: RecordText,
+    first_only: bool,
+    literals: tuple[str, ...] = (),
+) -> list[Span]:
+    spans: list[Span] = []
+    check = bool(literals) and "" not in literals
+    for name in _FIELD_ORDER:
+        if name not in fields:
+            continue
+        text = record.folded[name]
+        if check and not any(lit in text for lit in literals):
+            continue
+        for match in pattern.finditer(text):
+            spans.append(record.span(name, match.start(), match.end()))
+            if first_only:
+                break
+    return spans
+
+
+@dataclass(slots=True)
+class _NearPlan:
+    left: re.Pattern[str]
+    right: re.Pattern[str]
+    left_literals: tuple[str, ...]
+    right_literals: tuple[str, ...]
+
+
+_PLANS: dict[Near, _NearPlan] = {}
+
+
+def _plan(node: Near) -> _NearPlan:
+    plan = _PLANS.get(node)
+    if plan is None:
+        plan = _PLANS[node] = _NearPlan(
+            re.compile("|".join(t.pattern for t in node.left)),
+            re.compile("|".join(t.pattern for t in node.right)),
+            tuple(lit for t in node.left for lit in t.literals),
+            tuple(lit for t in node.right for lit in t.literals),
+        )
+    return plan
+
+
+def _words(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    return [(text.count(" ", 0, s), text.count(" ", 0, e - 1), s, e) for s, e in spans]
+
+
+def _near(node: Near, record: RecordText, first_only: bool) -> list[Span]:
+    plan = _plan(node)
+    spans: list[Span] = []
+    for name in _FIELD_ORDER:
+        if name not in node.fields:
+            continue
+        text = record.folded[name]
+        if not any(lit in text for lit in plan.left_literals) or not any(
+            lit in text for lit in plan.right_literals
+        ):
+            continue
+        lefts = [m.span() for m in plan.left.finditer(text)]
+        if not lefts:
+            continue
+        rights = [m.span() for m in plan.right.finditer(text)]
+        if not rights:
+            continue
+        for ls, le, lstart, lend in _words(text, lefts):
+            for rs, re_, rstart, rend in _words(text, rights):
+                if (lstart, lend) == (rstart, rend):
+                    continue
+                if rs > le:
+                    gap = rs - le - 1
+                elif ls > re_:
+                    if node.ordered:
+                        continue
+                    gap = ls - re_ - 1
+                else:
+                    gap = 0  # overlapping matches
+                if gap <= node.distance:
+                    if first_only:
+                        return [Span(name, lstart, rend, "")]
+                    start, end = min(lstart, rstart), max(lend, rend)
+                    spans.append(record.span(name, start, end))
+    return spans
+
+
+def _metadata_span(node: Year | Meta, record: RecordText) -> Span:
+    if isinstance(node, Year) or node.kind == "period":
+        return Span("year", 0, 0, "" if record.year is None else str(record.year))
+    if node.kind == "type":
+        return Span("type", 0, 0, record.document_type)
+    if node.kind == "lang":
+        return Span("language", 0, 0, record.language)
+    return Span("has", 0, 0, node.value.lower())
+
+
+# -- rules -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Rule:
+    id: str
+    stage: str
+    action: str
+    reason: str
+    query: str
+    line: int = 0
+
+
+@dataclass(slots=True)
+class CompiledRule:
+    rule: Rule
+    matcher: Matcher
+
+
+@dataclass(slots=True)
+class AutoDecision:
+    """What one rule decided about one record at one stage, and why."""
+
+    record_id: int
+    stage: str
+    decision: str
+    reason: str
+    rule_id: str
+    evidence: list[Span]
+
+    @property
+    def reviewer(self) -> str:
+        return f"auto:{self.rule_id}"
+
+    @property
+    def span(self) -> Span | None:
+        textual = [s for s in self.evidence if s.field in _FIELD_ORDER and s.text]
+        if textual:
+            return min(textual, key=lambda s: (_FIELD_ORDER.index(s.field), s.start))
+        return self.evidence[0] if self.evidence else None
+
+
+def compile_rules(
+    rules: Sequence[Rule],
+    vocabularies: VocabularyMatcher = _NO_VOCABULARIES,
+    periods: Mapping[str, tuple[int, int]] | None = None,
+) -> list[CompiledRule]:
+    return [
+        CompiledRule(rule, Matcher(parse_query(rule.query), vocabularies, periods or {}))
+        for rule in rules
+    ]
+
+
+def first_match(
+    record: RecordText, rules: Sequence[CompiledRule], stage: str
+) -> CompiledRule | None:
+    """The first rule of a stage whose query matches the record (rules apply in order)."""
+    for compiled in rules:
+        if compiled.rule.stage == stage and compiled.matcher.matches(record):
+            return compiled
+    return None
+
+
+def decide(record: RecordText, rules: Sequence[CompiledRule], stage: str) -> AutoDecision | None:
+    """The decision the rules make about a record at a stage: the first matching rule's."""
+    compiled = first_match(record, rules, stage)
+    if compiled is None:
+        return None
+    rule = compiled.rule
+    evidence = compiled.matcher.explain(record) or []
+    return AutoDecision(record.id, stage, rule.action, rule.reason, rule.id, evidence)
+
+
+__all__ = [
+    "ACTIONS",
+    "FIELD_SEPARATOR",
+    "STAGES",
+    "AutoDecision",
+    "CompiledRule",
+    "Matcher",
+    "QueryError",
+    "Rule",
+    "TermVocabularies",
+    "VocabularyMatcher",
+    "compile_rules",
+    "decide",
+    "first_match",
+]

@@ -1,0 +1,195 @@
+"""`slr screen auto`: apply a protocol's rules to a review, store the decisions, undo a run."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from slr.errors import ProtocolError, SlrError
+from slr.protocol import Protocol, load_protocol
+from slr.protocol.query import parse_query
+from slr.screening.engine import STAGES, Matcher, decide
+from slr.screening.text import RecordText, Span
+from slr.store import Review
+from slr.store import screening as store
+
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class StageSummary:
+    stage: str
+    rules: int
+    screened: int = 0
+    decided: Counter[str] = field(default_factory=Counter)  # include / exclude / flag
+    human: int = 0  # records a reviewer decided: rules leave them alone
+
+
+@dataclass(slots=True)
+class RunSummary:
+    run_id: int | None
+    records: int
+    duplicates: int
+    stages: list[StageSummary]
+    changes: list[store.Change]
+
+    def count(self, kind: str) -> int:
+        return sum(1 for change in self.changes if change.kind == kind)
+
+
+def review_protocol(review: Review, override: Path | None = None) -> tuple[Protocol, str]:
+    """The protocol to screen with (the review's copy unless `override`) and its SHA-256."""
+    if override is not None:
+        path = override
+    else:
+        copy = review.meta().get("protocol", "")
+        if not copy:
+            raise ProtocolError(
+                f"the review in {review.path} has no protocol",
+                "create reviews with `slr init DIR --protocol FILE`, or pass --protocol FILE",
+            )
+        path = review.path / copy
+    protocol = load_protocol(path)
+    return protocol, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def screen_auto(
+    review: Review,
+    protocol: Protocol,
+    stages: Sequence[str] = STAGES,
+    dry_run: bool = False,
+    protocol_sha256: str = "",
+    progress: Progress = lambda _message: None,
+) -> RunSummary:
+    """Apply the rules stage by stage; a record reaches full text when included at title/abstract.
+
+    Records marked duplicate are not screened; a record a reviewer decided at a stage keeps that
+    decision (rules neither add nor change one there). Decisions that stay the same are left
+    untouched; the others are added, changed or removed, and remembered for `undo_last_run`.
+    """
+    db = review.db
+    progress("Reading records")
+    texts = list(store.load_texts(db))
+    summaries: list[StageSummary] = []
+    changes: list[store.Change] = []
+    included: set[int] | None = None  # records included at title/abstract (the new decisions)
+    all_rules = 0
+    for stage in STAGES:
+        rules = protocol.compiled_rules(stage)
+        if stage not in stages:
+            if stage == STAGES[0]:
+                included = _included_as_stored(review)
+            continue
+        all_rules += len(rules)
+        progress(f"Applying {len(rules)} {stage} rules")
+        summary = StageSummary(stage, len(rules))
+        humans = store.human_decisions(db, stage)
+        existing = store.auto_decisions(db, stage)
+        now_included: set[int] = set()
+        for text in texts:
+            if stage == "full_text" and included is not None and text.id not in included:
+                new = None
+                eligible = False
+            else:
+                eligible = True
+            if text.id in humans:
+                summary.human += 1
+                if stage == STAGES[0] and all(d == "include" for d in humans[text.id]):
+                    now_included.add(text.id)
+                continue
+            if not eligible:
+                new = None
+            else:
+                summary.screened += 1
+                decision = decide(text, rules, stage)
+                new = None if decision is None else store.decision_values(decision)
+                if decision is not None:
+                    summary.decided[decision.decision] += 1
+                    if decision.decision == "include":
+                        now_included.add(text.id)
+            old = existing.get(text.id)
+            change = _compare(text.id, stage, old, new)
+            if change is not None:
+                changes.append(change)
+        # records marked duplicate since an earlier run lose the rules' decisions about them
+        screened_ids = {text.id for text in texts}
+        for record_id, old in sorted(existing.items()):
+            if record_id not in screened_ids:
+                changes.append(store.Change("remove", record_id, stage, old, None))
+        if stage == STAGES[0]:
+            included = now_included
+        summaries.append(summary)
+    run_id = None
+    duplicates = store.duplicates(db)
+    if not dry_run:
+        with db:
+            run_id = store.start_run(db, list(stages), protocol_sha256, all_rules, len(texts))
+            store.apply_changes(db, run_id, changes)
+    return RunSummary(run_id, len(texts), duplicates, summaries, changes)
+
+
+def _included_as_stored(review: Review) -> set[int]:
+    stage = STAGES[0]
+    humans = store.human_decisions(review.db, stage)
+    included = {rid for rid, ds in humans.items() if all(d == "include" for d in ds)}
+    for record_id, row in store.auto_decisions(review.db, stage).items():
+        if record_id not in humans and row["decision"] == "include":
+            included.add(record_id)
+    return included
+
+
+def _compare(record_id: int, stage: str, old: dict | None, new: dict | None) -> store.Change | None:
+    if old is None and new is None:
+        return None
+    if old is None:
+        return store.Change("add", record_id, stage, None, new)
+    if new is None:
+        return store.Change("remove", record_id, stage, old, None)
+    if all(old[name] == value for name, value in new.items()):
+        return None
+    return store.Change("change", record_id, stage, old, new)
+
+
+@dataclass(slots=True)
+class UndoSummary:
+    run_id: int
+    removed: int
+    restored: int
+
+
+def undo_last_run(review: Review) -> UndoSummary:
+    """Reverse the last `slr screen auto` run that is not undone yet, exactly."""
+    run = store.last_run(review.db)
+    if run is None:
+        raise SlrError("there is no `slr screen auto` run to undo")
+    with review.db:
+        removed, restored = store.undo_run(review.db, run["id"])
+    return UndoSummary(run["id"], removed, restored)
+
+
+@dataclass(slots=True)
+class Hit:
+    record: RecordText
+    evidence: list[Span]
+
+
+def find(
+    review: Review, query: str, protocol: Protocol | None, stage: str | None
+) -> tuple[list[Hit], int]:
+    """Records (not marked duplicate) a query matches, with the spans that matched; and how many
+    records were searched. `stage="full_text"` searches the records included at title/abstract."""
+    matcher = protocol.matcher(query) if protocol is not None else Matcher(parse_query(query))
+    texts = store.load_texts(review.db)
+    if stage == "full_text":
+        included = _included_as_stored(review)
+        texts = (t for t in texts if t.id in included)
+    hits: list[Hit] = []
+    searched = 0
+    for text in texts:
+        searched += 1
+        if matcher.matches(text):
+            hits.append(Hit(text, matcher.explain(text) or []))
+    return hits, searched

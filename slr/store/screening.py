@@ -1,0 +1,232 @@
+"""Screening decisions in the review database: read records for rules, write runs, undo them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from slr.models import Record
+from slr.screening.engine import STAGES, AutoDecision
+from slr.screening.text import RecordText
+
+AUTO = "auto:"
+DECISION_COLUMNS = (
+    "id",
+    "record_id",
+    "stage",
+    "decision",
+    "reason",
+    "reviewer",
+    "span_field",
+    "span_start",
+    "span_end",
+    "span_text",
+    "evidence",
+    "note",
+    "run_id",
+    "decided_at",
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def load_texts(db: sqlite3.Connection) -> Iterator[RecordText]:
+    """Every record not marked duplicate, as the rule engine reads it, in id order."""
+    rows = db.execute(
+        "SELECT id, title, abstract, author_keywords, index_keywords, year, language, "
+        "document_type, doi FROM records WHERE duplicate_of IS NULL ORDER BY id"
+    )
+    for row in rows:
+        record = Record(
+            title=row[1],
+            abstract=row[2],
+            author_keywords=json.loads(row[3]),
+            index_keywords=json.loads(row[4]),
+            year=row[5],
+            language=row[6],
+            document_type=row[7],
+            doi=row[8],
+        )
+        yield RecordText.of(row[0], record)
+
+
+def duplicates(db: sqlite3.Connection) -> int:
+    return db.execute("SELECT count(*) FROM records WHERE duplicate_of IS NOT NULL").fetchone()[0]
+
+
+def auto_decisions(db: sqlite3.Connection, stage: str) -> dict[int, dict[str, Any]]:
+    rows = db.execute(
+        f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions "
+        "WHERE stage = ? AND reviewer LIKE 'auto:%'",
+        (stage,),
+    )
+    return {row[1]: dict(zip(DECISION_COLUMNS, row, strict=True)) for row in rows}
+
+
+def human_decisions(db: sqlite3.Connection, stage: str) -> dict[int, list[str]]:
+    """record id -> the decisions people made at a stage."""
+    found: dict[int, list[str]] = {}
+    for record_id, decision in db.execute(
+        "SELECT record_id, decision FROM decisions WHERE stage = ? AND reviewer NOT LIKE 'auto:%' "
+        "ORDER BY id",
+        (stage,),
+    ):
+        found.setdefault(record_id, []).append(decision)
+    return found
+
+
+def decision_values(decision: AutoDecision) -> dict[str, Any]:
+    """The columns an automatic decision fills (all but id, run_id and decided_at)."""
+    span = decision.span
+    return {
+        "record_id": decision.record_id,
+        "stage": decision.stage,
+        "decision": decision.decision,
+        "reason": decision.reason,
+        "reviewer": decision.reviewer,
+        "span_field": span.field if span else "",
+        "span_start": span.start
+        if span and span.field in ("title", "abstract", "keywords")
+        else None,
+        "span_end": span.end if span and span.field in ("title", "abstract", "keywords") else None,
+        "span_text": span.text if span else "",
+        "evidence": json.dumps([s.to_dict() for s in decision.evidence], ensure_ascii=False),
+        "note": "",
+    }
+
+
+@dataclass(slots=True)
+class Change:
+    """One decision a run adds, changes or removes."""
+
+    kind: str  # add | change | remove
+    record_id: int
+    stage: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def start_run(
+    db: sqlite3.Connection, stages: Sequence[str], protocol_sha256: str, rules: int, records: int
+) -> int:
+    cursor = db.execute(
+        "INSERT INTO screen_runs (started_at, stages, protocol_sha256, rules, records) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (_now(), json.dumps(list(stages)), protocol_sha256, rules, records),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def apply_changes(db: sqlite3.Connection, run_id: int, changes: Sequence[Change]) -> None:
+    """Write a run's changes, keeping each replaced row for `undo_run`. Call in a transaction."""
+    now = _now()
+    counts = {"add": 0, "change": 0, "remove": 0}
+    for seq, change in enumerate(changes, start=1):
+        counts[change.kind] += 1
+        before = change.before
+        if change.kind == "add":
+            assert change.after is not None
+            values = {**change.after, "run_id": run_id, "decided_at": now}
+            columns = ", ".join(values)
+            cursor = db.execute(
+                f"INSERT INTO decisions ({columns}) VALUES ({', '.join('?' * len(values))})",
+                tuple(values.values()),
+            )
+            decision_id = cursor.lastrowid
+        elif change.kind == "change":
+            assert change.after is not None and before is not None
+            values = {**change.after, "run_id": run_id, "decided_at": now}
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            db.execute(
+                f"UPDATE decisions SET {assignments} WHERE id = ?",
+                (*values.values(), before["id"]),
+            )
+            decision_id = before["id"]
+        else:
+            assert before is not None
+            db.execute("DELETE FROM decisions WHERE id = ?", (before["id"],))
+            decision_id = before["id"]
+        db.execute(
+            "INSERT INTO screen_run_changes (run_id, seq, decision_id, before) VALUES (?, ?, ?, ?)",
+            (run_id, seq, decision_id, None if before is None else json.dumps(before)),
+        )
+    db.execute(
+        "UPDATE screen_runs SET added = ?, changed = ?, removed = ? WHERE id = ?",
+        (counts["add"], counts["change"], counts["remove"], run_id),
+    )
+
+
+def last_run(db: sqlite3.Connection) -> sqlite3.Row | None:
+    db_row = db.execute(
+        "SELECT * FROM screen_runs WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return db_row
+
+
+def undo_run(db: sqlite3.Connection, run_id: int) -> tuple[int, int]:
+    """Put every decision a run touched back as it was; returns (removed, restored)."""
+    removed = restored = 0
+    changes = db.execute(
+        "SELECT decision_id, before FROM screen_run_changes WHERE run_id = ? ORDER BY seq DESC",
+        (run_id,),
+    ).fetchall()
+    for decision_id, before in changes:
+        db.execute("DELETE FROM decisions WHERE id = ?", (decision_id,))
+        if before is None:
+            removed += 1
+            continue
+        row = json.loads(before)
+        db.execute(
+            f"INSERT INTO decisions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+        restored += 1
+    db.execute("UPDATE screen_runs SET undone_at = ? WHERE id = ?", (_now(), run_id))
+    return removed, restored
+
+
+def dump(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    """Every decision row, in id order: what `--undo` must restore exactly."""
+    return db.execute(f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions ORDER BY id").fetchall()
+
+
+def stage_counts(db: sqlite3.Connection) -> dict[str, int]:
+    """Screening counts per stage for `slr status` (empty before any decision exists).
+
+    A record counts once per stage: a reviewer's decision first, else the rules'. Exclusions by
+    rules are PRISMA's "records marked as ineligible by automation tools".
+    """
+    if not db.execute("SELECT 1 FROM decisions LIMIT 1").fetchone():
+        return {}
+    unique = db.execute("SELECT count(*) FROM records WHERE duplicate_of IS NULL").fetchone()[0]
+    counts: dict[str, int] = {}
+    for stage in STAGES:
+        rows = db.execute(
+            "SELECT d.record_id, d.reviewer LIKE 'auto:%' AS auto, d.decision FROM decisions d "
+            "JOIN records r ON r.id = d.record_id AND r.duplicate_of IS NULL WHERE d.stage = ?",
+            (stage,),
+        ).fetchall()
+        if not rows and stage != STAGES[0]:
+            continue
+        human = {record_id for record_id, auto, _ in rows if not auto}
+        auto = {
+            record_id: decision
+            for record_id, is_auto, decision in rows
+            if is_auto and record_id not in human
+        }
+        label = "title/abstract" if stage == "title_abstract" else "full text"
+        values = list(auto.values())
+        counts[f"{label}: ineligible by automation tools"] = values.count("exclude")
+        counts[f"{label}: included by rules"] = values.count("include")
+        counts[f"{label}: flagged by rules for a reviewer"] = values.count("flag")
+        counts[f"{label}: decided by reviewers"] = len(human)
+        if stage == STAGES[0]:
+            counts[f"{label}: no decision yet"] = unique - len(human) - len(auto)
+    return counts
