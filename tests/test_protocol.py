@@ -168,6 +168,26 @@ def test_unknown_tables_and_missing_review(tmp_path: Path) -> None:
     )
 
 
+def test_eligibility_languages_and_document_types(tmp_path: Path) -> None:
+    text = (
+        "[review]\ntitle = 'x'\n[eligibility]\nlanguages = ['English', 'klingon']\n"
+        "document_types = ['Journal Article', 'poster']\n"
+    )
+    assert problems(tmp_path, text) == (
+        "p.toml:4: unknown language 'klingon' in eligibility.languages (use ISO 639-1 codes such "
+        "as en, id, zh)\n"
+        "p.toml:5: unknown document type 'poster' in eligibility.document_types (known: article, "
+        "book, chapter, conference paper, editorial, erratum, letter, note, other, preprint, "
+        "report, review, thesis)"
+    )
+
+
+def test_rules_must_be_tables(tmp_path: Path) -> None:
+    assert problems(tmp_path, "rules = [1, 2]\n[review]\ntitle = 'x'\n") == (
+        "p.toml:1: `rules` must be an array of tables ([[rules]])"
+    )
+
+
 def test_search_strings_are_parsed(tmp_path: Path) -> None:
     text = (
         "[review]\ntitle = 'x'\n\n[[searches]]\nid = 's1'\ndatabase = 'Scopus'\n"

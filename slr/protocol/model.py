@@ -270,6 +270,7 @@ def _table(check: _Checker, data: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _build(data: dict[str, Any], check: _Checker, path: Path) -> Protocol:
     from slr.screening.engine import ACTIONS, STAGES, Rule
+    from slr.screening.text import DOCUMENT_TYPES, canonical_language, canonical_type
 
     check.unknown_keys(data, (), "")
     review = _table(check, data, "review")
@@ -289,7 +290,22 @@ def _build(data: dict[str, Any], check: _Checker, path: Path) -> Protocol:
     if "years" in eligibility:
         protocol.years = check.year_range(eligibility["years"], ("eligibility", "years"))
     protocol.languages = check.strings(eligibility, ("eligibility", "languages"))
+    for language in protocol.languages:
+        if not re.fullmatch(r"[a-z]{2}", canonical_language(language)):
+            check.problem(
+                ("eligibility", "languages"),
+                f"unknown language {language!r} in eligibility.languages (use ISO 639-1 codes "
+                "such as en, id, zh)",
+            )
     protocol.document_types = check.strings(eligibility, ("eligibility", "document_types"))
+    known_types = sorted(set(DOCUMENT_TYPES.values()))
+    for document_type in protocol.document_types:
+        if canonical_type(document_type) not in known_types:
+            check.problem(
+                ("eligibility", "document_types"),
+                f"unknown document type {document_type!r} in eligibility.document_types "
+                f"(known: {', '.join(known_types)})",
+            )
 
     for name, value in _table(check, data, "periods").items():
         period = check.year_range(value, ("periods", name))
@@ -332,6 +348,9 @@ def _build(data: dict[str, Any], check: _Checker, path: Path) -> Protocol:
         searches = []
     for index, search in enumerate(searches):
         where = ("searches", index)
+        if not isinstance(search, dict):
+            check.problem(("searches",), "`searches` must be an array of tables ([[searches]])")
+            break
         check.unknown_keys(search, where, "searches")
         string = check.string(search, (*where, "string"), required=True)
         date = check.string(search, (*where, "date"))
@@ -356,6 +375,9 @@ def _build(data: dict[str, Any], check: _Checker, path: Path) -> Protocol:
     seen: dict[str, int] = {}
     for index, rule in enumerate(rules):
         where = ("rules", index)
+        if not isinstance(rule, dict):
+            check.problem(("rules",), "`rules` must be an array of tables ([[rules]])")
+            break
         check.unknown_keys(rule, where, "rules")
         rule_id = check.string(rule, (*where, "id"), required=True)
         label = f"rule {rule_id!r}" if rule_id else f"rules[{index}]"
