@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from slr.cli import main
 from slr.store import Review
+from slr.store.schema import SCHEMA_VERSION
 
 RIS = (
     "TY  - JOUR\n"
@@ -82,7 +83,7 @@ def test_init_creates_the_review_directory(tmp_path: Path, runner: CliRunner) ->
     assert (target / "sources").is_dir()
     db = sqlite3.connect(target / "review.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_init_refuses_an_existing_review(review: Path, runner: CliRunner) -> None:
@@ -253,7 +254,8 @@ def test_newer_schema_is_refused(review: Path, runner: CliRunner) -> None:
     result = runner.invoke(main, ["status", "--review", str(review)])
     assert result.exit_code == 1
     assert result.output == (
-        "Error: this review was written by a newer slr (schema 99; this slr knows up to 3); "
+        "Error: this review was written by a newer slr (schema 99; this slr knows up to "
+        f"{SCHEMA_VERSION}); "
         "upgrade slr (pip install -U slr) before opening this review\n"
     )
 
