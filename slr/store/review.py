@@ -103,7 +103,9 @@ class SourceInfo:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, isolation_level="DEFERRED")
+    # another process (a second reviewer, a long import) may hold the write lock for a while:
+    # wait for it rather than fail with "database is locked"
+    db = sqlite3.connect(path, isolation_level="DEFERRED", timeout=60.0)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA foreign_keys = ON")
