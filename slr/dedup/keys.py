@@ -19,6 +19,30 @@ _NOTICE = re.compile(
     r"correction to|retraction of)\b|"
     r"\b(?:author s reply|authors reply|reply|response|comment|erratum|corrigendum|correction)$"
 )
+# A correction notice that cites the corrected article in its title, as Web of Science and
+# Embase print it: 'Title (vol 85, pg 553, 2010)', 'Title (Journal (2009) 360 (542-544))'.
+_CITED_ARTICLE = re.compile(
+    r"\((?:vol \d+[^()]*\bpg \d+[^()]*|[^()]*\(\d{4}\)\s*\d+\s*\(\s*[a-z]?\d+[^()]*\))\)\s*\.?\s*$",
+    re.IGNORECASE,
+)
+# What a notice's title says around the title of the article it is about: 'Erratum to:', and a
+# citation of that article at the end, whole or cut off by the database ('(The Journal of P')
+_NOTICE_LEAD = re.compile(
+    r"^(?:erratum|errata|corrigendum|corrigenda|correction|retraction|retraction note|"
+    r"notice of retraction|expression of concern)(?: (?:to|of|for|on))?\s*[:.-]?\s*",
+    re.IGNORECASE,
+)
+_CITATION_TAIL = re.compile(r"\s*\((?:[^()]++|\([^()]*+\)?)*+$")
+# MEDLINE marks a word it corrected inside the title: 'cisplatin or carboplatin [corrected], with'
+_CORRECTED = re.compile(r"\s*\[corrected\]", re.IGNORECASE)
+# Embase names a meeting's supplement 'Journal. Conference: 15th Meeting ...': the journal is
+# the part before it
+_MEETING_TAIL = re.compile(r"\.\s*conference\s*:.*$", re.IGNORECASE)
+# Words of an author 'name' that make it a group: 'Group, ASCUS LSIL Triage Study'
+_CORPORATE = re.compile(
+    r"\b(?:group|study|consortium|investigators|collaborat\w*|committee|trial|network|society|"
+    r"association|working party|team)\b"
+)
 _PART = re.compile(
     r"\b(?:part|pt|teil|partie|parte|phase|study|paper)\s+([ivx]{1,5}|\d{1,3}|[a-d])\b"
 )
@@ -203,7 +227,8 @@ def _without_bracket_tail(title: str) -> tuple[str, str]:
 
 
 def _main_title(title: str) -> str:
-    for sep in (": ", " - ", " -- ", " – ", " — ", ". ", "? "):
+    # '; ' parts a bilingual title: 'English title; Titulo original'
+    for sep in (": ", " - ", " -- ", " – ", " — ", ". ", "? ", "; "):
         head, found, _ = title.partition(sep)
         if found and len(head) >= 20:
             return head
@@ -213,6 +238,17 @@ def _main_title(title: str) -> str:
 def _number(value: str) -> str:
     match = _DIGITS.search(value or "")
     return match.group().lstrip("0") or "0" if match else ""
+
+
+def _volume(value: str, year: int | None) -> str:
+    """Volume number; a fragment ('3)' cut from '30(Suppl 3)') or the year itself is not one."""
+    text = (value or "").strip()
+    if text.endswith(")") and "(" not in text:
+        return ""
+    number = _number(text)
+    if number and year is not None and number == str(year):
+        return ""
+    return number
 
 
 def _issue(value: str) -> str:
@@ -235,6 +271,9 @@ def _pages(value: str) -> tuple[str, str]:
     last = numbers[1].lstrip("0") or "0"
     if len(last) < len(first):
         last = first[: len(first) - len(last)] + last
+    if len(last) == len(first) and int(last) < int(first):
+        # '2297-2108': a typo in one of the two numbers; the last page alone is kept
+        return "", last
     return first, last
 
 
@@ -278,6 +317,8 @@ class Features:
     journal: str = ""
     abstract: str = ""
     notice: bool = False
+    notice_core: str = ""  # a notice's title without 'Erratum:' and the citation it ends with
+    corporate: bool = False  # every author is a group ('Group, ASCUS LSIL Triage Study')
     part: int | None = None
     conference: bool = False
     preprint: bool = False
@@ -307,21 +348,33 @@ def _is_conference(record: Record, journal: str) -> bool:
 
 
 def features(record_id: int, record: Record) -> Features:
-    original, tail = (
-        _without_bracket_tail(record.title) if "[" in record.title else (record.title, "")
-    )
+    title_text = record.title
+    if "[" in title_text and "corrected]" in title_text.casefold():
+        title_text = _CORRECTED.sub("", title_text)
+    original, tail = _without_bracket_tail(title_text) if "[" in title_text else (title_text, "")
     title = norm_text(original)
     alt_title = norm_text(tail) if len(tail) >= 20 and not _NOTE.search(tail) else ""
     journal = norm_text(record.source_title)
+    journal_only = norm_text(_MEETING_TAIL.sub("", record.source_title)) if journal else ""
     surnames = []
+    corporate = bool(record.authors)
     tokens: set[str] = set()
     for author in record.authors:
         name = fold(author.family or author.literal)
         if name:
             surnames.append(name)
-            tokens.update(t for t in f"{name} {fold(author.given)}".split(" ") if len(t) > 1)
+            given = fold(author.given)
+            tokens.update(t for t in f"{name} {given}".split(" ") if len(t) > 1)
+            corporate = corporate and bool(_CORPORATE.search(f"{name} {given}"))
     doi = canonical_doi(record.doi)
     first, last = _pages(record.pages)
+    notice = bool(title and (_NOTICE.search(title) or _CITED_ARTICLE.search(original)))
+    core = ""
+    if notice:
+        text = _CITED_ARTICLE.sub("", original)
+        if not text.rstrip().endswith(")"):
+            text = _CITATION_TAIL.sub("", text)
+        core = norm_text(_NOTICE_LEAD.sub("", text.strip()))
     completeness = sum(
         1
         for value in (
@@ -357,7 +410,7 @@ def features(record_id: int, record: Record) -> Features:
         author_count=len(surnames),
         author_tokens=frozenset(tokens),
         year=record.year,
-        volume=_number(record.volume),
+        volume=_volume(record.volume, record.year),
         issue=_issue(record.issue),
         first_page=first,
         last_page=last,
@@ -365,9 +418,11 @@ def features(record_id: int, record: Record) -> Features:
         doi=doi,
         pmid=(record.pmid or record.ids.get("pmid", "")).strip(),
         ids={k: v for k, v in record.ids.items() if v and k not in ("endnote", "pmid")},
-        journal=journal,
+        journal=journal_only or journal,
         abstract=norm_text(record.abstract)[:600],
-        notice=bool(title and _NOTICE.search(title)),
+        notice=notice,
+        notice_core=core,
+        corporate=corporate,
         part=_part(title),
         conference=_is_conference(record, journal),
         preprint=doi.startswith(_PREPRINT_DOI) or bool(_PREPRINT_SOURCE.search(journal)),

@@ -120,6 +120,9 @@ def title_similarity(x: Features, y: Features) -> float:
     if x.title == y.title:
         return 100.0
     sim = fuzz.ratio(x.title, y.title)
+    if x.notice_core and y.notice_core:
+        # two notices about one article: 'Erratum: Title (The J of P' and 'Title (vol 1, pg 3)'
+        sim = max(sim, fuzz.ratio(x.notice_core, y.notice_core))
     if x.alt_title or y.alt_title:
         # 'English title [Original title]' against the original
         for one in (x.title, x.alt_title):
@@ -171,6 +174,35 @@ def _contained(x: str, y: str) -> bool:
     return len(shorter) >= 25 and shorter in longer
 
 
+def _same_place(x: Features, y: Features) -> bool:
+    """Same authors, year, journal, volume and full page range: one article, whatever its title.
+
+    Only a real range counts (two pages or more, not starting at 1, which is a PDF's own
+    pagination), so two one-page abstracts of one supplement page stay apart; two issues of one
+    volume that each print the same page numbers are two places.
+    """
+    if not (x.title and y.title and x.first_page and x.last_page and x.volume):
+        return False
+    if not (x.authors and y.authors) or (x.issue and y.issue and x.issue != y.issue):
+        return False
+    if x.first_page == "1" or x.last_page == x.first_page or x.corporate or y.corporate:
+        return False
+    if (x.first_page, x.last_page, x.volume, x.year, x.page_kind) != (
+        y.first_page,
+        y.last_page,
+        y.volume,
+        y.year,
+        y.page_kind,
+    ):
+        return False
+    if not journal_match(x.journal, y.journal):
+        return False
+    first = max(
+        fuzz.ratio(x.first_author, y.first_author), fuzz.ratio(x.first_surname, y.first_surname)
+    )
+    return first >= 90 and author_similarity(x, y) >= 95
+
+
 def compare(x: Features, y: Features, settings: Settings | None = None) -> Pair:
     """Duplicate, uncertain or distinct, with the rule that decided it and a score in 0..1."""
     settings = settings or Settings()
@@ -196,7 +228,7 @@ def compare(x: Features, y: Features, settings: Settings | None = None) -> Pair:
     if shared_id:
         skip |= OVERRIDDEN_BY_IDENTIFIER
     contained = _contained(x.title, y.title)
-    if not shared_id and title < 85 and not contained:
+    if not shared_id and title < 85 and not contained and not _same_place(x, y):
         return Pair(x.id, y.id, DISTINCT, "title_differs", round(title / 100, 3))
     negative = hard_negative(x, y, skip)
     if (
@@ -204,7 +236,8 @@ def compare(x: Features, y: Features, settings: Settings | None = None) -> Pair:
         and title >= 98
         and x.first_page
         and min(len(x.title), len(y.title)) >= SHORT_TITLE
-        and (x.first_page, x.volume, x.year) == (y.first_page, y.volume, y.year)
+        and (x.first_page, x.year) == (y.first_page, y.year)
+        and (x.volume == y.volume or not (x.volume and y.volume))
         and not (x.issue and y.issue and x.issue != y.issue)
         and not (x.last_page and y.last_page and x.last_page != y.last_page)
         and not hard_negative(x, y, skip | {"doi_differs"})
@@ -228,10 +261,20 @@ def compare(x: Features, y: Features, settings: Settings | None = None) -> Pair:
         and x.volume == y.volume
         and x.year == y.year
         and journal_match(x.journal, y.journal)
-        and (not (x.authors and y.authors) or author_similarity(x, y) >= 50)
+        and (
+            not (x.authors and y.authors)
+            or x.corporate
+            or y.corporate
+            or author_similarity(x, y) >= 50
+        )
     ):
-        # one title at one place of one journal volume: an author list mangled by the export
+        # one title at one place of one journal volume: an author list mangled by the export,
+        # or a study group's name given instead of its members
         return Pair(x.id, y.id, DUPLICATE, "same_title_and_place", 0.95)
+    if _same_place(x, y):
+        # a translated or re-translated title ('[Comparison of ...]' against the original) of
+        # the article the same authors have at the same pages of the same volume
+        return Pair(x.id, y.id, DUPLICATE, "same_authors_and_place", 0.9)
     if title < 85:
         return Pair(x.id, y.id, DISTINCT, "title_differs", round(title / 100, 3))
     if x.authors and y.authors:
@@ -257,16 +300,45 @@ def compare(x: Features, y: Features, settings: Settings | None = None) -> Pair:
     year_known = x.year is not None and y.year is not None
     short = min(len(x.title), len(y.title)) < SHORT_TITLE
     if short:
+        same_range = (
+            same_page
+            and x.first_page != "1"
+            and bool(x.last_page)
+            and x.last_page == y.last_page
+            and x.last_page != x.first_page
+        )
+        if same_range and authors >= 95 and x.year == y.year and title >= 95:
+            # 'Title' and 'Title: its subtitle' by the same authors on the same pages
+            return Pair(x.id, y.id, DUPLICATE, "short_title_same_pages", score)
         if authors >= 95 and support >= 4 and title >= 98:
             return Pair(x.id, y.id, DUPLICATE, "fuzzy_short_title", score)
+        if (
+            not (x.authors or y.authors)
+            and title == 100
+            and min(len(x.title), len(y.title)) >= 20
+            and not x.notice
+            and x.year == y.year
+            and x.volume
+            and x.volume == y.volume
+            and x.issue
+            and x.issue == y.issue
+            and x.first_page == y.first_page
+            and journal_match(x.journal, y.journal)
+        ):
+            # a record without authors ('ESICON 2017 Abstracts', a supplement's own record):
+            # its title, journal, year, volume and issue are all there is, and all agree
+            return Pair(x.id, y.id, DUPLICATE, "anonymous_same_issue", score)
         if authors >= 90 and support >= 3 and title >= 95:
             return Pair(x.id, y.id, UNCERTAIN, "short_title", score)
         return Pair(x.id, y.id, DISTINCT, "short_title", score)
     # two journals that are not one journal's names: same title, another venue, unless the
-    # same page confirms it
+    # same page, or the same authors in the same year, volume and issue, confirm it (one
+    # journal's translated name: 'Jinko Chino Gakkai Ronbunshi', 'Transactions of the ...')
+    same_issue = bool(x.volume and x.issue) and (x.volume, x.issue) == (y.volume, y.issue)
     other_venue = (
         bool(x.journal and y.journal)
         and not same_page
+        and not (same_issue and title >= 98 and authors >= 95 and x.year == y.year)
         and not journal_match(x.journal, y.journal)
         and fuzz.token_set_ratio(x.journal, y.journal) < 80
         and not (settings.merge_preprints and (x.preprint or y.preprint))
@@ -359,17 +431,39 @@ def cluster(
     return clusters
 
 
+def _shares_identifier(x: Features, y: Features) -> bool:
+    return bool((x.doi and x.doi == y.doi) or (x.pmid and x.pmid == y.pmid))
+
+
 def _conflict(
     left: list[int], right: list[int], by_id: dict[int, Features], settings: Settings
 ) -> bool:
+    """Whether joining two groups would put together two records a rule keeps apart.
+
+    A shared identifier vouches beyond its own pair: x and y that only differ in what an
+    identifier overrides (pages, volume, issue, year, venue) do not conflict when x agrees with
+    one record, y with another, and those two share a DOI or PMID (the same abstract printed at
+    page 51 and at page 52, each with a copy that carries the DOI).
+    """
+    members = [by_id[i] for i in (*left, *right)]
+    twins = [
+        (w, v)
+        for k, w in enumerate(members)
+        for v in members[k + 1 :]
+        if (w.doi or w.pmid) and _shares_identifier(w, v)
+    ]
     for i in left:
         x = by_id[i]
         for j in right:
             y = by_id[j]
             skip = _skipped_rules(x, y, settings)
-            shared = (x.doi and x.doi == y.doi) or (x.pmid and x.pmid == y.pmid)
+            shared = _shares_identifier(x, y)
             rules = skip | OVERRIDDEN_BY_IDENTIFIER if shared else skip
-            if hard_negative(x, y, rules):
+            if hard_negative(x, y, rules) and (
+                shared
+                or hard_negative(x, y, rules | OVERRIDDEN_BY_IDENTIFIER)
+                or not _vouched(x, y, twins, settings)
+            ):
                 return True
             # a chain through a short title ('Title' ~ 'Title: A', 'Title' ~ 'Title: B') must
             # not join two records whose own titles disagree
@@ -379,9 +473,21 @@ def _conflict(
                 and y.title
                 and title_similarity(x, y) < 85
                 and not _contained(x.title, y.title)
+                and not _same_place(x, y)
             ):
                 return True
     return False
+
+
+def _vouched(
+    x: Features, y: Features, twins: list[tuple[Features, Features]], settings: Settings
+) -> bool:
+    """x agrees with one of two records that share an identifier, and y with the other."""
+
+    def agree(a: Features, b: Features) -> bool:
+        return a is b or not hard_negative(a, b, _skipped_rules(a, b, settings))
+
+    return any((agree(x, w) and agree(v, y)) or (agree(x, v) and agree(w, y)) for w, v in twins)
 
 
 def find_duplicates(

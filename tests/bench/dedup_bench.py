@@ -8,6 +8,12 @@ importable, runs on the same input with the same metric (record level, as ASySD 
 count): positives are the records removed (role duplicate); a removed record that is a true
 singleton, or whose true cluster keeps no member, is a false positive. For the IEBH files, whose
 labels only flag membership of a duplicate set, a record is positive when it is in any cluster.
+
+Some labels count an erratum, correction, retraction, reply or comment as a duplicate of the
+article it is about; the hard-negative rules keep those apart on purpose. The column `design`
+counts them: in a true cluster that slr splits, every group made only of such notices, beside a
+group holding the article itself, is one duplicate missed by design. Pooled sensitivity is printed
+as-is and with those pairs counted as correct negatives (removed from the true duplicates).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from slr.cli.dedup import write_report
-from slr.dedup import deduplicate
+from slr.dedup import deduplicate, features
 from slr.importing import ImportOptions, import_files
 from slr.store import Review
 
@@ -51,6 +57,7 @@ class Score:
     specificity: float
     uncertain: int
     seconds: float
+    by_design: int = 0  # missed duplicates that are notices kept apart from their article
 
 
 def _label_of(raw: dict) -> str:
@@ -86,6 +93,24 @@ def _cluster_metric(labels: list[str], removed: set[str], truth: dict[str, int])
     return true_dups, tp, fp, tp / true_dups if true_dups else 1.0, (negatives - fp) / negatives
 
 
+def _by_design(
+    labels: list[str], group_of: dict[str, str], notice: dict[str, bool], truth: dict[str, int]
+) -> int:
+    """Duplicates missed because a rule keeps a notice apart from the article it is about."""
+    split: dict[int, dict[str, list[str]]] = {}
+    for label in labels:
+        if label in truth:
+            split.setdefault(truth[label], {}).setdefault(group_of[label], []).append(label)
+    missed = 0
+    for groups in split.values():
+        if len(groups) < 2:
+            continue
+        notices = sum(1 for members in groups.values() if all(notice[m] for m in members))
+        if notices < len(groups):  # some group holds the article itself
+            missed += notices
+    return missed
+
+
 def _flag_metric(labels: list[str], in_cluster: set[str], flagged: set[str]) -> tuple:
     tp = len(in_cluster & flagged)
     fp = len(in_cluster - flagged)
@@ -105,9 +130,11 @@ def run_slr(path: Path, flags: bool) -> tuple[Score, list[dict]]:
         label_of = {}
         flagged = set()
         records = []
+        notice = {}
         for stored in review.iter_records():
             label = _label_of(stored.record.raw)
             label_of[stored.id] = label
+            notice[label] = features(stored.id, stored.record).notice
             if str(stored.record.raw.get("caption", "")).strip() == "Duplicate":
                 flagged.add(label)
             records.append(stored)
@@ -115,6 +142,7 @@ def run_slr(path: Path, flags: bool) -> tuple[Score, list[dict]]:
             rows = list(csv.DictReader(handle))
         review.close()
     labels = [label_of[int(r["record_id"])] for r in rows]
+    by_design = 0
     if flags:
         in_cluster = {
             label_of[int(r["record_id"])] for r in rows if r["role"] in ("kept", "duplicate")
@@ -122,8 +150,15 @@ def run_slr(path: Path, flags: bool) -> tuple[Score, list[dict]]:
         figures = _flag_metric(labels, in_cluster, flagged)
     else:
         removed = {label_of[int(r["record_id"])] for r in rows if r["role"] == "duplicate"}
-        figures = _cluster_metric(labels, removed, _truth_clusters(path))
-    return Score(len(labels), *figures, summary.uncertain, round(seconds, 2)), records
+        truth = _truth_clusters(path)
+        figures = _cluster_metric(labels, removed, truth)
+        group_of = {
+            label_of[int(r["record_id"])]: r["cluster_id"] or f"single-{r['record_id']}"
+            for r in rows
+        }
+        by_design = _by_design(labels, group_of, notice, truth)
+    score = Score(len(labels), *figures, summary.uncertain, round(seconds, 2), by_design)
+    return score, records
 
 
 def run_bib_dedupe(path: Path, records: list, flags: bool) -> Score | None:
@@ -183,9 +218,9 @@ def main() -> None:
             print("bib-dedupe is not installed: pip install bib-dedupe (comparison skipped)")
             compare = False
     header = f"{'set':26} {'tool':10} {'records':>7} {'true':>5} {'TP':>5} {'FP':>3} "
-    header += f"{'sens':>6} {'spec':>6} {'uncert':>6} {'sec':>6}"
+    header += f"{'sens':>6} {'spec':>6} {'uncert':>6} {'sec':>6} {'design':>6}"
     print(header)
-    pooled: dict[str, list[int]] = {"slr": [0, 0, 0], "bib-dedupe": [0, 0, 0]}
+    pooled: dict[str, list[int]] = {"slr": [0, 0, 0, 0], "bib-dedupe": [0, 0, 0, 0]}
     for name, relative in (*CLUSTER_SETS, *FLAG_SETS):
         if args.only and args.only not in name:
             continue
@@ -202,16 +237,26 @@ def main() -> None:
                 pooled[tool][0] += s.true_dups
                 pooled[tool][1] += s.tp
                 pooled[tool][2] += s.fp
+                pooled[tool][3] += s.by_design
+            design = f"{s.by_design:>6}" if tool == "slr" and not flags else f"{'':>6}"
             print(
                 f"{name:26} {tool:10} {s.records:>7} {s.true_dups:>5} {s.tp:>5} {s.fp:>3} "
-                f"{s.sensitivity:>6.4f} {s.specificity:>6.4f} {s.uncertain:>6} {s.seconds:>6.2f}"
+                f"{s.sensitivity:>6.4f} {s.specificity:>6.4f} {s.uncertain:>6} {s.seconds:>6.2f} "
+                f"{design}"
             )
         sys.stdout.flush()
-    for tool, (true, tp, fp) in pooled.items():
+    for tool, (true, tp, fp, _design) in pooled.items():
         if true:
             print(
                 f"pooled (cluster sets) {tool}: sensitivity {tp / true:.4f}, false positives {fp}"
             )
+    true, tp, fp, design = pooled["slr"]
+    if true and design:
+        print(
+            f"pooled (cluster sets) slr, counting the {design} erratum/correction/reply pairs the "
+            f"rules keep apart by design as correct negatives: sensitivity "
+            f"{tp / (true - design):.4f} ({tp} of {true - design})"
+        )
 
 
 if __name__ == "__main__":
