@@ -163,7 +163,7 @@ def test_every_problem_with_file_and_line(tmp_path: Path) -> None:
 def test_unknown_tables_and_missing_review(tmp_path: Path) -> None:
     assert problems(tmp_path, "[reveiw]\ntitle = 'x'\n") == (
         "p.toml:1: unknown key `reveiw` in the top level (known: review, searches, eligibility, "
-        "periods, vocabularies, screening, rules)\n"
+        "periods, vocabularies, screening, rules, extraction)\n"
         "p.toml: the protocol needs a [review] table with a title"
     )
 
@@ -247,7 +247,9 @@ def test_protocol_check_command(tmp_path: Path) -> None:
         "  review: Digital drivers of Asian MSME internationalisation\n"
         "  rules: 7 (title_abstract 6, full_text 1)\n"
         "  searches: 5\n"
-        "  vocabularies: drivers (4 groups), context (2 groups), asia (7 groups)\n"
+        "  vocabularies: drivers (4 groups), context (2 groups), asia (7 groups), "
+        "region (4 groups), method (6 groups), theory (5 groups), platform (13 groups), "
+        "risk (4 groups)\n"
         "  periods: pre-pandemic 2018..2019, covid 2020..2022, industry-5 2023..2026\n"
         "  exclusion reasons: 7\n"
     )

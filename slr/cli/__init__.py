@@ -41,9 +41,21 @@ def main() -> None:
 
 
 def _register() -> None:
-    from slr.cli import dedup, export, importing, protocol, query, review, screen
+    from slr.cli import (
+        dedup,
+        export,
+        extract,
+        fulltext,
+        importing,
+        protocol,
+        query,
+        review,
+        screen,
+        tag,
+    )
 
-    for module in (review, importing, export, dedup, protocol, screen, query):
+    modules = (review, importing, export, dedup, protocol, screen, fulltext, query, tag, extract)
+    for module in modules:
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
 from slr.cli.common import progress_reporter, review_option
+from slr.cli.screen_ui import describe, reviewer_option, run_resolve, run_session
+from slr.errors import SlrError
+from slr.screening import agreement as stats
+from slr.screening import final
 from slr.screening.engine import STAGES
 from slr.screening.run import RunSummary, review_protocol, screen_auto, undo_last_run
+from slr.screening.session import ORDERS
 from slr.store import Review
 from slr.store.screening import Change
 
@@ -25,9 +33,39 @@ protocol_option = click.option(
 )
 
 
-@click.group()
-def screen() -> None:
-    """Screen records: by the protocol's rules (`auto`), later by reviewers."""
+@click.group(invoke_without_command=True)
+@review_option
+@click.option(
+    "--stage",
+    type=click.Choice(STAGES),
+    default=STAGES[0],
+    show_default=True,
+    help="The stage to screen (full_text: records included at title/abstract).",
+)
+@reviewer_option
+@click.option(
+    "--order",
+    type=click.Choice(ORDERS),
+    default="id",
+    show_default=True,
+    help="Record order: id, random (seeded), year (newest first), rule (rules' includes first).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --order random.")
+@click.pass_context
+def screen(
+    ctx: click.Context, review_dir: Path, stage: str, reviewer: str, order: str, seed: int
+) -> None:
+    """Screen records one at a time in the terminal, one key per decision.
+
+    Keys: i include, e exclude (then the reason by its number), m maybe, n note, s skip,
+    u undo, c eligibility criteria, o open the full text, ? help, q quit. Each decision is saved
+    when its key is pressed; the next session resumes at the first record you have not decided.
+    Decisions are per reviewer and blind. Subcommands: `auto` (the protocol's rules),
+    `conflicts`, `resolve`, `agreement`.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    run_session(review_dir, stage, reviewer, order, seed)
 
 
 @screen.command()
@@ -109,6 +147,120 @@ def describe_change(change: Change) -> str:
         return f"- {where}: {_decision(change.before)}"
     assert change.before is not None and change.after is not None
     return f"~ {where}: {_decision(change.before)} -> {_decision(change.after)}"
+
+
+@screen.command()
+@review_option
+@click.option(
+    "--stage", type=click.Choice(STAGES), default=STAGES[0], show_default=True, help="The stage."
+)
+def conflicts(review_dir: Path, stage: str) -> None:
+    """List the records reviewers disagree on (or all marked maybe) at a stage."""
+    with Review.open(review_dir) as review:
+        pending = final.conflicts(review.db, stage)
+        titles = dict(review.db.execute("SELECT id, title FROM records"))
+    disagree = sum(1 for s in pending if s.status == "conflict")
+    click.echo(
+        f"{stage}: {disagree} records in conflict, {len(pending) - disagree} marked maybe by "
+        "every reviewer"
+    )
+    for status in pending:
+        title = titles[status.record_id]
+        title = title if len(title) <= 60 else title[:59] + "…"
+        click.echo(f"  {status.record_id:>6}  {title}")
+        click.echo(f"          {describe(status)}")
+    if pending:
+        click.echo("Resolve them with `slr screen resolve`")
+
+
+@screen.command()
+@review_option
+@click.option(
+    "--stage", type=click.Choice(STAGES), default=STAGES[0], show_default=True, help="The stage."
+)
+@reviewer_option
+def resolve(review_dir: Path, stage: str, reviewer: str) -> None:
+    """Walk the conflicts, showing every reviewer's decision and note; record the final one.
+
+    Keys: i include, e exclude (then the reason), s skip, q quit. The final decision is what
+    the full-text stage and the PRISMA counts use.
+    """
+    resolved, left = run_resolve(review_dir, stage, reviewer)
+    click.echo(f"Resolved {resolved}; {left} still in conflict")
+
+
+@screen.command()
+@review_option
+@click.option(
+    "--stage", type=click.Choice(STAGES), default=STAGES[0], show_default=True, help="The stage."
+)
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Also write every reviewer's decisions, one row per record, to this file (- for stdout).",
+)
+def agreement(review_dir: Path, stage: str, csv_file: str | None) -> None:
+    """Percent agreement and Cohen's kappa (two reviewers) or Fleiss' kappa (more).
+
+    Counted over the records every reviewer decided; categories include, exclude and maybe.
+    The label is Landis and Koch's (poor, slight, fair, moderate, substantial, almost perfect).
+    """
+    with Review.open(review_dir) as review:
+        found = final.ratings(review.db, stage)
+        statuses = final.stage_statuses(review.db, stage)
+        titles = dict(review.db.execute("SELECT id, title FROM records"))
+    to_stdout = csv_file == "-"
+    if csv_file is not None:
+        if to_stdout:
+            write_csv(sys.stdout, found, statuses, titles)
+        else:
+            with open(csv_file, "w", encoding="utf-8", newline="") as handle:
+                write_csv(handle, found, statuses, titles)
+    if len(found.reviewers) < 2:
+        raise SlrError(
+            f"agreement needs two reviewers; {stage} has {len(found.reviewers)}"
+            + (f" ({', '.join(found.reviewers)})" if found.reviewers else ""),
+            "screen with `slr screen --reviewer NAME` as each reviewer",
+        )
+    complete = found.complete()
+    result = stats.agreement([decisions for _, decisions in complete])
+
+    def echo(text: str) -> None:
+        click.echo(text, err=to_stdout)  # the table on stdout, the figures on stderr
+
+    echo(
+        f"{stage}: {len(found.reviewers)} reviewers ({', '.join(found.reviewers)}), "
+        f"{result.items} records decided by all"
+    )
+    if result.items == 0:
+        raise SlrError("no record was decided by every reviewer yet")
+    echo(f"Percent agreement: {result.percent:.1f}%")
+    name = "Cohen's kappa" if result.method == "Cohen" else "Fleiss' kappa"
+    if result.kappa is None:
+        echo(f"{name}: undefined (every decision is in one category: chance agreement is 1)")
+    else:
+        echo(f"{name}: {result.kappa:.3f} ({result.label}, Landis–Koch)")
+
+
+def write_csv(
+    handle: TextIO,
+    found: final.Ratings,
+    statuses: dict[int, final.Status],
+    titles: dict[int, str],
+) -> None:
+    writer = csv.writer(handle, lineterminator="\n")
+    header = ["record_id", "title"]
+    for reviewer in found.reviewers:
+        header += [f"{reviewer}_decision", f"{reviewer}_reason", f"{reviewer}_note"]
+    writer.writerow([*header, "final"])
+    for rid in sorted(found.by_record):
+        row: list[object] = [rid, titles.get(rid, "")]
+        for reviewer in found.reviewers:
+            decision = found.by_record[rid].get(reviewer)
+            row += [decision.decision, decision.reason, decision.note] if decision else ["", "", ""]
+        status = statuses.get(rid)
+        writer.writerow([*row, status.status if status else ""])
 
 
 COMMANDS = (screen,)

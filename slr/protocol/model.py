@@ -14,7 +14,8 @@ from slr.protocol.locate import Place, line_of, locate, position_in_file
 from slr.protocol.query import Query, QuerySyntaxError, parse_query, term_pattern
 
 if TYPE_CHECKING:
-    from slr.screening.engine import CompiledRule, Matcher, Rule, TermVocabularies
+    from slr.screening.engine import CompiledRule, Matcher, Rule
+    from slr.tagging.vocab import GroupSpec, Tagger
 
 # slr.screening imports this package (the query language); its engine is imported where used.
 
@@ -28,12 +29,14 @@ KEYS: dict[str, tuple[str, ...]] = {
         "vocabularies",
         "screening",
         "rules",
+        "extraction",
     ),
     "review": ("title", "question", "reporting", "authors", "registration", "notes"),
     "searches": ("id", "name", "database", "string", "date", "notes"),
     "eligibility": ("years", "languages", "document_types", "include", "exclude"),
-    "screening": ("exclusion_reasons",),
+    "screening": ("exclusion_reasons", "include_terms", "exclude_terms"),
     "rules": ("id", "stage", "action", "reason", "query", "notes"),
+    "extraction": ("fields",),
 }
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _RANGE = re.compile(r"^\s*(\d{4})\s*\.\.\s*(\d{4})\s*$")
@@ -61,30 +64,41 @@ class Protocol:
     document_types: list[str] = field(default_factory=list)
     periods: dict[str, tuple[int, int]] = field(default_factory=dict)
     vocabularies: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # the groups as written (terms, exact abbreviations, exclusions): what tagging matches
+    vocabulary_groups: dict[str, dict[str, GroupSpec]] = field(default_factory=dict)
+    extraction_fields: dict[str, str] = field(default_factory=dict)
+    _tagger: tuple[int, Tagger] | None = field(default=None, repr=False, compare=False)
     exclusion_reasons: list[str] = field(default_factory=list)
+    include_terms: list[str] = field(default_factory=list)  # highlighted for reviewers
+    exclude_terms: list[str] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
 
-    def vocabulary_matcher(self) -> TermVocabularies:
-        from slr.screening.engine import TermVocabularies
+    def vocabulary_matcher(self) -> Tagger:
+        """What `vocab:` predicates count: the groups the tagging stage tags (compiled once)."""
+        from slr.tagging.vocab import Tagger
 
-        return TermVocabularies(self.vocabularies)
+        if self._tagger is None or self._tagger[0] != id(self.vocabulary_groups):
+            self._tagger = (id(self.vocabulary_groups), Tagger(self.vocabulary_groups))
+        return self._tagger[1]
 
-    def compiled_rules(self, stage: str | None = None) -> list[CompiledRule]:
+    def compiled_rules(
+        self, stage: str | None = None, vocabularies: Tagger | None = None
+    ) -> list[CompiledRule]:
         from slr.screening.engine import CompiledRule, Matcher
 
-        vocabularies = self.vocabulary_matcher()
+        vocabularies = vocabularies or self.vocabulary_matcher()
         return [
             CompiledRule(rule, Matcher(parse_query(rule.query), vocabularies, self.periods))
             for rule in self.rules
             if stage is None or rule.stage == stage
         ]
 
-    def matcher(self, text: str) -> Matcher:
+    def matcher(self, text: str, vocabularies: Tagger | None = None) -> Matcher:
         """Compile an ad hoc query against this protocol's vocabularies and periods."""
         from slr.screening.engine import Matcher
 
-        return Matcher(parse_query(text), self.vocabulary_matcher(), self.periods)
+        return Matcher(parse_query(text), vocabularies or self.vocabulary_matcher(), self.periods)
 
 
 class _Checker:
@@ -260,6 +274,39 @@ def parse_protocol(source: str, path: Path) -> Protocol:
     return protocol
 
 
+def _vocabulary_group(
+    check: _Checker, groups: dict[str, Any], where: tuple[str | int, ...]
+) -> GroupSpec | None:
+    """A group of a vocabulary: a list of terms, or a table of terms, exact and exclude lists."""
+    from slr.tagging.vocab import GROUP_KEYS, GroupSpec
+
+    value = groups[where[-1]]  # type: ignore[index]
+    label = ".".join(str(part) for part in where[1:])
+    if isinstance(value, dict):
+        for key in value:
+            if key not in GROUP_KEYS:
+                check.problem(
+                    (*where, key),
+                    f"unknown key `{key}` in vocabulary group `{label}` "
+                    f"(known: {', '.join(GROUP_KEYS)})",
+                )
+        lists = {key: check.strings(value, (*where, key)) for key in GROUP_KEYS}
+        spec = GroupSpec(tuple(lists["terms"]), tuple(lists["exact"]), tuple(lists["exclude"]))
+    elif isinstance(value, list):
+        spec = GroupSpec(tuple(check.strings(groups, where)))
+    else:
+        check.problem(
+            where,
+            f"vocabulary group `{label}` must be a list of terms or a table "
+            "{ terms = [...], exact = [...], exclude = [...] }",
+        )
+        return None
+    for term in (*spec.terms, *spec.exact, *spec.exclude):
+        if not term_pattern(term):
+            check.problem(where, f"vocabulary term {term!r} has no letters")
+    return spec
+
+
 def _table(check: _Checker, data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
@@ -328,19 +375,45 @@ def _build(data: dict[str, Any], check: _Checker, path: Path) -> Protocol:
             )
             continue
         protocol.vocabularies[name] = {}
+        protocol.vocabulary_groups[name] = {}
         for group, terms in groups.items():
-            values = check.strings(groups, (*where, group))
-            for term in values:
-                if not term_pattern(term):
-                    check.problem((*where, group), f"vocabulary term {term!r} has no letters")
+            known = len(check.problems)
+            spec = _vocabulary_group(check, groups, (*where, group))
+            if spec is None:
+                continue
+            values = [*spec.terms, *spec.exact]
             if values:
                 protocol.vocabularies[name][group] = values
-            elif isinstance(terms, list):
+                protocol.vocabulary_groups[name][group] = spec
+            elif isinstance(terms, list | dict) and len(check.problems) == known:
                 check.problem((*where, group), f"vocabulary group `{name}.{group}` is empty")
+
+    extraction = _table(check, data, "extraction")
+    check.unknown_keys(extraction, ("extraction",), "extraction")
+    fields = extraction.get("fields", {})
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        check.problem(
+            ("extraction", "fields"),
+            'extraction.fields must be a table of descriptions: field = "what to write"',
+        )
+    else:
+        for key in fields:
+            if not _ID.match(key):
+                check.problem(
+                    ("extraction", "fields", key),
+                    f"extraction field {key!r}: a name is letters, digits, '-', '_' and '.' only",
+                )
+        protocol.extraction_fields = dict(fields)
 
     screening = _table(check, data, "screening")
     check.unknown_keys(screening, ("screening",), "screening")
     protocol.exclusion_reasons = check.strings(screening, ("screening", "exclusion_reasons"))
+    for key in ("include_terms", "exclude_terms"):
+        terms = check.strings(screening, ("screening", key))
+        for term in terms:
+            if not any(char.isalnum() for char in term):
+                check.problem(("screening", key), f"screening.{key} term {term!r} has no letters")
+        setattr(protocol, key, terms)
 
     searches = data.get("searches", [])
     if not isinstance(searches, list):

@@ -11,10 +11,13 @@ from pathlib import Path
 from slr.errors import ProtocolError, SlrError
 from slr.protocol import Protocol, load_protocol
 from slr.protocol.query import parse_query
+from slr.screening import final
 from slr.screening.engine import STAGES, Matcher, decide
 from slr.screening.text import RecordText, Span
 from slr.store import Review
 from slr.store import screening as store
+from slr.store.tagging import override_map
+from slr.tagging.vocab import Tagger
 
 Progress = Callable[[str], None]
 
@@ -77,8 +80,10 @@ def screen_auto(
     changes: list[store.Change] = []
     included: set[int] | None = None  # records included at title/abstract (the new decisions)
     all_rules = 0
+    cache: dict[str, set[int]] = {}
+    vocabularies = corrected_vocabularies(review, protocol)
     for stage in STAGES:
-        rules = protocol.compiled_rules(stage)
+        rules = protocol.compiled_rules(stage, vocabularies)
         if stage not in stages:
             if stage == STAGES[0]:
                 included = _included_as_stored(review)
@@ -97,7 +102,7 @@ def screen_auto(
                 eligible = True
             if text.id in humans:
                 summary.human += 1
-                if stage == STAGES[0] and all(d == "include" for d in humans[text.id]):
+                if stage == STAGES[0] and text.id in _included_as_stored(review, cache):
                     now_included.add(text.id)
                 continue
             if not eligible:
@@ -131,13 +136,19 @@ def screen_auto(
     return RunSummary(run_id, len(texts), duplicates, summaries, changes)
 
 
-def _included_as_stored(review: Review) -> set[int]:
-    stage = STAGES[0]
-    humans = store.human_decisions(review.db, stage)
-    included = {rid for rid, ds in humans.items() if all(d == "include" for d in ds)}
-    for record_id, row in store.auto_decisions(review.db, stage).items():
-        if record_id not in humans and row["decision"] == "include":
-            included.add(record_id)
+def corrected_vocabularies(review: Review, protocol: Protocol) -> Tagger:
+    """The protocol's vocabularies as `slr tag` applies them, with the reviewers' tag
+    corrections (`slr tag add/rm`): what `vocab:` predicates count."""
+    return protocol.vocabulary_matcher().with_overrides(override_map(review.db))
+
+
+def _included_as_stored(review: Review, cache: dict[str, set[int]] | None = None) -> set[int]:
+    """Records finally included at title/abstract (resolutions, agreeing reviewers, rules)."""
+    if cache is not None and "included" in cache:
+        return cache["included"]
+    included = final.included(review.db, STAGES[0])
+    if cache is not None:
+        cache["included"] = included
     return included
 
 
@@ -181,7 +192,11 @@ def find(
 ) -> tuple[list[Hit], int]:
     """Records (not marked duplicate) a query matches, with the spans that matched; and how many
     records were searched. `stage="full_text"` searches the records included at title/abstract."""
-    matcher = protocol.matcher(query) if protocol is not None else Matcher(parse_query(query))
+    matcher = (
+        protocol.matcher(query, corrected_vocabularies(review, protocol))
+        if protocol is not None
+        else Matcher(parse_query(query))
+    )
     texts = store.load_texts(review.db)
     if stage == "full_text":
         included = _included_as_stored(review)

@@ -299,7 +299,177 @@ def _v3_screening(db: sqlite3.Connection) -> None:
             )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1_initial, _v2_dedup, _v3_screening]
+def _v4_human_screening(db: sqlite3.Connection) -> None:
+    """Human screening: reviewers' notes, final decisions after conflicts, full-text files.
+
+    A reviewer's decision is a row of `decisions` (a "maybe" is stored as 'flag'); the final
+    decision a resolution records is a row of `final_decisions`; `fulltexts` holds the attached
+    report of a record or why it could not be retrieved (PRISMA "reports not retrieved").
+    Every insert, update and delete is logged by a trigger.
+    """
+    db.executescript(
+        """
+        CREATE TABLE screen_notes (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            stage TEXT NOT NULL CHECK (stage IN ('title_abstract', 'full_text')),
+            reviewer TEXT NOT NULL,
+            note TEXT NOT NULL,
+            noted_at TEXT NOT NULL,
+            UNIQUE (record_id, stage, reviewer)
+        );
+        CREATE TABLE final_decisions (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            stage TEXT NOT NULL CHECK (stage IN ('title_abstract', 'full_text')),
+            decision TEXT NOT NULL CHECK (decision IN ('include', 'exclude')),
+            reason TEXT NOT NULL DEFAULT '',
+            resolved_by TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            decided_at TEXT NOT NULL,
+            UNIQUE (record_id, stage)
+        );
+        CREATE TABLE fulltexts (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL UNIQUE REFERENCES records(id),
+            path TEXT NOT NULL DEFAULT '',
+            original_name TEXT NOT NULL DEFAULT '',
+            sha256 TEXT NOT NULL DEFAULT '',
+            missing_reason TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            CHECK ((path = '') <> (missing_reason = ''))
+        );
+        CREATE INDEX decisions_reviewer ON decisions(stage, reviewer);
+        """
+    )
+    tables = {
+        "screen_notes": (
+            "screen_note",
+            "'record_id', {p}.record_id, 'stage', {p}.stage, 'reviewer', {p}.reviewer, "
+            "'note', {p}.note",
+        ),
+        "final_decisions": (
+            "final_decision",
+            "'record_id', {p}.record_id, 'stage', {p}.stage, 'decision', {p}.decision, "
+            "'reason', {p}.reason, 'resolved_by', {p}.resolved_by",
+        ),
+        "fulltexts": (
+            "fulltext",
+            "'record_id', {p}.record_id, 'path', {p}.path, 'sha256', {p}.sha256, "
+            "'missing_reason', {p}.missing_reason",
+        ),
+    }
+    for table, (entity, detail) in tables.items():
+        for event, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
+            db.execute(
+                f"CREATE TRIGGER {table}_logged_{event} AFTER {event.upper()} ON {table} BEGIN "
+                f"INSERT INTO log (action, entity, entity_id, detail) VALUES ('{event}', "
+                f"'{entity}', {row}.id, json_object({detail.format(p=row)})); END"
+            )
+
+
+def _v5_tagging(db: sqlite3.Connection) -> None:
+    """Tagging and extraction: automatic tags with their evidence, reviewers' corrections, the
+    records each `slr tag` run read, and the extraction fields filled per record.
+
+    `tags` holds what the vocabularies found (replaced by each run, one row per record, vocabulary
+    and group); `tag_overrides` holds a reviewer's "add" or "remove", which runs never touch and
+    which beat the automatic tags. Every insert, update and delete is logged by a trigger.
+    """
+    db.executescript(
+        """
+        CREATE TABLE tag_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            protocol_sha256 TEXT NOT NULL DEFAULT '',
+            records INTEGER NOT NULL DEFAULT 0,
+            added INTEGER NOT NULL DEFAULT 0,
+            changed INTEGER NOT NULL DEFAULT 0,
+            removed INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE tagged_records (
+            record_id INTEGER PRIMARY KEY REFERENCES records(id),
+            run_id INTEGER NOT NULL REFERENCES tag_runs(id)
+        );
+        CREATE TABLE tags (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            vocabulary TEXT NOT NULL,
+            grp TEXT NOT NULL,
+            field TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            end INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            term TEXT NOT NULL DEFAULT '',
+            evidence TEXT NOT NULL DEFAULT '[]',
+            run_id INTEGER REFERENCES tag_runs(id),
+            UNIQUE (record_id, vocabulary, grp)
+        );
+        CREATE TABLE tag_overrides (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            vocabulary TEXT NOT NULL,
+            grp TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('add', 'remove')),
+            reviewer TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            decided_at TEXT NOT NULL,
+            UNIQUE (record_id, vocabulary, grp)
+        );
+        CREATE TABLE extraction_values (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (record_id, field)
+        );
+        """
+    )
+    tables = {
+        "tag_runs": (
+            "tag_run",
+            "{p}.id",
+            "'stage', {p}.stage, 'records', {p}.records, 'added', {p}.added, "
+            "'changed', {p}.changed, 'removed', {p}.removed",
+        ),
+        "tagged_records": ("tagged_record", "{p}.record_id", "'run_id', {p}.run_id"),
+        "tags": (
+            "tag",
+            "{p}.record_id",
+            "'vocabulary', {p}.vocabulary, 'group', {p}.grp, 'field', {p}.field, "
+            "'start', {p}.start, 'end', {p}.end, 'text', {p}.text, 'run_id', {p}.run_id",
+        ),
+        "tag_overrides": (
+            "tag_override",
+            "{p}.record_id",
+            "'vocabulary', {p}.vocabulary, 'group', {p}.grp, 'action', {p}.action, "
+            "'reviewer', {p}.reviewer, 'note', {p}.note",
+        ),
+        "extraction_values": (
+            "extraction_value",
+            "{p}.record_id",
+            "'field', {p}.field, 'value', {p}.value",
+        ),
+    }
+    for table, (entity, entity_id, detail) in tables.items():
+        for event, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
+            db.execute(
+                f"CREATE TRIGGER {table}_logged_{event} AFTER {event.upper()} ON {table} BEGIN "
+                f"INSERT INTO log (action, entity, entity_id, detail) VALUES ('{event}', "
+                f"'{entity}', {entity_id.format(p=row)}, json_object({detail.format(p=row)})); "
+                "END"
+            )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _v1_initial,
+    _v2_dedup,
+    _v3_screening,
+    _v4_human_screening,
+    _v5_tagging,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from slr.errors import SlrError
 from slr.models import Record
 from slr.screening.engine import STAGES, AutoDecision
 from slr.screening.text import RecordText
@@ -227,6 +230,236 @@ def stage_counts(db: sqlite3.Connection) -> dict[str, int]:
         counts[f"{label}: included by rules"] = values.count("include")
         counts[f"{label}: flagged by rules for a reviewer"] = values.count("flag")
         counts[f"{label}: decided by reviewers"] = len(human)
+        if (
+            human
+            or db.execute("SELECT 1 FROM final_decisions WHERE stage = ?", (stage,)).fetchone()
+        ):
+            counts.update(_final_counts(db, stage, label))
         if stage == STAGES[0]:
             counts[f"{label}: no decision yet"] = unique - len(human) - len(auto)
+    if db.execute("SELECT 1 FROM fulltexts WHERE missing_reason <> '' LIMIT 1").fetchone():
+        counts["full text: reports not retrieved"] = len(missing_fulltexts(db))
     return counts
+
+
+def _final_counts(db: sqlite3.Connection, stage: str, label: str) -> dict[str, int]:
+    """The final decisions (resolutions, agreeing reviewers, else rules): what PRISMA counts.
+    Records still in conflict or all "maybe" are counted as such, never as included or excluded.
+    """
+    from slr.screening.final import stage_statuses
+
+    statuses = [s.status for s in stage_statuses(db, stage).values()]
+    return {
+        f"{label}: final include": statuses.count("include"),
+        f"{label}: final exclude": statuses.count("exclude"),
+        f"{label}: in conflict between reviewers": statuses.count("conflict"),
+        f"{label}: maybe, awaiting a final decision": statuses.count("maybe"),
+    }
+
+
+# -- human screening: reviewers' decisions, notes, final decisions, full texts -----------------
+
+HUMAN_DECISIONS = {"include": "include", "exclude": "exclude", "maybe": "flag"}
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def prepare_for_writers(db: sqlite3.Connection) -> None:
+    """Several reviewers write at once: wait for the lock instead of failing."""
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+class immediate:
+    """A write transaction that takes the write lock at BEGIN (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads first and writes later can fail with "database is locked"
+    when another process wrote in between; taking the lock first waits its turn instead.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        if self.db.in_transaction:
+            self.db.commit()
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is None:
+            self.db.commit()
+        else:
+            self.db.rollback()
+
+
+def record_human_decision(
+    db: sqlite3.Connection,
+    record_id: int,
+    stage: str,
+    reviewer: str,
+    decision: str,
+    reason: str = "",
+) -> int:
+    """Store (replace) a reviewer's decision and commit it; the note written so far goes along."""
+    with immediate(db):
+        db.execute(
+            "DELETE FROM decisions WHERE record_id = ? AND stage = ? AND reviewer = ?",
+            (record_id, stage, reviewer),
+        )
+        note = db.execute(
+            "SELECT note FROM screen_notes WHERE record_id = ? AND stage = ? AND reviewer = ?",
+            (record_id, stage, reviewer),
+        ).fetchone()
+        cursor = db.execute(
+            "INSERT INTO decisions (record_id, stage, decision, reason, reviewer, note, "
+            "decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (record_id, stage, decision, reason, reviewer, note[0] if note else "", _stamp()),
+        )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def undo_human_decision(db: sqlite3.Connection, stage: str, reviewer: str) -> int | None:
+    """Remove the reviewer's latest decision at a stage; returns its record id (None if none)."""
+    with immediate(db):
+        row = db.execute(
+            "SELECT id, record_id FROM decisions WHERE stage = ? AND reviewer = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (stage, reviewer),
+        ).fetchone()
+        if row is None:
+            return None
+        db.execute("DELETE FROM decisions WHERE id = ?", (row[0],))
+    return row[1]
+
+
+def save_note(db: sqlite3.Connection, record_id: int, stage: str, reviewer: str, note: str) -> None:
+    """A reviewer's note on a record (replacing an earlier one); copied into the decision."""
+    with immediate(db):
+        db.execute(
+            "DELETE FROM screen_notes WHERE record_id = ? AND stage = ? AND reviewer = ?",
+            (record_id, stage, reviewer),
+        )
+        if note:
+            db.execute(
+                "INSERT INTO screen_notes (record_id, stage, reviewer, note, noted_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (record_id, stage, reviewer, note, _stamp()),
+            )
+        db.execute(
+            "UPDATE decisions SET note = ? WHERE record_id = ? AND stage = ? AND reviewer = ? "
+            "AND note <> ?",
+            (note, record_id, stage, reviewer, note),
+        )
+
+
+def note_of(db: sqlite3.Connection, record_id: int, stage: str, reviewer: str) -> str:
+    row = db.execute(
+        "SELECT note FROM screen_notes WHERE record_id = ? AND stage = ? AND reviewer = ?",
+        (record_id, stage, reviewer),
+    ).fetchone()
+    return row[0] if row else ""
+
+
+def decided_by(db: sqlite3.Connection, stage: str, reviewer: str) -> set[int]:
+    return {
+        row[0]
+        for row in db.execute(
+            "SELECT record_id FROM decisions WHERE stage = ? AND reviewer = ?", (stage, reviewer)
+        )
+    }
+
+
+def human_rows(db: sqlite3.Connection, stage: str) -> list[sqlite3.Row]:
+    """Every person's decision at a stage (records marked duplicate left out), by record."""
+    db_rows = db.execute(
+        "SELECT d.record_id, d.reviewer, d.decision, d.reason, d.note, d.decided_at "
+        "FROM decisions d JOIN records r ON r.id = d.record_id AND r.duplicate_of IS NULL "
+        "WHERE d.stage = ? AND d.reviewer NOT LIKE 'auto:%' ORDER BY d.record_id, d.reviewer",
+        (stage,),
+    ).fetchall()
+    return db_rows
+
+
+def final_rows(db: sqlite3.Connection, stage: str) -> dict[int, sqlite3.Row]:
+    return {
+        row["record_id"]: row
+        for row in db.execute("SELECT * FROM final_decisions WHERE stage = ?", (stage,))
+    }
+
+
+def record_final_decision(
+    db: sqlite3.Connection,
+    record_id: int,
+    stage: str,
+    decision: str,
+    reason: str,
+    resolved_by: str,
+    note: str = "",
+) -> None:
+    with immediate(db):
+        db.execute(
+            "DELETE FROM final_decisions WHERE record_id = ? AND stage = ?", (record_id, stage)
+        )
+        db.execute(
+            "INSERT INTO final_decisions (record_id, stage, decision, reason, resolved_by, note, "
+            "decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (record_id, stage, decision, reason, resolved_by, note, _stamp()),
+        )
+
+
+def fulltext_of(db: sqlite3.Connection, record_id: int) -> sqlite3.Row | None:
+    db_row = db.execute("SELECT * FROM fulltexts WHERE record_id = ?", (record_id,)).fetchone()
+    return db_row
+
+
+def set_fulltext(
+    db: sqlite3.Connection,
+    record_id: int,
+    path: str = "",
+    original_name: str = "",
+    sha256: str = "",
+    missing_reason: str = "",
+) -> None:
+    with immediate(db):
+        db.execute("DELETE FROM fulltexts WHERE record_id = ?", (record_id,))
+        db.execute(
+            "INSERT INTO fulltexts (record_id, path, original_name, sha256, missing_reason, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (record_id, path, original_name, sha256, missing_reason, _stamp()),
+        )
+
+
+def missing_fulltexts(db: sqlite3.Connection) -> set[int]:
+    return {
+        row[0] for row in db.execute("SELECT record_id FROM fulltexts WHERE missing_reason <> ''")
+    }
+
+
+FULLTEXT_DIR = "fulltext"
+
+
+def attach_fulltext(
+    review_path: Path, db: sqlite3.Connection, record_id: int, source: Path
+) -> Path:
+    """Copy a report into the review (fulltext/<id>_<name>) and record it for the record."""
+    if not source.is_file():
+        raise SlrError(f"{source} is not a file", "give the path of the PDF (or other) report")
+    data = source.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    relative = Path(FULLTEXT_DIR) / f"{record_id}_{source.name}"
+    target = review_path / relative
+    target.parent.mkdir(exist_ok=True)
+    old = fulltext_of(db, record_id)
+    target.write_bytes(data)
+    set_fulltext(db, record_id, relative.as_posix(), source.name, digest)
+    if old is not None and old["path"] and old["path"] != relative.as_posix():
+        (review_path / old["path"]).unlink(missing_ok=True)
+    return target
+
+
+def fulltext_rows(db: sqlite3.Connection) -> list[sqlite3.Row]:
+    return db.execute("SELECT * FROM fulltexts ORDER BY record_id").fetchall()

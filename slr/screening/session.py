@@ -1,0 +1,423 @@
+"""A reviewer's screening session: the queue of records, decisions committed at once, the screen.
+
+The session is the library half of `slr screen`: the CLI reads keys and calls `decide`, `skip`,
+`undo`, `note`; `render` returns the screen as a string (ANSI styles unless `styles` is False), so
+the next record can be prepared and drawn in one call (`tests/bench/screen_bench.py` times it).
+Decisions are per reviewer and blind: other reviewers' decisions are never shown.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.text import Text
+
+from slr.errors import SlrError
+from slr.models import Author, Record
+from slr.protocol import Protocol
+from slr.screening.engine import STAGES
+from slr.screening.final import stage_statuses
+from slr.screening.highlight import Highlighter
+from slr.screening.text import RecordText
+from slr.store import Review
+from slr.store import screening as store
+
+ORDERS = ("id", "random", "year", "rule")
+STYLES = {
+    "include": "bold green",
+    "exclude": "bold red underline",
+    "vocabulary": "italic cyan",
+}
+STAGE_LABELS = {"title_abstract": "title/abstract", "full_text": "full text"}
+REASON_KEYS = "123456789abcdfghjklmnoprtvwxyz"  # the reason picker's keys, in order
+KEYS_LINE = (
+    "[i]nclude [e]xclude [m]aybe [n]ote [s]kip [u]ndo [c]riteria [?]help [q]uit"  # 80 columns
+)
+FULL_TEXT_KEYS = "[i]nclude [e]xclude [m]aybe [n]ote [s]kip [u]ndo [o]pen [c]riteria [?] [q]uit"
+HELP = """Keys
+  i  include this record
+  e  exclude it: then pick the reason by its number (Esc or x to cancel)
+  m  maybe: leave it for a second look (a resolution decides)
+  n  write a note on this record (shown when conflicts are resolved)
+  a  the next part of an abstract too long for the screen
+  s  skip: it comes back at the end of this session
+  u  undo your last decision and show that record again
+  c  the protocol's eligibility criteria
+  o  open the attached full text with the system viewer (full-text stage)
+  ?  this help
+  q  quit: every decision shown as saved is already in the database
+
+Highlights: include terms, exclude terms, vocabulary terms (legend at the bottom).
+Set NO_COLOR=1 for a screen without colours (bold, underline and italic remain)."""
+
+
+@dataclass(slots=True)
+class Shown:
+    """The record on screen."""
+
+    id: int
+    text: RecordText
+    authors: list[str]
+    year: int | None
+    source: str
+    document_type: str
+    doi: str
+    rules: str  # what the protocol's rules said ("" when nothing)
+    fulltext: str = ""  # the attached file, or why it is missing
+
+
+@dataclass(slots=True)
+class Session:
+    review: Review
+    stage: str
+    reviewer: str
+    protocol: Protocol | None = None
+    order: str = "id"
+    seed: int = 0
+    width: int = 80
+    height: int = 24
+    styles: bool = True  # ANSI styles at all (a terminal)
+    color: bool = True  # colours too (False under NO_COLOR: bold, underline, italic remain)
+    queue: list[int] = field(default_factory=list)
+    done: set[int] = field(default_factory=set)
+    current: int | None = None
+    message: str = ""
+    decided_now: int = 0
+    started: float = field(default_factory=time.monotonic)
+    abstract_page: int = 0  # the part of a long abstract on screen (key a)
+    _page_record: int | None = None
+    _index: int = 0
+    _stack: list[int] = field(default_factory=list)
+    _skipped: list[int] = field(default_factory=list)
+    _highlighter: Highlighter | None = None
+    _auto: dict[int, dict] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise SlrError(f"unknown stage {self.stage!r} (use {' or '.join(STAGES)})")
+        if not self.reviewer or self.reviewer.startswith(store.AUTO):
+            raise SlrError(
+                f"{self.reviewer!r} cannot name a reviewer", "pass --reviewer NAME (not auto:...)"
+            )
+        if self.order not in ORDERS:
+            raise SlrError(f"unknown order {self.order!r} (use {', '.join(ORDERS)})")
+        db = self.review.db
+        store.prepare_for_writers(db)
+        self._highlighter = Highlighter.of(self.protocol)
+        self._auto = store.auto_decisions(db, self.stage)
+        self.queue = self._build_queue()
+        queued = set(self.queue)
+        self.done = store.decided_by(db, self.stage, self.reviewer) & queued
+        self.advance()
+
+    # -- the queue ------------------------------------------------------------------------------
+
+    def _build_queue(self) -> list[int]:
+        """The records this stage asks a person about, in the chosen order: at title/abstract
+        every record not marked duplicate that the rules did not exclude; at full text every
+        record finally included at title/abstract whose report is not missing. Records already
+        resolved are left out."""
+        statuses = stage_statuses(self.review.db, self.stage)
+        ids = [
+            rid
+            for rid, status in statuses.items()
+            if not (status.by == "rules" and status.status == "exclude")
+            and status.by not in ("resolution", "fulltext")
+        ]
+        if self.order == "random":
+            random.Random(self.seed).shuffle(ids)
+        elif self.order == "year":
+            years = dict(self.review.db.execute("SELECT id, year FROM records"))
+            ids.sort(key=lambda rid: (-(years.get(rid) or 0), rid))
+        elif self.order == "rule":
+            rank = {"include": 0, "flag": 1, None: 2, "exclude": 3}
+            ids.sort(key=lambda rid: (rank[self._auto.get(rid, {}).get("decision")], rid))
+        return ids
+
+    def advance(self) -> None:
+        """Move to the next record this reviewer has not decided; None when all are done."""
+        while self._stack:
+            rid = self._stack.pop()
+            if rid not in self.done:
+                self.current = rid
+                return
+        while self._index < len(self.queue):
+            rid = self.queue[self._index]
+            self._index += 1
+            if rid not in self.done and rid not in self._skipped:
+                self.current = rid
+                return
+        while self._skipped:
+            rid = self._skipped.pop(0)
+            if rid not in self.done:
+                self.current = rid
+                return
+        self.current = None
+
+    # -- actions: each commits before it returns ------------------------------------------------
+
+    def decide(self, decision: str, reason: str = "") -> int:
+        """include | exclude | maybe for the record on screen; committed before this returns."""
+        rid = self._require()
+        if decision not in store.HUMAN_DECISIONS:
+            raise SlrError(f"unknown decision {decision!r}")
+        if decision == "exclude" and self.stage == "full_text" and not reason:
+            raise SlrError("a full-text exclusion needs a reason")
+        store.record_human_decision(
+            self.review.db, rid, self.stage, self.reviewer, store.HUMAN_DECISIONS[decision], reason
+        )
+        self.done.add(rid)
+        self.decided_now += 1
+        self.message = f"Saved: {decision} record {rid}" + (f" ({reason})" if reason else "")
+        self.advance()
+        return rid
+
+    def more_abstract(self) -> None:
+        """Show the next part of an abstract too long for the screen."""
+        if self._page_record != self.current:
+            self._page_record, self.abstract_page = self.current, 0
+        self.abstract_page += 1
+
+    def skip(self) -> None:
+        rid = self._require()
+        self._skipped.append(rid)
+        self.message = f"Skipped record {rid}: it comes back at the end"
+        self.advance()
+
+    def undo(self) -> int | None:
+        rid = store.undo_human_decision(self.review.db, self.stage, self.reviewer)
+        if rid is None:
+            self.message = "Nothing to undo"
+            return None
+        if rid in self.done:
+            self.done.discard(rid)
+            self.decided_now = max(0, self.decided_now - 1)
+        if self.current is not None:
+            self._stack.append(self.current)
+        self.current = rid
+        self.message = f"Undone: your decision on record {rid} is removed"
+        return rid
+
+    def note(self, text: str) -> None:
+        rid = self._require()
+        store.save_note(self.review.db, rid, self.stage, self.reviewer, text.strip())
+        self.message = f"Note saved on record {rid}" if text.strip() else "Note removed"
+
+    def current_note(self) -> str:
+        if self.current is None:
+            return ""
+        return store.note_of(self.review.db, self.current, self.stage, self.reviewer)
+
+    def fulltext_path(self) -> str:
+        if self.current is None:
+            return ""
+        row = store.fulltext_of(self.review.db, self.current)
+        if row is None or not row["path"]:
+            return ""
+        return str(self.review.path / row["path"])
+
+    def _require(self) -> int:
+        if self.current is None:
+            raise SlrError("no record on screen: every record of this stage is screened")
+        return self.current
+
+    @property
+    def reasons(self) -> list[str]:
+        return list(self.protocol.exclusion_reasons) if self.protocol else []
+
+    # -- progress -------------------------------------------------------------------------------
+
+    def progress_line(self) -> str:
+        done = len(self.done)
+        remaining = len(self.queue) - done
+        minutes = max(time.monotonic() - self.started, 1e-9) / 60
+        pace = self.decided_now / minutes if self.decided_now else 0.0
+        return f"Done {done} · left {remaining} · this session {self.decided_now} ({pace:.1f}/min)"
+
+    # -- the screen -----------------------------------------------------------------------------
+
+    def load(self, record_id: int) -> Shown:
+        row = self.review.db.execute(
+            "SELECT r.title, r.abstract, r.authors, r.year, r.source_title, r.document_type, "
+            "r.doi, r.author_keywords, r.index_keywords, r.language FROM records r WHERE r.id = ?",
+            (record_id,),
+        ).fetchone()
+        record = Record(
+            title=row[0],
+            abstract=row[1],
+            year=row[3],
+            document_type=row[5],
+            author_keywords=json.loads(row[7]),
+            index_keywords=json.loads(row[8]),
+            language=row[9],
+        )
+        authors = [Author.from_dict(a).display for a in json.loads(row[2])]
+        auto = self._auto.get(record_id)
+        rules = f"{auto['decision']}: {auto['reason']}" if auto else ""
+        shown = Shown(
+            record_id,
+            RecordText.of(record_id, record),
+            authors,
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            rules,
+        )
+        if self.stage == "full_text":
+            attached = store.fulltext_of(self.review.db, record_id)
+            shown.fulltext = (
+                attached["path"] if attached is not None and attached["path"] else "not attached"
+            )
+        return shown
+
+    def _highlighted(self, shown: Shown, name: str) -> Text:
+        text = Text(shown.text.original(name))
+        assert self._highlighter is not None
+        for kind, span in self._highlighter.spans(shown.text, name):
+            text.stylize(STYLES[kind], span.start, span.end)
+        return text
+
+    def _console(self) -> Console:
+        return Console(
+            file=io.StringIO(),
+            width=self.width,
+            height=self.height,
+            force_terminal=self.styles,
+            no_color=not self.color,
+            color_system="standard" if self.styles else None,
+            legacy_windows=False,
+            emoji=False,
+            highlight=False,
+        )
+
+    def render(self, overlay: str = "") -> str:
+        """The whole screen for the record on screen (or an overlay: help, criteria, reasons)."""
+        console = self._console()
+        width = self.width
+        label = STAGE_LABELS[self.stage]
+        head = Text(f"slr screen · {label} · {self.reviewer}", style="reverse")
+        lines: list[Text] = []
+        footer: list[Text] = []
+        if overlay:
+            lines = [Text(line) for line in overlay.splitlines()]
+        elif self.current is None:
+            lines = [
+                Text(f"Every record of the {label} stage is screened by {self.reviewer}."),
+                Text("Press q to quit; `slr screen conflicts` lists disagreements."),
+            ]
+        else:
+            shown = self.load(self.current)
+            head.append(f" · record {shown.id}")
+            lines.extend(_wrap(console, self._highlighted(shown, "title"), width, 3, "bold"))
+            authors = "; ".join(shown.authors) or "(no authors)"
+            lines.extend(_wrap(console, Text(authors), width, 1))
+            meta = " · ".join(
+                str(part)
+                for part in (shown.year or "no year", shown.source, shown.document_type, shown.doi)
+                if part
+            )
+            lines.extend(_wrap(console, Text(meta, style="dim"), width, 1))
+            if shown.text.keywords:
+                keywords = Text("Keywords: ").append_text(self._highlighted(shown, "keywords"))
+                lines.extend(_wrap(console, keywords, width, 2))
+            if shown.rules:
+                lines.extend(_wrap(console, Text(f"Rules: {shown.rules}", style="dim"), width, 1))
+            if shown.fulltext:
+                lines.extend(_wrap(console, Text(f"Full text: {shown.fulltext}"), width, 1))
+            note = self.current_note()
+            if note:
+                lines.extend(_wrap(console, Text(f"Your note: {note}"), width, 1))
+            lines.append(Text("─" * min(width, 80), style="dim"))
+            abstract = self._highlighted(shown, "abstract") if shown.text.abstract else None
+            room = self.height - 1 - len(lines) - 5
+            if abstract is None:
+                lines.append(Text("(no abstract)", style="dim"))
+            else:
+                wrapped = _wrap(console, abstract, width, None)
+                if len(wrapped) > room:
+                    if self._page_record != self.current:
+                        self._page_record, self.abstract_page = self.current, 0
+                    size = max(room - 1, 1)
+                    pages = -(-len(wrapped) // size)
+                    page = self.abstract_page % pages
+                    wrapped = wrapped[page * size : (page + 1) * size]
+                    wrapped.append(
+                        Text(f"… abstract part {page + 1} of {pages}: a shows the next", "dim")
+                    )
+                lines.extend(wrapped)
+        legend = Text("Highlights: ")
+        for kind in ("include", "exclude", "vocabulary"):
+            legend.append(f"{kind} term", style=STYLES[kind]).append("  ")
+        footer.append(legend)
+        footer.append(Text(self.progress_line()))
+        keys = KEYS_LINE if self.stage == "title_abstract" else FULL_TEXT_KEYS
+        footer.extend(_wrap(console, Text(keys), width, 1))
+        footer.append(Text(self.message[: width - 1], style="bold"))
+        body_room = self.height - 1 - len(footer)
+        everything = [head, *lines[: max(body_room, 0)]]
+        everything.extend(Text("") for _ in range(body_room - len(lines)))
+        everything.extend(footer)
+        for line in everything:
+            console.print(line, overflow="crop", no_wrap=True, crop=True)
+        output = console.file.getvalue()  # type: ignore[attr-defined]
+        return output.rstrip("\n")
+
+    def reasons_overlay(self, required: bool) -> str:
+        lines = ["Exclude: pick the reason by its key", ""]
+        for key, reason in zip(REASON_KEYS, self.reasons, strict=False):
+            lines.append(f"  {key}  {reason}")
+        lines.append("")
+        if not required:
+            lines.append("  0  no reason")
+        lines.append("  x  cancel (Esc too)")
+        return "\n".join(lines)
+
+    def criteria_overlay(self) -> str:
+        protocol = self.protocol
+        if protocol is None:
+            return "This review has no protocol: no criteria to show."
+        data = protocol.data.get("eligibility", {})
+        lines = ["Eligibility criteria", ""]
+        if protocol.years:
+            lines.append(f"Years: {protocol.years[0]}..{protocol.years[1]}")
+        if protocol.languages:
+            lines.append(f"Languages: {', '.join(protocol.languages)}")
+        if protocol.document_types:
+            lines.append(f"Document types: {', '.join(protocol.document_types)}")
+        for heading, key in (("Include", "include"), ("Exclude", "exclude")):
+            items = data.get(key, [])
+            if items:
+                lines.append(f"{heading}:")
+                lines.extend(f"  - {item}" for item in items)
+        lines.append("")
+        lines.append("Press any key to go back.")
+        return "\n".join(lines)
+
+
+def _wrap(
+    console: Console, text: Text, width: int, limit: int | None, style: str = ""
+) -> list[Text]:
+    if style:
+        text.stylize(style)
+    wrapped = list(text.wrap(console, width))
+    if limit is not None and len(wrapped) > limit:
+        wrapped = wrapped[:limit]
+        last = wrapped[-1]
+        if len(last) >= width:
+            last.right_crop(1)
+        last.append("…")
+    return wrapped
+
+
+def reason_for_key(key: str, reasons: Sequence[str]) -> str | None:
+    index = REASON_KEYS.find(key)
+    if index < 0 or index >= len(reasons):
+        return None
+    return reasons[index]

@@ -1,0 +1,293 @@
+"""Tags, reviewers' tag corrections and extraction values in the review database."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from slr.tagging.vocab import MAX_EVIDENCE, Evidence, Tag
+
+STAGES = ("included", "screened", "all")
+FULLTEXT_SUFFIXES = (".txt", ".md", ".text")  # full texts tagging can read (not PDF)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- which records a stage holds ---------------------------------------------------------------
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    row = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return row.fetchone() is not None
+
+
+def effective_decisions(db: sqlite3.Connection, stage: str) -> dict[int, str]:
+    """record id -> include | exclude | flag at a screening stage: a final decision after a
+    conflict first, else the reviewers' (any exclusion excludes, all inclusions include,
+    otherwise flag), else the rules'."""
+    human: dict[int, list[str]] = {}
+    auto: dict[int, str] = {}
+    for record_id, reviewer, decision in db.execute(
+        "SELECT record_id, reviewer, decision FROM decisions WHERE stage = ? ORDER BY id",
+        (stage,),
+    ):
+        if reviewer.startswith("auto:"):
+            auto[record_id] = decision
+        else:
+            human.setdefault(record_id, []).append(decision)
+    found = dict(auto)
+    for record_id, decisions in human.items():
+        if "exclude" in decisions:
+            found[record_id] = "exclude"
+        elif all(d == "include" for d in decisions):
+            found[record_id] = "include"
+        else:
+            found[record_id] = "flag"
+    if _has_table(db, "final_decisions"):
+        for record_id, decision in db.execute(
+            "SELECT record_id, decision FROM final_decisions WHERE stage = ?", (stage,)
+        ):
+            found[record_id] = decision
+    return found
+
+
+def stage_ids(db: sqlite3.Connection, stage: str) -> list[int]:
+    """The records (not marked duplicate) of a stage, in id order.
+
+    all: every record; screened: those a title/abstract decision keeps (included or flagged);
+    included: included at title/abstract and not excluded at full text.
+    """
+    ids = [
+        row[0]
+        for row in db.execute("SELECT id FROM records WHERE duplicate_of IS NULL ORDER BY id")
+    ]
+    if stage == "all":
+        return ids
+    title_abstract = effective_decisions(db, "title_abstract")
+    if stage == "screened":
+        return [i for i in ids if title_abstract.get(i) in ("include", "flag")]
+    full_text = effective_decisions(db, "full_text")
+    return [i for i in ids if title_abstract.get(i) == "include" and full_text.get(i) != "exclude"]
+
+
+def fulltext_text(db: sqlite3.Connection, review_path: Path, record_id: int) -> str:
+    """The attached full text of a record (`slr fulltext attach`) when it is a text file."""
+    if not _has_table(db, "fulltexts"):
+        return ""
+    row = db.execute(
+        "SELECT path FROM fulltexts WHERE record_id = ? AND path <> ''", (record_id,)
+    ).fetchone()
+    if row is None:
+        return ""
+    path = review_path / row[0]
+    if path.suffix.lower() not in FULLTEXT_SUFFIXES or not path.is_file():
+        return ""
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+# -- automatic tags ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TagChanges:
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+
+
+def stored_tags(db: sqlite3.Connection, record_id: int) -> list[Tag]:
+    rows = db.execute(
+        "SELECT vocabulary, grp, evidence FROM tags WHERE record_id = ? ORDER BY id", (record_id,)
+    )
+    return [
+        Tag(vocabulary, group, [Evidence.from_dict(e) for e in json.loads(evidence)])
+        for vocabulary, group, evidence in rows
+    ]
+
+
+def all_stored_tags(db: sqlite3.Connection) -> dict[int, list[Tag]]:
+    found: dict[int, list[Tag]] = {}
+    for record_id, vocabulary, group, evidence in db.execute(
+        "SELECT record_id, vocabulary, grp, evidence FROM tags ORDER BY id"
+    ):
+        found.setdefault(record_id, []).append(
+            Tag(vocabulary, group, [Evidence.from_dict(e) for e in json.loads(evidence)])
+        )
+    return found
+
+
+def is_tagged(db: sqlite3.Connection, record_id: int) -> bool:
+    row = db.execute("SELECT 1 FROM tagged_records WHERE record_id = ?", (record_id,))
+    return row.fetchone() is not None
+
+
+def start_run(db: sqlite3.Connection, stage: str, protocol_sha256: str, records: int) -> int:
+    cursor = db.execute(
+        "INSERT INTO tag_runs (started_at, stage, protocol_sha256, records) VALUES (?, ?, ?, ?)",
+        (_now(), stage, protocol_sha256, records),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _evidence_json(tag: Tag) -> str:
+    return json.dumps([e.to_dict() for e in tag.evidence[:MAX_EVIDENCE]], ensure_ascii=False)
+
+
+def replace_tags(
+    db: sqlite3.Connection, run_id: int, record_id: int, tags: Sequence[Tag]
+) -> TagChanges:
+    """Make a record's automatic tags these; rows that stay the same are left untouched."""
+    changes = TagChanges()
+    old = {
+        (row[1], row[2]): (row[0], row[3])
+        for row in db.execute(
+            "SELECT id, vocabulary, grp, evidence FROM tags WHERE record_id = ?", (record_id,)
+        )
+    }
+    for tag in tags:
+        first = tag.evidence[0]
+        evidence = _evidence_json(tag)
+        values = (first.field, first.start, first.end, first.text, first.term, evidence, run_id)
+        key = (tag.vocabulary, tag.group)
+        if key not in old:
+            db.execute(
+                "INSERT INTO tags (field, start, end, text, term, evidence, run_id, record_id, "
+                "vocabulary, grp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, record_id, *key),
+            )
+            changes.added += 1
+            continue
+        tag_id, old_evidence = old.pop(key)
+        if old_evidence != evidence:
+            db.execute(
+                "UPDATE tags SET field = ?, start = ?, end = ?, text = ?, term = ?, "
+                "evidence = ?, run_id = ? WHERE id = ?",
+                (*values, tag_id),
+            )
+            changes.changed += 1
+    for tag_id, _evidence in old.values():
+        db.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
+        changes.removed += 1
+    db.execute(
+        "INSERT INTO tagged_records (record_id, run_id) VALUES (?, ?) "
+        "ON CONFLICT (record_id) DO UPDATE SET run_id = excluded.run_id "
+        "WHERE run_id IS NOT excluded.run_id",
+        (record_id, run_id),
+    )
+    return changes
+
+
+def finish_run(db: sqlite3.Connection, run_id: int, changes: TagChanges) -> None:
+    db.execute(
+        "UPDATE tag_runs SET added = ?, changed = ?, removed = ? WHERE id = ?",
+        (changes.added, changes.changed, changes.removed, run_id),
+    )
+
+
+# -- reviewers' corrections --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Override:
+    record_id: int
+    vocabulary: str
+    group: str
+    action: str  # add | remove
+    reviewer: str
+    note: str
+    decided_at: str
+
+
+def overrides(db: sqlite3.Connection, record_id: int | None = None) -> list[Override]:
+    sql = "SELECT record_id, vocabulary, grp, action, reviewer, note, decided_at FROM tag_overrides"
+    params: tuple[Any, ...] = ()
+    if record_id is not None:
+        sql += " WHERE record_id = ?"
+        params = (record_id,)
+    return [Override(*row) for row in db.execute(sql + " ORDER BY id", params)]
+
+
+def override_map(db: sqlite3.Connection) -> dict[int, dict[tuple[str, str], str]]:
+    """record id -> {(vocabulary, group): add | remove}: what `Tagger(overrides=...)` takes."""
+    found: dict[int, dict[tuple[str, str], str]] = {}
+    for item in overrides(db):
+        found.setdefault(item.record_id, {})[(item.vocabulary, item.group)] = item.action
+    return found
+
+
+def set_override(
+    db: sqlite3.Connection,
+    record_id: int,
+    vocabulary: str,
+    group: str,
+    action: str,
+    reviewer: str,
+    note: str,
+) -> bool:
+    """Record a reviewer's add or remove; False when the same correction is already there."""
+    row = db.execute(
+        "SELECT action, note FROM tag_overrides WHERE record_id = ? AND vocabulary = ? AND grp = ?",
+        (record_id, vocabulary, group),
+    ).fetchone()
+    if row is not None and row[0] == action and (not note or row[1] == note):
+        return False
+    db.execute(
+        "INSERT INTO tag_overrides (record_id, vocabulary, grp, action, reviewer, note, "
+        "decided_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (record_id, vocabulary, grp) "
+        "DO UPDATE SET action = excluded.action, reviewer = excluded.reviewer, "
+        "note = excluded.note, decided_at = excluded.decided_at",
+        (record_id, vocabulary, group, action, reviewer, note, _now()),
+    )
+    return True
+
+
+# -- extraction values -------------------------------------------------------------------------
+
+
+def extraction_values(db: sqlite3.Connection) -> dict[int, dict[str, str]]:
+    found: dict[int, dict[str, str]] = {}
+    for record_id, name, value in db.execute(
+        "SELECT record_id, field, value FROM extraction_values ORDER BY id"
+    ):
+        found.setdefault(record_id, {})[name] = value
+    return found
+
+
+def set_extraction_values(db: sqlite3.Connection, record_id: int, values: Mapping[str, str]) -> int:
+    """Store the fields given (an empty value clears one); returns how many changed."""
+    current = extraction_values_of(db, record_id)
+    changed = 0
+    for name, value in values.items():
+        value = value.strip()
+        if current.get(name, "") == value:
+            continue
+        changed += 1
+        if not value:
+            db.execute(
+                "DELETE FROM extraction_values WHERE record_id = ? AND field = ?",
+                (record_id, name),
+            )
+            continue
+        db.execute(
+            "INSERT INTO extraction_values (record_id, field, value, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (record_id, field) DO UPDATE SET "
+            "value = excluded.value, updated_at = excluded.updated_at",
+            (record_id, name, value, _now()),
+        )
+    return changed
+
+
+def extraction_values_of(db: sqlite3.Connection, record_id: int) -> dict[str, str]:
+    return dict(
+        db.execute(
+            "SELECT field, value FROM extraction_values WHERE record_id = ?", (record_id,)
+        ).fetchall()
+    )

@@ -1,0 +1,158 @@
+"""`slr tag`: apply the protocol's vocabularies to a stage of the review and store the tags with
+their evidence; reviewers' corrections (`slr tag add/rm`) beat the automatic tags and survive
+every re-run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from slr.errors import SlrError
+from slr.protocol import Protocol
+from slr.store import Review
+from slr.store import tagging as store
+from slr.store.screening import load_texts
+from slr.tagging.vocab import Tag
+
+
+@dataclass(slots=True)
+class TagSummary:
+    stage: str
+    records: int
+    run_id: int
+    changes: store.TagChanges
+    per_group: dict[str, int] = field(default_factory=dict)  # "drivers.cbec" -> records
+    corrections: int = 0  # reviewer corrections among the records (kept as they are)
+    fulltexts: int = 0
+
+
+def fulltext(review: Review, record_id: int) -> str:
+    """The text of a record's attached full text when it is a text file, else ''."""
+    return store.fulltext_text(review.db, review.path, record_id)
+
+
+def tag_review(
+    review: Review, protocol: Protocol, stage: str = "included", protocol_sha256: str = ""
+) -> TagSummary:
+    db = review.db
+    ids = set(store.stage_ids(db, stage))
+    if not ids:  # nothing to tag: no run is recorded
+        return TagSummary(stage, 0, 0, store.TagChanges())
+    tagger = protocol.vocabulary_matcher()
+    corrections = store.override_map(db)
+    per_group: dict[str, int] = {}
+    total = store.TagChanges()
+    fulltexts = 0
+    with db:
+        run_id = store.start_run(db, stage, protocol_sha256, len(ids))
+        for text in load_texts(db):
+            if text.id not in ids:
+                continue
+            extra = {}
+            body = fulltext(review, text.id)
+            if body:
+                extra["fulltext"] = body
+                fulltexts += 1
+            tags = tagger.tag(text, extra)
+            changes = store.replace_tags(db, run_id, text.id, tags)
+            total.added += changes.added
+            total.changed += changes.changed
+            total.removed += changes.removed
+            for key in effective_keys(tags, corrections.get(text.id, {})):
+                per_group[key] = per_group.get(key, 0) + 1
+        store.finish_run(db, run_id, total)
+    kept = sum(len(v) for k, v in corrections.items() if k in ids)
+    return TagSummary(stage, len(ids), run_id, total, per_group, kept, fulltexts)
+
+
+def effective_keys(tags: list[Tag], corrections: dict[tuple[str, str], str]) -> list[str]:
+    """ "vocabulary.group" of every tag once a reviewer's corrections are applied."""
+    keys = {(t.vocabulary, t.group) for t in tags}
+    for key, action in corrections.items():
+        if action == "add":
+            keys.add(key)
+        else:
+            keys.discard(key)
+    return [f"{v}.{g}" for v, g in sorted(keys)]
+
+
+@dataclass(slots=True)
+class TagLine:
+    """One tag of a record as `slr tag show` prints it."""
+
+    vocabulary: str
+    group: str
+    status: str  # auto | added | removed
+    tag: Tag | None  # the automatic tag, with its evidence (None when only a reviewer's)
+    override: store.Override | None
+
+
+def record_tags(review: Review, record_id: int) -> tuple[bool, list[TagLine]]:
+    """Whether a run tagged the record, and its tags: automatic, added and removed ones."""
+    db = review.db
+    review.get(record_id)  # RecordNotFound
+    auto = {(t.vocabulary, t.group): t for t in store.stored_tags(db, record_id)}
+    corrections = {(o.vocabulary, o.group): o for o in store.overrides(db, record_id)}
+    lines = []
+    for key in sorted(set(auto) | set(corrections)):
+        override = corrections.get(key)
+        status = (
+            "auto" if override is None else ("added" if override.action == "add" else "removed")
+        )
+        lines.append(TagLine(key[0], key[1], status, auto.get(key), override))
+    return store.is_tagged(db, record_id), lines
+
+
+def parse_tag(protocol: Protocol, text: str) -> tuple[str, str]:
+    """`VOCAB:TERM` (or VOCAB.GROUP) checked against the protocol's vocabularies."""
+    for separator in (":", "."):
+        if separator in text:
+            vocabulary, _, group = text.partition(separator)
+            break
+    else:
+        raise SlrError(
+            f"{text!r} is not VOCAB:GROUP", "for example drivers:ugc (see `slr protocol check`)"
+        )
+    groups = protocol.vocabularies.get(vocabulary)
+    if groups is None:
+        known = ", ".join(protocol.vocabularies) or "none"
+        raise SlrError(f"unknown vocabulary {vocabulary!r} (vocabularies: {known})")
+    if group not in groups:
+        raise SlrError(
+            f"vocabulary {vocabulary!r} has no group {group!r} (groups: {', '.join(groups)})"
+        )
+    return vocabulary, group
+
+
+def correct(
+    review: Review,
+    protocol: Protocol,
+    record_id: int,
+    tag: str,
+    action: str,
+    reviewer: str = "",
+    note: str = "",
+) -> bool:
+    """A reviewer adds or removes a tag; False when that correction was already there."""
+    vocabulary, group = parse_tag(protocol, tag)
+    review.get(record_id)  # RecordNotFound
+    with review.db:
+        return store.set_override(review.db, record_id, vocabulary, group, action, reviewer, note)
+
+
+def default_reviewer() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover - no user name on this system
+        return ""
+
+
+__all__ = [
+    "TagLine",
+    "TagSummary",
+    "correct",
+    "fulltext",
+    "record_tags",
+    "tag_review",
+]
