@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from slr.protocol.query import ALL_FIELDS
+from slr.screening.engine import _term_test
 from slr.screening.text import RecordText, Span, fold_with_offsets
 
 FIELDS = ("title", "abstract", "keywords")
@@ -215,6 +217,8 @@ class _Group:
     either: re.Pattern[str] | None  # every folded term in one regex: the fast test
     literals: tuple[str, ...]
     exact_literals: tuple[str, ...] = ()
+    near_literals: tuple[str, ...] = ()  # the left sides' literals of every NEAR term
+    fast: Callable[[RecordText], bool] | None = None  # for groups of plain terms only
 
 
 def _alternatives(side: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
@@ -268,6 +272,10 @@ def _compile_group(name: str, spec: GroupSpec) -> _Group:
         either,
         _shortest(literals),
         tuple(literal for _term, _pattern, literal in exact),
+        _shortest([lit for n in near for lit in n.literals[0]]),
+        _term_test(either, ALL_FIELDS, literals)
+        if either is not None and not near and not exact and exclude_folded is None
+        else None,
     )
 
 
@@ -361,14 +369,20 @@ class Tagger:
         key = self._cache_key + vocabulary  # a record's cache may serve several taggers
         found = record.cache.get(key)
         if found is None:
-            fields = TextFields(record)
-            original = record.cache.get("tag:original")
-            if original is None:
-                original = record.cache["tag:original"] = "\n".join(
-                    (record.title, record.abstract, *record.keywords)
-                )
-            auto = {g.name for g in self._groups[vocabulary] if self._present(g, fields, original)}
-            found = frozenset(self._corrected(vocabulary, record.id, auto))
+            auto = set()
+            fields: TextFields | None = None
+            for group in self._groups[vocabulary]:
+                if group.fast is not None:  # plain terms: the rule engine's own fast test
+                    if group.fast(record):
+                        auto.add(group.name)
+                    continue
+                if fields is None:
+                    fields = TextFields(record)
+                if self._present(group, fields, _original(record)):
+                    auto.add(group.name)
+            found = frozenset(
+                self._corrected(vocabulary, record.id, auto) if self.overrides else auto
+            )
             record.cache[key] = found
         return found
 
@@ -386,8 +400,8 @@ class Tagger:
                         excluded = [m.span() for m in group.exclude_folded.finditer(combined)]
                     if not _overlaps(match.start(), match.end(), excluded):
                         return True
-        near = any(any(map(combined.__contains__, n.literals[0])) for n in group.near)
-        exact = any(map(original.__contains__, group.exact_literals))
+        near = bool(group.near_literals) and any(map(combined.__contains__, group.near_literals))
+        exact = bool(group.exact_literals) and any(map(original.__contains__, group.exact_literals))
         if not near and not exact:
             return False
         slow = _Group(
@@ -501,6 +515,16 @@ class Tagger:
                     if first_only:
                         return hits
         return hits
+
+
+def _original(record: RecordText) -> str:
+    """Title, abstract and keywords as written: where abbreviations are looked for."""
+    original = record.cache.get("tag:original")
+    if original is None:
+        original = record.cache["tag:original"] = "\n".join(
+            (record.title, record.abstract, *record.keywords)
+        )
+    return original
 
 
 def _term_of(group: _Group, words: str) -> str:

@@ -1,0 +1,107 @@
+"""What the graphs are built from, read from a review: the studies of a stage (duplicates
+merged into the record kept), their tags (as `slr tag` stored them, with reviewers'
+corrections) and their reference lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slr.errors import SlrError
+from slr.graphs.citations import Citing, Target, target_of
+from slr.models import Record
+from slr.protocol import Protocol
+from slr.store import Review
+from slr.store import tagging as store
+from slr.tagging.matrix import author_year, period_of
+from slr.tagging.run import effective_keys
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    id: int
+    label: str  # Rizkita et al. (2026)
+    title: str
+    year: int | None = None
+    doi: str = ""
+    period: str = ""
+
+
+def _clusters(review: Review, ids: list[int]) -> dict[int, list[Record]]:
+    """record id -> [the record, then its duplicates]."""
+    wanted = set(ids)
+    found: dict[int, list[Record]] = {i: [] for i in ids}
+    extra: dict[int, list[Record]] = {}
+    for stored in review.iter_records():
+        if stored.id in wanted:
+            found[stored.id].insert(0, stored.record)
+        elif stored.duplicate_of in wanted:
+            extra.setdefault(stored.duplicate_of, []).append(stored.record)
+    for key, records in extra.items():
+        found[key].extend(records)
+    return found
+
+
+def load_studies(
+    review: Review, stage: str, protocol: Protocol | None = None
+) -> tuple[dict[int, Study], dict[int, list[Record]]]:
+    ids = store.stage_ids(review.db, stage)
+    if not ids:
+        raise SlrError(
+            f"no records at stage {stage}",
+            "screen first (`slr screen auto`), or use --stage all",
+        )
+    clusters = _clusters(review, ids)
+    studies = {}
+    for record_id in ids:
+        record = clusters[record_id][0]
+        studies[record_id] = Study(
+            record_id,
+            author_year(record.authors, record.year),
+            record.title,
+            record.year,
+            record.doi,
+            period_of(protocol, record.year) if protocol is not None else "",
+        )
+    return studies, clusters
+
+
+def load_tags(review: Review, ids: list[int], vocabulary: str | None) -> dict[int, list[str]]:
+    """study id -> its tags (`vocabulary.group`, or `group` when one vocabulary is asked for).
+
+    Raises when no study of the stage has been tagged: run `slr tag` first."""
+    db = review.db
+    tagged = {row[0] for row in db.execute("SELECT record_id FROM tagged_records")}
+    if not tagged.intersection(ids):
+        raise SlrError(
+            "the records of this stage have no tags yet",
+            "run `slr tag` (with the same --stage) first",
+        )
+    stored = store.all_stored_tags(db)
+    corrections = store.override_map(db)
+    found: dict[int, list[str]] = {}
+    for record_id in ids:
+        keys = effective_keys(stored.get(record_id, []), corrections.get(record_id, {}))
+        chosen = []
+        for key in keys:
+            vocab, _, group = key.partition(".")
+            if vocabulary is None:
+                chosen.append(key)
+            elif vocab == vocabulary:
+                chosen.append(group)
+        found[record_id] = chosen
+    return found
+
+
+def citation_inputs(clusters: dict[int, list[Record]]) -> tuple[list[Citing], list[Target]]:
+    citing = []
+    targets = []
+    for record_id, records in clusters.items():
+        references: dict[str, None] = {}
+        dois: dict[str, None] = {}
+        for record in records:
+            references.update(dict.fromkeys(record.cited_references))
+            dois.update(dict.fromkeys(record.cited_dois))
+        if references or dois:
+            citing.append(Citing(record_id, list(references), list(dois)))
+        targets.append(target_of(record_id, records))
+    return citing, targets

@@ -1,0 +1,327 @@
+"""PRISMA 2020 counts derived from the store, checked, under the PRISMA2020 template's `data` ids.
+
+Every record lands in exactly one box of one column, and the counts are the sizes of the boxes:
+
+- The column: a record belongs to "databases and registers" (dbr) when its source's method is
+  `database` or `register`, else to "other methods" (websites, organisations, citation
+  searching). A cluster of duplicates is screened once, in the dbr column when any of its records
+  came from a database or register.
+- Identification: every entry of every export (`sources.records` + `sources.failures`). Entries
+  that could not be read at import are "removed for other reasons"; records marked duplicate
+  (`records.duplicate_of`) are "duplicates" (in the other-methods column, a record that
+  duplicates a database record counts as `other_duplicates`: it was found already).
+- Title/abstract (`slr.screening.final`): a rule's exclusion that no person overrode is "marked
+  ineligible by automation tools" (or, with automation="screened", a screened record excluded by
+  automation); a person's or a resolution's exclusion is "records excluded"; an inclusion is a
+  report sought for retrieval; maybe, conflict and undecided are "awaiting a decision".
+- Full text: "not retrieved" (the fulltexts table), excluded with reasons, included, awaiting.
+
+Studies and reports are one to one (slr keeps no link between several reports of one study).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from slr.errors import SlrError
+from slr.screening import final
+
+DBR_METHODS = ("database", "register")
+OTHER_RESULTS = {
+    "website": "website_results",
+    "organisation": "organisation_results",
+    "citation-search": "citations_results",
+    # "other" has no box of its own in the template: it is reported with the websites
+    "other": "website_results",
+}
+AUTOMATION = ("removed", "screened")
+NO_REASON = "No reason given"
+
+
+class PrismaError(SlrError):
+    """Counts that do not add up: the message names the records involved."""
+
+
+@dataclass(slots=True)
+class Column:
+    """The boxes of one column; each holds record ids (or "source N line L" for failed entries)."""
+
+    identified: Counter[str] = field(default_factory=Counter)  # database name or method -> n
+    failed: list[str] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    excluded_automatic: list[int] = field(default_factory=list)
+    excluded_human: list[int] = field(default_factory=list)
+    excluded_by_rules: list[int] = field(default_factory=list)  # automation="screened"
+    awaiting: list[int] = field(default_factory=list)
+    sought: list[int] = field(default_factory=list)
+    not_retrieved: list[int] = field(default_factory=list)
+    assessed: list[int] = field(default_factory=list)
+    excluded_reports: dict[str, list[int]] = field(default_factory=dict)
+    excluded_reports_automatic: list[int] = field(default_factory=list)
+    reports_awaiting: list[int] = field(default_factory=list)
+    included: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.identified.values())
+
+    @property
+    def screened(self) -> list[int]:
+        return sorted(
+            [*self.excluded_human, *self.excluded_by_rules, *self.awaiting, *self.sought]
+        )
+
+
+@dataclass(slots=True)
+class Counts:
+    dbr: Column
+    other: Column
+    registers: Counter[str]
+    databases: Counter[str]
+    other_by_method: Counter[str]
+    automation: str = "removed"
+
+    def template(self) -> dict[str, Any]:
+        """The counts under the template's `data` ids (reasons and databases as name -> n)."""
+        d, o = self.dbr, self.other
+        return {
+            "previous_studies": 0,
+            "previous_reports": 0,
+            "database_results": sum(self.databases.values()),
+            "database_specific_results": dict(_ranked(self.databases)),
+            "register_results": sum(self.registers.values()),
+            "register_specific_results": dict(_ranked(self.registers)),
+            "website_results": self.other_by_method["website_results"],
+            "organisation_results": self.other_by_method["organisation_results"],
+            "citations_results": self.other_by_method["citations_results"],
+            "duplicates": len(d.duplicates),
+            "excluded_automatic": len(d.excluded_automatic),
+            "excluded_other": len(d.failed),
+            "records_screened": len(d.screened),
+            "records_excluded": len(d.excluded_human) + len(d.excluded_by_rules),
+            "dbr_sought_reports": len(d.sought),
+            "dbr_notretrieved_reports": len(d.not_retrieved),
+            "dbr_assessed": len(d.assessed),
+            "dbr_excluded": _reasons(d),
+            "other_sought_reports": len(o.sought),
+            "other_notretrieved_reports": len(o.not_retrieved),
+            "other_assessed": len(o.assessed),
+            "other_excluded": _reasons(o),
+            "new_studies": len(d.included) + len(o.included),
+            "new_reports": len(d.included) + len(o.included),
+            "total_studies": len(d.included) + len(o.included),
+            "total_reports": len(d.included) + len(o.included),
+        }
+
+    def details(self) -> dict[str, Any]:
+        """What the template has no box for: the human/automation split, what awaits a decision,
+        and how the other-methods records were screened."""
+        d, o = self.dbr, self.other
+        return {
+            "automation": self.automation,
+            "records_excluded_human": len(d.excluded_human),
+            "records_excluded_automatic": len(d.excluded_by_rules),
+            "records_awaiting": len(d.awaiting),
+            "dbr_excluded_automatic": len(d.excluded_reports_automatic),
+            "dbr_reports_awaiting": len(d.reports_awaiting),
+            "dbr_included": len(d.included),
+            "other_results": o.total,
+            "other_duplicates": len(o.duplicates),
+            "other_excluded_automatic": len(o.excluded_automatic),
+            "other_excluded_other": len(o.failed),
+            "other_records_screened": len(o.screened),
+            "other_records_excluded": len(o.excluded_human) + len(o.excluded_by_rules),
+            "other_records_awaiting": len(o.awaiting),
+            "other_excluded_automatic_reports": len(o.excluded_reports_automatic),
+            "other_reports_awaiting": len(o.reports_awaiting),
+            "other_included": len(o.included),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.template(), "details": self.details()}
+
+
+def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _reasons(column: Column) -> dict[str, int]:
+    return dict(
+        sorted(
+            ((reason, len(ids)) for reason, ids in column.excluded_reports.items()),
+            key=lambda item: (-item[1], item[0]),
+        )
+    )
+
+
+def _ids(values: list[int] | list[str], limit: int = 20) -> str:
+    shown = ", ".join(str(v) for v in sorted(values)[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def prisma_counts(db: sqlite3.Connection, automation: str = "removed") -> Counts:
+    """Count every box from the store and check that the counts add up (PrismaError if not)."""
+    if automation not in AUTOMATION:
+        raise SlrError(f"unknown automation mode {automation!r}", f"use one of {AUTOMATION}")
+    sources = {row["id"]: row for row in db.execute("SELECT * FROM sources ORDER BY id")}
+    column_of_source = {
+        sid: "dbr" if row["method"] in DBR_METHODS else "other" for sid, row in sources.items()
+    }
+    _check_sources(db, sources)
+    rows = db.execute("SELECT id, source_id, duplicate_of FROM records ORDER BY id").fetchall()
+    source_of = {row[0]: row[1] for row in rows}
+    duplicate_of = {row[0]: row[2] for row in rows if row[2] is not None}
+    _check_duplicates(duplicate_of, source_of)
+
+    counts = Counts(Column(), Column(), Counter(), Counter(), Counter(), automation)
+    columns = {"dbr": counts.dbr, "other": counts.other}
+    for sid, row in sources.items():
+        n = row["records"] + row["failures"]
+        name = (row["database"] or row["file_name"]).strip()
+        if row["method"] == "register":
+            counts.registers[name] += n
+        elif row["method"] == "database":
+            counts.databases[name] += n
+        else:
+            counts.other_by_method[OTHER_RESULTS[row["method"]]] += n
+        columns[column_of_source[sid]].identified[name] += n
+    for failure in db.execute("SELECT source_id, line FROM import_failures ORDER BY id"):
+        where = f"source {failure[0]} line {failure[1]}"
+        columns[column_of_source[failure[0]]].failed.append(where)  # type: ignore[arg-type]
+
+    # clusters: the kept record (duplicate_of IS NULL) and the records pointing at it
+    members: dict[int, list[int]] = {rid: [rid] for rid in source_of if rid not in duplicate_of}
+    for rid, kept in duplicate_of.items():
+        members[kept].append(rid)
+    column_of: dict[int, str] = {}
+    for kept, ids in members.items():
+        in_dbr = any(column_of_source[source_of[rid]] == "dbr" for rid in ids)
+        column = "dbr" if in_dbr else "other"
+        column_of[kept] = column
+        # one record of the column stands for the cluster; every other record is a duplicate
+        own = [rid for rid in ids if column_of_source[source_of[rid]] == column]
+        stands = kept if kept in own else min(own)
+        for rid in ids:
+            if rid != stands:
+                columns[column_of_source[source_of[rid]]].duplicates.append(rid)
+
+    title_abstract = final.stage_statuses(db, "title_abstract")
+    full_text = final.stage_statuses(db, "full_text")
+    for rid, status in title_abstract.items():
+        column = columns[column_of[rid]]
+        if status.status == "exclude":
+            if status.by != "rules":
+                column.excluded_human.append(rid)
+            elif automation == "removed":
+                column.excluded_automatic.append(rid)
+            else:
+                column.excluded_by_rules.append(rid)
+        elif status.status == "include":
+            column.sought.append(rid)
+            _full_text(column, rid, full_text.get(rid))
+        else:  # maybe, conflict, undecided
+            column.awaiting.append(rid)
+    _check(counts, title_abstract, source_of)
+    return counts
+
+
+def _full_text(column: Column, rid: int, status: final.Status | None) -> None:
+    if status is None:  # not at the full-text stage: the check below names the record
+        return
+    if status.status == "not retrieved":
+        column.not_retrieved.append(rid)
+        return
+    column.assessed.append(rid)
+    if status.status == "include":
+        column.included.append(rid)
+    elif status.status == "exclude":
+        column.excluded_reports.setdefault(_reason_label(status.reason), []).append(rid)
+        if status.by == "rules":
+            column.excluded_reports_automatic.append(rid)
+    else:
+        column.reports_awaiting.append(rid)
+
+
+def _reason_label(reason: str) -> str:
+    # the template separates reasons with ";" and a reason from its count with ","
+    cleaned = " ".join(reason.replace(";", " -").replace(",", " -").split())
+    return cleaned or NO_REASON
+
+
+def _check_sources(db: sqlite3.Connection, sources: dict[int, sqlite3.Row]) -> None:
+    stored = Counter(row[0] for row in db.execute("SELECT source_id FROM records"))
+    failed = Counter(row[0] for row in db.execute("SELECT source_id FROM import_failures"))
+    wrong = [
+        f"source {sid} ({row['file_name']}): {row['records']} records and {row['failures']} "
+        f"rejected entries imported, {stored[sid]} and {failed[sid]} stored"
+        for sid, row in sources.items()
+        if stored[sid] != row["records"] or failed[sid] != row["failures"]
+    ]
+    orphans = sorted(set(stored) - set(sources))
+    if orphans:
+        wrong.append(f"records of unknown sources {_ids(orphans)}")
+    if wrong:
+        raise PrismaError(
+            "the records identified do not add up: " + "; ".join(wrong),
+            "the review's records were changed outside slr; re-import the sources",
+        )
+
+
+def _check_duplicates(duplicate_of: dict[int, int], source_of: dict[int, int]) -> None:
+    dangling = sorted(rid for rid, kept in duplicate_of.items() if kept not in source_of)
+    chained = sorted(rid for rid, kept in duplicate_of.items() if kept in duplicate_of)
+    problems = []
+    if dangling:
+        problems.append(f"records {_ids(dangling)} are duplicates of records that do not exist")
+    if chained:
+        problems.append(f"records {_ids(chained)} are duplicates of records marked duplicate")
+    if problems:
+        raise PrismaError(
+            "duplicates do not add up: " + "; ".join(problems),
+            "run `slr dedup` again to rebuild the clusters",
+        )
+
+
+def _check(counts: Counts, title_abstract: dict[int, final.Status], source_of: dict) -> None:
+    """The arithmetic of the diagram, column by column; a failure names the records."""
+    problems: list[str] = []
+    unique = set(title_abstract)
+    for name, column in (("databases and registers", counts.dbr), ("other methods", counts.other)):
+        removed = (
+            len(column.duplicates)
+            + len(column.excluded_automatic)
+            + len(column.failed)
+            + len(column.screened)
+        )
+        if column.total != removed:
+            problems.append(
+                f"{name}: {column.total} identified but {len(column.duplicates)} duplicates + "
+                f"{len(column.excluded_automatic)} ineligible by automation + "
+                f"{len(column.failed)} removed for other reasons + {len(column.screened)} "
+                f"screened = {removed} (records screened: {_ids(column.screened)})"
+            )
+        if len(column.sought) != len(column.not_retrieved) + len(column.assessed):
+            problems.append(
+                f"{name}: reports sought {_ids(column.sought)} are not the reports not "
+                f"retrieved {_ids(column.not_retrieved)} and assessed {_ids(column.assessed)}"
+            )
+        excluded = [rid for ids in column.excluded_reports.values() for rid in ids]
+        decided = sorted([*excluded, *column.included, *column.reports_awaiting])
+        if sorted(column.assessed) != decided:
+            odd = sorted(set(column.assessed) ^ set(decided))
+            problems.append(f"{name}: reports assessed and decided differ on records {_ids(odd)}")
+    placed = counts.dbr.screened + counts.dbr.excluded_automatic
+    placed += counts.other.screened + counts.other.excluded_automatic
+    if sorted(placed) != sorted(unique):
+        odd = sorted(set(placed) ^ unique)
+        problems.append(f"records {_ids(odd)} are not screened exactly once")
+    if len(unique) + len(counts.dbr.duplicates) + len(counts.other.duplicates) != len(source_of):
+        problems.append(
+            f"{len(source_of)} records stored but {len(unique)} unique and "
+            f"{len(counts.dbr.duplicates) + len(counts.other.duplicates)} duplicates"
+        )
+    if problems:
+        raise PrismaError("the PRISMA counts do not add up: " + "; ".join(problems))
