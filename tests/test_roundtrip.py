@@ -13,7 +13,7 @@ from slr.export import EXPORT_FORMATS, write_records
 from slr.importers import parse_text
 from slr.importing import import_files
 from slr.models import Author, Record
-from slr.normalize import clean_text, split_copyright
+from slr.normalize import clean_text, split_copyright, strip_markup
 from slr.store import Review, StoredRecord
 
 TRICKY = [
@@ -72,7 +72,8 @@ _WORDS = (
         st.characters(codec="utf-8", categories=("L", "N", "P", "S", "Zs")), min_size=1, max_size=40
     )
     .map(clean_text)
-    .filter(bool)
+    # import reads HTML entities and tags as markup ("&lt" comes back as "<"), by design
+    .filter(lambda text: bool(text) and strip_markup(text) == text)
 )
 # NFC, as clean_text stores names (CJK compatibility ideographs change under NFC)
 _NAME = st.text(st.characters(categories=("L",)), min_size=2, max_size=12).map(

@@ -46,15 +46,32 @@ def _register() -> None:
         export,
         extract,
         fulltext,
+        graph,
         importing,
+        prisma,
         protocol,
         query,
         review,
+        run,
         screen,
         tag,
     )
 
-    modules = (review, importing, export, dedup, protocol, screen, fulltext, query, tag, extract)
+    modules = (
+        review,
+        importing,
+        export,
+        dedup,
+        protocol,
+        screen,
+        fulltext,
+        query,
+        tag,
+        extract,
+        graph,
+        prisma,
+        run,
+    )
     for module in modules:
         for command in module.COMMANDS:
             main.add_command(command)

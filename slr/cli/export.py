@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from slr.cli.common import review_option
-from slr.export import EXPORT_FORMATS, write_records
+from slr.export import EXPORT_CHOICES
+from slr.export.run import export_stage
+from slr.export.stages import EXPORT_STAGES, STAGES_HELP
 from slr.store import Review
 
 
@@ -16,20 +18,30 @@ from slr.store import Review
 @click.option(
     "--format",
     "format_name",
-    type=click.Choice(sorted(EXPORT_FORMATS)),
+    type=click.Choice(sorted(EXPORT_CHOICES)),
     required=True,
-    help="Output format.",
+    help="Output format (asreview: ASReview LAB's CSV, with label_included).",
+)
+@click.option(
+    "--stage",
+    type=click.Choice(EXPORT_STAGES),
+    default="all",
+    show_default=True,
+    help=STAGES_HELP,
 )
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file (default: standard output).",
 )
-def export(review_dir: Path, format_name: str, out: Path | None) -> None:
-    """Export every record of the review."""
+def export(review_dir: Path, format_name: str, stage: str, out: Path | None) -> None:
+    """Export the records of a stage (default: every record of the review).
+
+    CSV cells that start with =, +, - or @ get a leading apostrophe, so that a spreadsheet
+    shows them as text instead of running them as formulas.
+    """
     with Review.open(review_dir) as review:
-        text = write_records(review.iter_records(), format_name)
-        count = review.record_count()
+        text, count = export_stage(review, stage, format_name)
     if out is None:
         click.echo(text, nl=False)
     else:

@@ -1,5 +1,5 @@
-"""Writers for records: RIS, BibTeX and CSV, for any selection of stored records."""
+"""Writers for records: RIS, BibTeX, CSV and ASReview CSV, for any selection of stored records."""
 
-from slr.export.writers import EXPORT_FORMATS, write_records
+from slr.export.writers import EXPORT_CHOICES, EXPORT_FORMATS, safe_cell, write_records
 
-__all__ = ["EXPORT_FORMATS", "write_records"]
+__all__ = ["EXPORT_CHOICES", "EXPORT_FORMATS", "safe_cell", "write_records"]

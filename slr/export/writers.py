@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import bibtexparser
 import rispy
@@ -177,14 +177,33 @@ CSV_COLUMNS = (
 )
 
 
-def write_csv(records: Iterable[StoredRecord]) -> str:
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _same(value: object) -> object:
+    return value
+
+
+def safe_cell(value: object) -> object:
+    """A text cell a spreadsheet would read as a formula (=, +, -, @ first) gets a leading
+    apostrophe, so that it shows as text and runs nothing (CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(records: Iterable[StoredRecord], safe: bool = False) -> str:
+    """One row per record; with `safe`, cells a spreadsheet would run as formulas are
+    neutralised (what `slr export` writes; without it the text is kept exactly, for import)."""
+    cell_of = safe_cell if safe else _same
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for stored in records:
         record = stored.record
         writer.writerow(
-            (
+            cell_of(cell)
+            for cell in (
                 stored.id,
                 record.title,
                 "; ".join(a.display for a in record.authors),
@@ -212,12 +231,66 @@ def write_csv(records: Iterable[StoredRecord]) -> str:
     return buffer.getvalue()
 
 
+ASREVIEW_COLUMNS = (
+    "record_id",
+    "title",
+    "abstract",
+    "authors",
+    "keywords",
+    "year",
+    "doi",
+    "url",
+    "label_included",
+)
+
+
+def write_asreview(records: Iterable[StoredRecord], labels: Mapping[int, int] | None = None) -> str:
+    """ASReview LAB's CSV: `label_included` is 1 (included), 0 (excluded) or empty (no final
+    decision yet), from `labels` (record id -> 0 or 1)."""
+    labels = labels or {}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ASREVIEW_COLUMNS)
+    for stored in records:
+        record = stored.record
+        label = labels.get(stored.id)
+        writer.writerow(
+            safe_cell(cell)
+            for cell in (
+                stored.id,
+                record.title,
+                record.abstract,
+                "; ".join(a.display for a in record.authors),
+                "; ".join([*record.author_keywords, *record.index_keywords]),
+                record.year or "",
+                record.doi,
+                record.url,
+                "" if label is None else label,
+            )
+        )
+    return buffer.getvalue()
+
+
+# the writers whose output `slr import` reads back field for field
 EXPORT_FORMATS: dict[str, Callable[[Iterable[StoredRecord]], str]] = {
     "ris": write_ris,
     "bibtex": write_bibtex,
     "csv": write_csv,
 }
+# what `slr export` writes
+EXPORT_CHOICES = (*EXPORT_FORMATS, "asreview")
 
 
-def write_records(records: Iterable[StoredRecord], format_name: str) -> str:
+def write_records(
+    records: Iterable[StoredRecord],
+    format_name: str,
+    labels: Mapping[int, int] | None = None,
+    safe: bool = False,
+) -> str:
+    """`labels` are ASReview's label_included; `safe` neutralises formula cells in CSV (the
+    ASReview CSV is always neutralised)."""
+    if format_name == "asreview":
+        return write_asreview(records, labels)
+    if format_name == "csv":
+        return write_csv(records, safe)
     return EXPORT_FORMATS[format_name](records)

@@ -62,9 +62,7 @@ def cooccurrence(
         for pair in itertools.combinations(tags, 2):
             pairs.setdefault(pair, []).append(study_id)
     for tag in sorted(members):
-        graph.add_node(
-            tag, label=tag, kind="tag", count=len(members[tag]), studies=members[tag]
-        )
+        graph.add_node(tag, label=tag, kind="tag", count=len(members[tag]), studies=members[tag])
     links = {tag: 0 for tag in members}
     for (a, b), ids in pairs.items():
         links[a] += len(ids)
@@ -75,7 +73,7 @@ def cooccurrence(
             normalize, len(ids), len(members[a]), len(members[b]), links[a], links[b], total
         )
         graph.add_edge(a, b, count=len(ids), weight=round(weight, 6), studies=ids)
-    for node, data in graph.nodes(data=True):
+    for _node, data in graph.nodes(data=True):
         data["size"] = data["count"]
     graph.graph["studies"] = {i: studies[i] for i in study_tags if i in studies}
     return graph
@@ -91,9 +89,7 @@ def by_period(
     graphs = {}
     for period in periods:
         chosen = {
-            i: tags
-            for i, tags in study_tags.items()
-            if period in studies[i].period.split("; ")
+            i: tags for i, tags in study_tags.items() if period in studies[i].period.split("; ")
         }
         graphs[period] = cooccurrence(chosen, studies, normalize)
         graphs[period].graph["period"] = period
@@ -111,6 +107,8 @@ def bipartite(study_tags: Mapping[int, Sequence[str]], studies: Mapping[int, Stu
         graph.add_node(
             f"s{study_id}",
             label=study.label,
+            title=study.title,
+            tags=sorted(tags),
             kind="study",
             bipartite=0,
             studies=[study_id],
@@ -299,7 +297,9 @@ def layout(graph: nx.Graph, seed: int = SEED, iterations: int = 60) -> dict[obje
         pos += displacement * (temperature / length)[:, None]
         temperature -= cooling
     pos -= pos.mean(axis=0)
-    span = np.abs(pos).max() or 1.0
-    scale = 500.0 * max(1.0, math.sqrt(n / 100))
-    pos = pos / span * scale
-    return {node: (round(float(x), 1), round(float(y), 1)) for node, (x, y) in zip(nodes, pos, strict=True)}
+    # about 60 pixels between neighbours at the scale the page opens with
+    pos = pos * (60.0 / k)
+    return {
+        node: (round(float(x), 1), round(float(y), 1))
+        for node, (x, y) in zip(nodes, pos, strict=True)
+    }

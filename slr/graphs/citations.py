@@ -39,6 +39,9 @@ class Target:
     year: int | None = None
     title: str = ""  # folded
     source: str = ""  # folded
+    venues: tuple[str, ...] = ()  # source, publisher, a thesis's school or note: folded
+    volume: str = ""  # digits only
+    page: str = ""  # the first page, digits only
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +88,54 @@ def target_of(record_id: int, records: Sequence[Record]) -> Target:
     family = fold(first.family or first.literal) if first else ""
     year = next((r.year for r in records if r.year), None)
     source = next((r.source_title for r in records if r.source_title), "")
+    venues: dict[str, None] = {}
+    for record in records:
+        for value in (
+            record.source_title,
+            record.publisher,
+            *(record.raw.get(k) for k in ("school", "institution", "note", "howpublished")),
+        ):
+            if isinstance(value, str) and fold(value):
+                venues[fold(value)] = None
     return Target(
-        record_id, doi, tuple(ids), family, year, fold(main.title or ""), fold(source)
+        record_id,
+        doi,
+        tuple(ids),
+        family,
+        year,
+        fold(main.title or ""),
+        fold(source),
+        tuple(venues),
+        next((v for r in records if (v := _digits(r.volume))), ""),
+        next((v for r in records if (v := _digits(r.pages.split("-")[0])) and len(v) < 6), ""),
     )
+
+
+def _digits(value: str) -> str:
+    found = re.match(r"\D*(\d+)", value or "")
+    return found.group(1).lstrip("0") if found else ""
+
+
+_VOLUME = re.compile(r",\s*V(\d+)\b")
+_PAGE = re.compile(r"(?:,\s*P|\bpp?\.\s*)(\d{1,5})\b")
+
+
+def _venue_in(venue: str, reference: str) -> bool:
+    """A source named in a reference, in full or abbreviated (`N. Engl. J. Med.`)."""
+    folded = fold(reference)
+    if len(venue) >= 5 and fuzz.partial_ratio(venue, folded) >= 95:
+        return True
+    parts = (" ".join(w for w in fold(p).split() if not w.isdigit()) for p in reference.split(","))
+    return any(part and _abbreviation_score(part, venue) >= 100 for part in parts)
+
+
+def _conflicts(reference: str, target: Target) -> bool:
+    """The reference names another volume or first page than the target (when both give one)."""
+    volume = _VOLUME.search(reference)
+    if volume and target.volume and volume.group(1).lstrip("0") != target.volume:
+        return True
+    page = _PAGE.search(reference)
+    return bool(page and target.page and page.group(1).lstrip("0") != target.page)
 
 
 def _author_key(text: str) -> str:
@@ -113,32 +161,40 @@ def _reference_author(reference: str) -> str:
 def _abbreviation_score(abbreviation: str, full: str) -> float:
     """How well a WoS-style abbreviated or truncated source (`J ELECT COMMER RES`) fits a full
     one (`journal of electronic commerce research`): each abbreviated word must start the next
-    significant word of the full name; 100 when all do and nothing significant is left over."""
-    short = abbreviation.split()
+    significant word of the full name (or two joined: `EBUSINESS` = `e business`); words of
+    the full name skipped or left over lower the score, unless the abbreviation is cut at
+    WoS's 20 characters (`MEMBANGUN KETERLIBAT`)."""
+    short = [p for p in abbreviation.split() if p not in _STOP]
     words = [w for w in full.split() if w not in _STOP]
     if not short or not words:
         return 0.0
-    matched = 0
-    position = 0
+    matched = skipped = position = 0
     for part in short:
-        while position < len(words) and not words[position].startswith(part):
-            if part in _STOP:
+        start = position
+        step = 0
+        while position < len(words):
+            step = next(
+                (
+                    n
+                    for n in (1, 2, 3)
+                    if position + n <= len(words)
+                    and "".join(words[position : position + n]).startswith(part)
+                    and (n == 1 or len(part) > len(words[position]))
+                ),
+                0,
+            )
+            if step:
                 break
             position += 1
-        if part in _STOP:
+        if not step:
+            position = start  # not found: an unmatched abbreviation word
             continue
-        if position == len(words):
-            return 100.0 * matched / max(len(short), len(words)) * 0.8
         matched += 1
-        position += 1
-    significant = [p for p in short if p not in _STOP]
+        skipped += position - start
+        position += step
     left = len(words) - position
-    # a 20-character truncation (`MEMBANGUN KETERLIBAT`) leaves words over: allowed when the
-    # abbreviation ends near the 20-character limit WoS cuts at
     truncated = len(abbreviation) >= 18
-    if left and not truncated:
-        return 100.0 * matched / (len(significant) + left)
-    return 100.0 * matched / max(len(significant), 1)
+    return 100.0 * matched / (len(short) + skipped + (0 if truncated else left))
 
 
 class Matcher:
@@ -181,39 +237,79 @@ class Matcher:
         if not years:
             return None
         folded = fold(reference)
-        # the year is the last one in Scopus/APA-like references "(2024)" and the first in WoS's
+        # the year is the first field after the author in WoS's "Hung K, 2022, J ADVERTISING",
+        # the last one in Scopus's and APA-like references "... (2024)"
         wos_like = bool(re.match(r"^[^,]+,\s*(19|20)\d\d\s*,", reference))
         year = years[0] if wos_like else years[-1]
+        parts = [fold(p) for p in reference.split(",")]
+        venue = parts[2] if wos_like and len(parts) > 2 else ""
+        bare = author.replace(" ", "")
+        dois = find_dois(reference)
         scored: list[tuple[float, str, int]] = []
         for target in self.by_author.get(_author_key(author), ()):
             if target.year is None:
                 continue
-            name = fuzz.ratio(author.replace(" ", ""), target.family.replace(" ", ""))
-            if name < 85 and not author.replace(" ", "").startswith(
-                target.family.replace(" ", "")
+            family = target.family.replace(" ", "")
+            name = 100.0 if family == bare else fuzz.ratio(bare, family)
+            shorter = min(len(bare), len(family))
+            if name < 85 and not (
+                shorter >= 6 and (bare.startswith(family) or family.startswith(bare))
             ):
                 continue
+            if dois and target.doi and target.doi not in dois:
+                continue  # the reference's DOI is another work's
+            penalty = (100.0 - name) / 2 if name < 100 else 0.0
+            gap = abs(target.year - year)
             title = (
                 fuzz.partial_ratio(target.title, folded)
                 if target.title and len(target.title) >= 12
                 else 0.0
             )
-            if title >= FUZZY_TITLE and abs(target.year - year) <= 1:
-                penalty = 0 if target.year == year else 5
+            # the title inside the reference: the year may be a year off (online first), or
+            # wrong in the citing paper when the title is long and all there
+            if title >= FUZZY_TITLE and (gap <= 1 or (title >= 97 and len(target.title) >= 30)):
+                penalty += 0 if gap == 0 else 5 if gap == 1 else 10
                 scored.append((title - penalty, "fuzzy:title", target.id))
                 continue
-            if target.year != year or not wos_like:
-                continue
-            parts = [fold(p) for p in reference.split(",")]
-            venue = parts[2] if len(parts) > 2 else ""
-            if not venue:
+            if gap or _conflicts(reference, target):
                 continue
             best = 0.0
-            for candidate in (target.source, target.title):
-                if candidate:
-                    best = max(best, _abbreviation_score(venue, candidate))
+            if venue:
+                for candidate in (*target.venues, target.title):
+                    if candidate:
+                        best = max(best, _abbreviation_score(venue, candidate))
+            else:
+                # a full source name inside a Scopus/APA reference whose title differs
+                for candidate in target.venues:
+                    if (
+                        len(candidate) >= 8
+                        and title >= 60
+                        and fuzz.partial_ratio(candidate, folded) >= 95
+                    ):
+                        best = max(best, min(FUZZY_SOURCE + (title - 60) / 4, 100.0))
+            # an old Scopus reference without title, "Warburg, O., (1956) Science, 123, p. 309":
+            # author, year, volume and first page all agree, and the source is there
+            page = _PAGE.search(reference)
+            if (
+                best < FUZZY_SOURCE
+                and not venue
+                and target.volume
+                and target.page
+                and page
+                and page.group(1).lstrip("0") == target.page
+                and re.search(rf"(?<![\d.]){target.volume}(?![\d.])", reference)
+                and any(_venue_in(v, reference) for v in target.venues)
+            ):
+                best = 95.0
+            # a reference with a DOI none of the records has, matched by its source alone,
+            # is another work of that author in that journal unless volume or page agree
+            if best >= FUZZY_SOURCE and dois and not target.doi:
+                volume = _VOLUME.search(reference)
+                page = _PAGE.search(reference)
+                if not ((volume and target.volume) or (page and target.page)):
+                    continue
             if best >= FUZZY_SOURCE:
-                scored.append((best, "fuzzy:source", target.id))
+                scored.append((best - penalty, "fuzzy:source", target.id))
         if not scored:
             return None
         scored.sort(key=lambda item: -item[0])

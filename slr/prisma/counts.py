@@ -70,9 +70,7 @@ class Column:
 
     @property
     def screened(self) -> list[int]:
-        return sorted(
-            [*self.excluded_human, *self.excluded_by_rules, *self.awaiting, *self.sought]
-        )
+        return sorted([*self.excluded_human, *self.excluded_by_rules, *self.awaiting, *self.sought])
 
 
 @dataclass(slots=True)

@@ -118,3 +118,23 @@ def prisma_csv(counts: Counts) -> str:
 
 def prisma_json(counts: Counts) -> str:
     return json.dumps(counts.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def prisma_markdown(counts: Counts) -> str:
+    """Every count under its template id, then the details the template has no box for."""
+    values = counts.template()
+    lines = ["| PRISMA2020 id | Box | n |", "|---|---|---:|"]
+    for row in ROWS:
+        if row[0] == "NA" or row[0] not in values:
+            continue
+        value = values[row[0]]
+        shown = _n(value) if isinstance(value, dict) else str(value)
+        if isinstance(value, dict) and row[0].endswith("_excluded"):
+            shown = f"{sum(value.values())} ({shown})" if value else "0"
+        cell = shown.replace("|", "\\|")
+        lines.append(f"| {row[0]} | {row[4]} | {cell} |")
+    lines.append("")
+    lines.append("| Detail | n |")
+    lines.append("|---|---:|")
+    lines.extend(f"| {key} | {value} |" for key, value in counts.details().items())
+    return "\n".join(lines) + "\n"

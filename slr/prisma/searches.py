@@ -1,0 +1,78 @@
+"""The PRISMA-S summary of the searches: per imported source, its database, method, search
+string, date and the number of records it returned (entries slr could not read included)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+
+COLUMNS = ("source", "file", "database", "method", "search_string", "searched_on", "records")
+
+
+@dataclass(slots=True)
+class Search:
+    source: int
+    file: str
+    database: str
+    method: str
+    search_string: str
+    searched_on: str
+    records: int
+    rejected: int
+    sha256: str
+
+
+def searches(db: sqlite3.Connection) -> list[Search]:
+    return [
+        Search(
+            row["id"],
+            row["file_name"],
+            row["database"],
+            row["method"],
+            row["search_string"],
+            row["searched_on"],
+            row["records"] + row["failures"],
+            row["failures"],
+            row["sha256"],
+        )
+        for row in db.execute("SELECT * FROM sources ORDER BY id")
+    ]
+
+
+def searches_json(items: list[Search]) -> str:
+    return json.dumps([asdict(s) for s in items], indent=2, ensure_ascii=False) + "\n"
+
+
+def searches_csv(items: list[Search]) -> str:
+    from slr.export.writers import safe_cell
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow((*COLUMNS, "rejected", "sha256"))
+    for s in items:
+        writer.writerow(
+            [safe_cell(str(v)) for v in (*(getattr(s, c) for c in COLUMNS), s.rejected, s.sha256)]
+        )
+    return out.getvalue()
+
+
+def _md(value: str) -> str:
+    return " ".join(value.split()).replace("\\", "\\\\").replace("|", "\\|") or "-"
+
+
+def searches_markdown(items: list[Search]) -> str:
+    lines = [
+        "| Source | File | Database | Method | Search string | Date | Records |",
+        "|---:|---|---|---|---|---|---:|",
+    ]
+    for s in items:
+        records = f"{s.records} ({s.rejected} unreadable)" if s.rejected else str(s.records)
+        lines.append(
+            f"| {s.source} | {_md(s.file)} | {_md(s.database)} | {_md(s.method)} | "
+            f"{_md(s.search_string)} | {_md(s.searched_on)} | {records} |"
+        )
+    lines.append(f"\nTotal: {sum(s.records for s in items)} records from {len(items)} sources.")
+    return "\n".join(lines) + "\n"
