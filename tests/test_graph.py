@@ -546,3 +546,27 @@ def test_html_is_self_contained_and_escapes_text() -> None:
     assert len(re.findall(r"^<script", page, re.MULTILINE)) == 3
     assert page.count("</script>") == 3
     assert '"physics":{"enabled":false}' in page
+
+
+# -- real exports: precision and recall against the hand-checked truth set ------------------------
+
+TRUTH = json.loads((REPO / "tests" / "data" / "citation_truth.json").read_text(encoding="utf-8"))
+ID_OF = {"wos-plaintext/": "wos", "scopus-csv/": "eid", "openalex/": "openalex"}
+
+
+@pytest.mark.parametrize("name", [k for k in TRUTH if not k.startswith("_")])
+def test_real_exports_citations_against_the_truth_set(
+    real_exports: Path, tmp_path: Path, name: str
+) -> None:
+    kind = next(v for k, v in ID_OF.items() if name.startswith(k))
+    with Review.create(tmp_path / "review") as review:
+        import_files(review, [real_exports / name])
+        _studies, clusters = load_studies(review, "all")
+    citing, targets = citation_inputs(clusters)
+    ids = {record_id: records[0].ids[kind] for record_id, records in clusters.items()}
+    found = {(ids[m.citing], ids[m.cited]) for m in match_citations(citing, targets)}
+    truth = {tuple(pair) for pair in TRUTH[name]}
+    hits = len(found & truth)
+    precision, recall = hits / len(found), hits / len(truth)
+    assert precision >= 0.98 and recall >= 0.95, (name, precision, recall)
+    assert found == truth  # today's figures: both 1.0

@@ -263,8 +263,8 @@ def communities(graph: nx.Graph, seed: int = SEED) -> dict[object, int]:
 
 
 def layout(graph: nx.Graph, seed: int = SEED, iterations: int = 60) -> dict[object, tuple]:
-    """Fruchterman-Reingold positions computed here (numpy, fixed seed), scaled to a canvas of
-    about 1000 x 1000, so the browser draws at once with physics off."""
+    """Fruchterman-Reingold positions computed here (numpy, fixed seed; about 60 px between
+    neighbours), so the browser draws at once with physics off."""
     nodes = list(graph.nodes)
     n = len(nodes)
     if n == 0:
@@ -272,7 +272,7 @@ def layout(graph: nx.Graph, seed: int = SEED, iterations: int = 60) -> dict[obje
     if n == 1:
         return {nodes[0]: (0.0, 0.0)}
     index = {node: i for i, node in enumerate(nodes)}
-    adjacency = np.zeros((n, n))
+    adjacency = np.zeros((n, n), dtype=np.float32)
     for a, b, data in graph.edges(data=True):
         weight = float(data.get("count", 1) or 1)
         adjacency[index[a], index[b]] += weight
@@ -280,20 +280,22 @@ def layout(graph: nx.Graph, seed: int = SEED, iterations: int = 60) -> dict[obje
     if adjacency.max() > 0:
         adjacency /= adjacency.max()
     rng = np.random.default_rng(seed)
-    pos = rng.random((n, 2))
+    pos = rng.random((n, 2), dtype=np.float32)
     k = math.sqrt(1.0 / n)
     temperature = 0.1
     cooling = temperature / (iterations + 1)
+    k2 = k * k
     for _ in range(iterations):
-        delta = pos[:, None, :] - pos[None, :, :]
-        distance = np.sqrt((delta**2).sum(axis=-1))
-        np.clip(distance, 0.01, None, out=distance)
-        force = k * k / distance**2 - adjacency * distance / k
-        displacement = np.einsum("ijk,ij->ik", delta, force)
+        dx = pos[:, 0:1] - pos[:, 0]
+        dy = pos[:, 1:2] - pos[:, 1]
+        distance = np.hypot(dx, dy)
+        np.maximum(distance, 0.01, out=distance)
+        # repulsion k^2 / d, attraction d^2 / k (weighted), both along the unit vector
+        force = k2 / (distance * distance) - adjacency * (distance / k)
+        displacement = np.stack([(dx * force).sum(axis=1), (dy * force).sum(axis=1)], axis=1)
         # a weak pull to the centre keeps unconnected parts on the canvas
-        displacement -= (pos - 0.5) * 0.05 * n * k
-        length = np.sqrt((displacement**2).sum(axis=1))
-        np.clip(length, 0.01, None, out=length)
+        displacement -= (pos - 0.5) * (0.05 * n * k)
+        length = np.maximum(np.hypot(displacement[:, 0], displacement[:, 1]), 0.01)
         pos += displacement * (temperature / length)[:, None]
         temperature -= cooling
     pos -= pos.mean(axis=0)

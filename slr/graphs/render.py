@@ -294,7 +294,8 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
     }
     var list = el("ol");
     item.studies.forEach(function (id) { list.appendChild(studyItem(id)); });
-    details.appendChild(el("p", item.studies.length + " studies:"));
+    var count = item.studies.length;
+    details.appendChild(el("p", count === 1 ? "1 study:" : count + " studies:"));
     details.appendChild(list);
   }
   var network = new vis.Network(document.getElementById("graph"),

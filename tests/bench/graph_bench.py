@@ -108,7 +108,7 @@ def main() -> int:
             f"{ours.stat().st_size / 1e6:.2f} MB, nothing else written"
         )
         default_page, default_extra = pyvis_page(graph, root / "default", in_line=False)
-        inline_page, inline_extra = pyvis_page(graph, root / "inline", in_line=True)
+        inline_page, _inline_extra = pyvis_page(graph, root / "inline", in_line=True)
         print(f"pyvis default wrote besides the page: {default_extra or 'nothing'}")
         with Chromium(binary) as chromium:
             times = []
