@@ -301,6 +301,9 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
   var network = new vis.Network(document.getElementById("graph"),
     {nodes: nodes, edges: edges}, options);
   window.slrNetwork = network;
+  // fit() frames the nodes, not their labels: step back a little so no label is cut off
+  network.fit();
+  network.moveTo({scale: network.getScale() * 0.8});
   window.slrShow = show;
   network.on("click", function (params) {
     if (params.nodes.length) {
