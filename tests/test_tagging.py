@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from slr.screening.text import RecordText
 from slr.store import Review
 from slr.store.schema import SCHEMA_VERSION
 from slr.tagging import Tagger
+from slr.tagging.vocab import folded_pattern, search_pattern
 
 REPO = Path(__file__).resolve().parent.parent
 PROTOCOL = REPO / "protocols" / "msme-digital-drivers.toml"
@@ -220,6 +222,32 @@ def test_the_fast_vocab_path_agrees_with_tagging() -> None:
             assert tagger.matched(vocabulary, RecordText.of(index, record)) == {
                 t.group for t in tagged if t.vocabulary == vocabulary
             }, (item["id"], vocabulary)
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["influencer*", "Thai", "e-commerce export*", "?abc", "*commerce", "behavio$r*", "a", "shop"],
+)
+def test_search_patterns_match_what_folded_patterns_match(term: str) -> None:
+    # `vocab:` looks for each term with a regex that starts with its letters: the same matches
+    texts = ["abc xabc thai thais thailand that", "xe commerce e commerce exports ecommerce export"]
+    texts += ["influencers xinfluencer behaviour behavior shop shopping shopped a ab", "commerce"]
+    for text in texts:
+        expected = [m.span() for m in re.finditer(folded_pattern(term), text)]
+        assert [m.span() for m in re.finditer(search_pattern(term), text)] == expected, text
+
+
+def test_the_words_a_tagger_keeps_are_bounded() -> None:
+    tagger = load_protocol(PROTOCOL).vocabulary_matcher()
+    tagger._pieces.LIMIT = 5  # forget the words seen, record after record
+    for index, item in enumerate(json.loads(LABELS.read_text("utf-8"))["items"][:20]):
+        record = Record(
+            title=item["title"], abstract=item["abstract"], author_keywords=item["keywords"]
+        )
+        tagged = {t.key for t in tagger.tag(RecordText.of(index, record))}
+        text = RecordText.of(index, record)
+        assert {f"{v}.{g}" for v in tagger.vocabularies for g in tagger.matched(v, text)} == tagged
+        assert len(tagger._pieces.by_word) <= max(5, len(set(text.combined.split())))
 
 
 # -- protocol ----------------------------------------------------------------------------------

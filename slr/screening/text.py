@@ -12,7 +12,6 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import islice
 from typing import Any
 
 from slr.models import Record
@@ -131,13 +130,23 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     offsets: list[int] = []
     space_pending = False
-    for index, char in enumerate(text):
-        if char.isascii():
-            pieces = char.lower()
-        else:
-            decomposed = unicodedata.normalize("NFKD", char)
-            pieces = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-        for piece in pieces:
+    position = 0
+    # runs of ASCII letters and digits at once, other characters one by one
+    for match in _RUN.finditer(text):
+        index = match.start()
+        if index > position:  # ASCII characters that are neither letters nor digits
+            space_pending = True
+        position = match.end()
+        run = match.group()
+        if run.isascii():
+            if space_pending and out:
+                out.append(" ")
+                offsets.append(index)
+            space_pending = False
+            out.append(run.lower())
+            offsets.extend(range(index, position))
+            continue
+        for piece in _fold_char(run):
             if _is_word(piece):
                 if space_pending and out:
                     out.append(" ")
@@ -148,6 +157,16 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
             else:
                 space_pending = True
     return "".join(out), offsets
+
+
+_RUN = re.compile(r"[A-Za-z0-9]+|[^\x00-\x7f]")
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    """A non-ASCII character folded: accents dropped, case folded (maybe several letters)."""
+    decomposed = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 _WORD = re.compile(r"\w")
@@ -164,7 +183,16 @@ def fold_fast(text: str) -> str:
     """`slr.normalize.fold`, with a shortcut for ASCII text (most titles and abstracts)."""
     if text.isascii():
         return " ".join(_ASCII_WORD.findall(text.lower()))
-    return fold(text)
+    # `fold` drops the combining marks one character at a time; here only the non-ASCII
+    # characters are looked at, each once
+    decomposed = unicodedata.normalize("NFKD", text)
+    marks = {ord(c): None for c in set(_NON_ASCII.findall(decomposed)) if unicodedata.combining(c)}
+    stripped = decomposed.translate(marks) if marks else decomposed
+    return " ".join(_NON_WORD.sub(" ", stripped.casefold()).replace("_", " ").split())
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_WORD = re.compile(r"[^\w]+")  # as `slr.normalize.fold`'s
 
 
 def _ascii_with_offsets(text: str) -> tuple[str, list[int]]:
@@ -235,7 +263,12 @@ class RecordText:
 
     def original(self, name: str) -> str:
         if name == "keywords":
-            return "; ".join(k for k in self.keywords if fold_fast(k))
+            joined = self.cache.get("original:keywords")
+            if joined is None:
+                joined = self.cache["original:keywords"] = "; ".join(
+                    k for k in self.keywords if fold_fast(k)
+                )
+            return joined
         return self.title if name == "title" else self.abstract
 
     def span(self, name: str, start: int, end: int) -> Span:
@@ -259,13 +292,15 @@ def _offset_map(
     if name != "keywords" and original.isascii():
         # ASCII: folding only lower-cases the words and joins them with one space, so the k-th
         # word of the folded text is the k-th word of the original
-        lower = original.lower()
+        words = _ASCII_WORD.finditer(original.lower())
+        starts: list[int] = []  # where the words start, as far as asked
 
         def ascii_map(offset: int) -> int:
             word = folded.count(" ", 0, offset)
             word_start = folded.rfind(" ", 0, offset) + 1
-            match = next(islice(_ASCII_WORD.finditer(lower), word, None))
-            return match.start() + offset - word_start
+            while len(starts) <= word:
+                starts.append(next(words).start())
+            return starts[word] + offset - word_start
 
         return ascii_map
     if name == "keywords":
@@ -289,6 +324,6 @@ def _keywords_with_offsets(keywords: list[str]) -> tuple[str, list[int]]:
             out.append(KEYWORD_SEPARATOR)
             offsets.extend([base - 2] * len(KEYWORD_SEPARATOR))
         out.append(folded)
-        offsets.extend(base + m for m in mapped)
+        offsets.extend(map(base.__add__, mapped))
         base += len(keyword) + 2  # "; " in the original joined text
     return "".join(out), offsets

@@ -26,8 +26,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from slr.protocol.query import ALL_FIELDS
-from slr.screening.engine import _term_test
 from slr.screening.text import RecordText, Span, fold_with_offsets
 
 FIELDS = ("title", "abstract", "keywords")
@@ -161,8 +159,8 @@ def folded_pattern(term: str) -> str:
     return rf"\b{body}\b"
 
 
-def literal_of(term: str) -> str:
-    """A piece of folded text every match of a term contains (a fast prefilter)."""
+def _pieces(term: str) -> list[str]:
+    """Pieces of folded text every match of a term contains, one per word."""
     words = _words(term)
     pieces = []
     for index, word in enumerate(words):
@@ -171,7 +169,45 @@ def literal_of(term: str) -> str:
         if index == len(words) - 1 and not wild and len(word) >= 3:
             piece = word[:-1]  # e/y may change before an inflection
         pieces.append(piece)
+    return pieces
+
+
+def search_pattern(term: str) -> str:
+    """`folded_pattern(term)` written to start with the term's first letters: the same matches,
+    found much faster (the regular expression engine looks for a literal start as for a piece of
+    text, where it tries `\\b` at every position)."""
+    pattern = folded_pattern(term)
+    words = _words(term)
+    if not pattern or not words:
+        return pattern
+    body = pattern[2:]  # after the leading \b
+    lead = re.split(r"[*?$]", words[0])[0]
+    while lead:
+        escaped = re.escape(lead)
+        if body.startswith(escaped) and body[len(escaped) : len(escaped) + 1] not in "?*+{":
+            break
+        lead = lead[:-1]
+    if not lead:
+        return pattern
+    # `\b` before a letter: no letter before it, which a look-behind checks after the letters
+    return escaped + rf"(?<!\w.{{{len(lead)}}})" + body[len(escaped) :]
+
+
+def literal_of(term: str) -> str:
+    """A piece of folded text every match of a term contains (a fast prefilter)."""
+    pieces = _pieces(term)
     return max(pieces, key=len) if pieces else ""
+
+
+def needs_of(term: str) -> frozenset[str]:
+    """Pieces of folded text every match of a term contains (a stronger prefilter than
+    `literal_of`: `online export*` needs both `online` and `export`): all but those another piece
+    contains, and but short ones (`of`, `the`: in every text) when there are longer ones."""
+    pieces = {p for p in _pieces(term) if p}
+    longer = {p for p in pieces if len(p) > 3}
+    if longer:
+        pieces = longer
+    return frozenset(p for p in pieces if not any(p in q for q in pieces if q != p))
 
 
 def exact_pattern(term: str) -> str:
@@ -192,6 +228,8 @@ class _Term:
     text: str
     pattern: re.Pattern[str]
     literal: str
+    needs: frozenset[str]  # `needs_of`
+    search: Callable[[str], re.Match[str] | None]  # `search_pattern`'s
 
 
 @dataclass(slots=True)
@@ -201,6 +239,8 @@ class _Near:
     right: re.Pattern[str]
     distance: int
     literals: tuple[tuple[str, ...], tuple[str, ...]]  # one of each side's must be in the text
+    # each side's alternatives' `needs_of`: one of each side's must be in the text
+    needs: tuple[tuple[frozenset[str], ...], tuple[frozenset[str], ...]] = ((), ())
 
 
 @dataclass(slots=True)
@@ -214,17 +254,29 @@ class _Group:
     redefined: dict[str, re.Pattern[str]]
     exclude_folded: re.Pattern[str] | None
     exclude_original: re.Pattern[str] | None
-    either: re.Pattern[str] | None  # every folded term in one regex: the fast test
+    either: re.Pattern[str] | None  # every folded term in one regex: the matches, in order
     literals: tuple[str, ...]
     exact_literals: tuple[str, ...] = ()
-    near_literals: tuple[str, ...] = ()  # the left sides' literals of every NEAR term
-    fast: Callable[[RecordText], bool] | None = None  # for groups of plain terms only
+    needs: tuple[frozenset[str], ...] = ()  # each term's `needs_of`: one must be in the text
+    exclude_needs: tuple[frozenset[str], ...] = ()  # the same of the exclude terms
 
 
-def _alternatives(side: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+def _alternatives(
+    side: str,
+) -> tuple[re.Pattern[str], tuple[str, ...], tuple[frozenset[str], ...]]:
     options = [o.strip() for o in side.split("|") if o.strip()]
     pattern = "|".join(f"(?:{folded_pattern(o)})" for o in options)
-    return re.compile(pattern), tuple(literal_of(o) for o in options)
+    return (
+        re.compile(pattern),
+        tuple(literal_of(o) for o in options),
+        _fewest(needs_of(o) for o in options),
+    )
+
+
+def _fewest(needs: Iterable[frozenset[str]]) -> tuple[frozenset[str], ...]:
+    """Needs without those that need more than another (which the test finds anyway)."""
+    unique = sorted(set(needs), key=len)
+    return tuple(n for i, n in enumerate(unique) if not any(m <= n for m in unique[:i]))
 
 
 def _compile_group(name: str, spec: GroupSpec) -> _Group:
@@ -233,15 +285,30 @@ def _compile_group(name: str, spec: GroupSpec) -> _Group:
     for term in spec.terms:
         match = _NEAR.match(term)
         if match:
-            left, left_literal = _alternatives(match.group(1))
-            right, right_literal = _alternatives(match.group(3))
+            left, left_literal, left_needs = _alternatives(match.group(1))
+            right, right_literal, right_needs = _alternatives(match.group(3))
             near.append(
-                _Near(term, left, right, int(match.group(2)), (left_literal, right_literal))
+                _Near(
+                    term,
+                    left,
+                    right,
+                    int(match.group(2)),
+                    (left_literal, right_literal),
+                    (left_needs, right_needs),
+                )
             )
             continue
         pattern = folded_pattern(term)
         if pattern:
-            terms.append(_Term(term, re.compile(pattern), literal_of(term)))
+            terms.append(
+                _Term(
+                    term,
+                    re.compile(pattern),
+                    literal_of(term),
+                    needs_of(term),
+                    re.compile(search_pattern(term)).search,
+                )
+            )
     exact = [
         (term, re.compile(exact_pattern(term)), re.split(r"[\W_]+", term.strip())[0])
         for term in spec.exact
@@ -255,7 +322,7 @@ def _compile_group(name: str, spec: GroupSpec) -> _Group:
             )
     exclude_folded = exclude_original = None
     if spec.exclude:
-        exclude_folded = re.compile("|".join(folded_pattern(t) for t in spec.exclude))
+        exclude_folded = re.compile("|".join(search_pattern(t) for t in spec.exclude))
         exclude_original = re.compile(
             "|".join(exclusion_pattern(t) for t in spec.exclude), re.IGNORECASE
         )
@@ -272,11 +339,74 @@ def _compile_group(name: str, spec: GroupSpec) -> _Group:
         either,
         _shortest(literals),
         tuple(literal for _term, _pattern, literal in exact),
-        _shortest([lit for n in near for lit in n.literals[0]]),
-        _term_test(either, ALL_FIELDS, literals)
-        if either is not None and not near and not exact and exclude_folded is None
-        else None,
+        _fewest(needs_of(t.text) for t in terms),
+        _fewest(needs_of(t) for t in spec.exclude),
     )
+
+
+class _Pieces:
+    """Which of the pieces of text the terms need (`needs_of`) a record contains.
+
+    Looking for each piece in the whole text costs more than all the regular expressions it
+    spares, so the answer is built from the record's words instead: a piece has no space in it,
+    so it is in the text exactly when it is in one of its words, and what each word contains is
+    kept (words recur from record to record)."""
+
+    LIMIT = 200_000  # words kept, at most
+
+    def __init__(self, pieces: tuple[str, ...]) -> None:
+        self.pieces = pieces
+        self.letters = tuple(p for p in pieces if len(p) == 1)
+        self.by_start: dict[str, list[str]] = {}  # the first two letters -> the longer pieces
+        for piece in pieces:
+            if len(piece) > 1:
+                self.by_start.setdefault(piece[:2], []).append(piece)
+        self.by_word: dict[str, frozenset[str]] = {}
+        self.with_pieces: set[str] = set()  # the words of `by_word` that contain some
+        self.key = f"pieces{next(_TAGGERS)}"
+
+    def _in(self, word: str) -> frozenset[str]:
+        """The pieces one word contains."""
+        found = [p for p in self.letters if p in word]
+        by_start = self.by_start
+        for index in range(len(word) - 1):
+            for piece in by_start.get(word[index : index + 2], ()):
+                if word.startswith(piece, index):
+                    found.append(piece)
+        return frozenset(found)
+
+    def present(self, record: RecordText) -> frozenset[str]:
+        found = record.cache.get(self.key)
+        if found is None:
+            words = set(record.combined.split())
+            by_word = self.by_word
+            missing = words.difference(by_word)
+            if missing:
+                if len(by_word) + len(missing) > self.LIMIT:
+                    by_word.clear()
+                    self.with_pieces.clear()
+                    missing = words
+                for word in missing:
+                    pieces = by_word[word] = self._in(word)
+                    if pieces:
+                        self.with_pieces.add(word)
+            found = record.cache[self.key] = frozenset().union(
+                *map(by_word.__getitem__, words.intersection(self.with_pieces))
+            )
+        return found
+
+
+def _all_pieces(groups: Iterable[_Group]) -> tuple[str, ...]:
+    """Every piece of text the groups' terms need (`needs_of`)."""
+    pieces: set[str] = set()
+    for group in groups:
+        for needs in (*(t.needs for t in group.terms), *group.needs, *group.exclude_needs):
+            pieces.update(needs)
+        for near in group.near:
+            for side in near.needs:
+                for needs in side:
+                    pieces.update(needs)
+    return tuple(sorted(pieces))
 
 
 def _shortest(literals: Sequence[str]) -> tuple[str, ...]:
@@ -345,6 +475,7 @@ class Tagger:
             name: [_compile_group(group, GroupSpec.of(spec)) for group, spec in groups.items()]
             for name, groups in vocabularies.items()
         }
+        self._pieces = _Pieces(_all_pieces(g for groups in self._groups.values() for g in groups))
         self.overrides: Mapping[int, Mapping[tuple[str, str], str]] = overrides or {}
         self._cache_key = f"tag{next(_TAGGERS)}:"
 
@@ -355,6 +486,7 @@ class Tagger:
     def with_overrides(self, overrides: Mapping[int, Mapping[tuple[str, str], str]]) -> Tagger:
         other = Tagger.__new__(Tagger)
         other._groups = self._groups
+        other._pieces = self._pieces
         other.overrides = overrides
         other._cache_key = f"tag{next(_TAGGERS)}:"
         return other
@@ -369,45 +501,55 @@ class Tagger:
         key = self._cache_key + vocabulary  # a record's cache may serve several taggers
         found = record.cache.get(key)
         if found is None:
-            auto = set()
-            fields: TextFields | None = None
-            for group in self._groups[vocabulary]:
-                if group.fast is not None:  # plain terms: the rule engine's own fast test
-                    if group.fast(record):
-                        auto.add(group.name)
-                    continue
-                if fields is None:
-                    fields = TextFields(record)
-                if self._present(group, fields, _original(record)):
-                    auto.add(group.name)
+            # every piece of text the vocabulary's terms need, looked for once
+            present = self._pieces.present(record)
+            auto = {
+                group.name
+                for group in self._groups[vocabulary]
+                if self._present(group, record, present)
+            }
             found = frozenset(
                 self._corrected(vocabulary, record.id, auto) if self.overrides else auto
             )
             record.cache[key] = found
         return found
 
-    def _present(self, group: _Group, fields: TextFields, original: str) -> bool:
-        """Whether the group matches at all: the fast path every rule takes for every record."""
-        combined = fields.record.combined
-        if group.either is not None and any(map(combined.__contains__, group.literals)):
-            if group.exclude_folded is None:
-                if group.either.search(combined):
+    def _present(self, group: _Group, record: RecordText, present: frozenset[str]) -> bool:
+        """Whether the group matches at all: the fast path every rule takes for every record.
+        `present` holds the pieces of text (`needs_of`) the record contains."""
+        combined = record.combined
+        if (
+            group.either is not None
+            and any(map(present.issuperset, group.needs))
+            # whether any term matches: one at a time, those whose pieces are all there
+            and any(t.search(combined) for t in group.terms if t.needs <= present)
+        ):
+            if group.exclude_folded is None or not any(
+                map(present.issuperset, group.exclude_needs)
+            ):
+                return True  # (no exclude term can match)
+            excluded: list[tuple[int, int]] | None = None
+            for match in group.either.finditer(combined):
+                if excluded is None:
+                    excluded = [m.span() for m in group.exclude_folded.finditer(combined)]
+                if not _overlaps(match.start(), match.end(), excluded):
                     return True
-            else:
-                excluded: list[tuple[int, int]] | None = None
-                for match in group.either.finditer(combined):
-                    if excluded is None:
-                        excluded = [m.span() for m in group.exclude_folded.finditer(combined)]
-                    if not _overlaps(match.start(), match.end(), excluded):
-                        return True
-        near = bool(group.near_literals) and any(map(combined.__contains__, group.near_literals))
-        exact = bool(group.exact_literals) and any(map(original.__contains__, group.exact_literals))
+        if not group.near and not group.exact_literals:
+            return False
+        near = [
+            n
+            for n in group.near
+            if any(map(present.issuperset, n.needs[0])) and any(map(present.issuperset, n.needs[1]))
+        ]
+        exact = bool(group.exact_literals) and any(
+            map(_original(record).__contains__, group.exact_literals)
+        )
         if not near and not exact:
             return False
         slow = _Group(
             group.name,
             [],
-            group.near if near else [],
+            near,
             group.exact if exact else [],
             group.redefined,
             group.exclude_folded,
@@ -415,7 +557,7 @@ class Tagger:
             None,
             (),
         )
-        return bool(self._hits(slow, fields, True, False))
+        return bool(self._hits(slow, TextFields(record), True, False))
 
     def evidence(self, vocabulary: str, group: str, record: RecordText) -> list[Span]:
         for compiled in self._groups[vocabulary]:
