@@ -205,15 +205,17 @@ def bare_csv(path: Path) -> int:
         return sum(1 for _ in csv.DictReader(handle))
 
 
-# `slr import` run in a child that reports its own peak memory: RUSAGE_CHILDREN would count the
-# pages a forked child shares with this (large) benchmark process before it execs.
+# `slr import` runs in a child that reports its own peak memory, VmHWM of its address space:
+# RUSAGE_CHILDREN, and even the child's ru_maxrss (kept across exec), count the pages a forked
+# child shares with this large benchmark process before it execs.
 _CHILD = (
-    "import resource, sys\n"
+    "import sys\n"
     "from slr.cli import main\n"
     "try:\n"
     "    main(sys.argv[1:], prog_name='slr')\n"
     "finally:\n"
-    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "    with open('/proc/self/status') as status:\n"
+    "        peak = next(line.split()[1] for line in status if line.startswith('VmHWM'))\n"
     "    print(f'peak-kb {peak}', file=sys.stderr)\n"
 )
 
