@@ -119,54 +119,41 @@ reviewer_option = click.option(
 note_option = click.option("--note", default="", help="Why (shown by `slr tag show`).")
 
 
-@tag.command()
-@review_option
-@click.argument("record_id", type=int)
-@click.argument("tag_name", metavar="VOCAB:GROUP")
-@reviewer_option
-@note_option
-@protocol_option
-def add(
-    review_dir: Path,
-    record_id: int,
-    tag_name: str,
-    reviewer: str,
-    note: str,
-    protocol_file: Path | None,
-) -> None:
-    """Give a record a tag (for example drivers:ugc); every later `slr tag` keeps it."""
-    with Review.open(review_dir) as review:
-        protocol, _ = review_protocol(review, protocol_file)
-        changed = correct(review, protocol, record_id, tag_name, "add", reviewer, note)
-    if changed:
-        click.echo(f"Record {record_id}: {tag_name} added by a reviewer")
-    else:
-        click.echo(f"Record {record_id}: {tag_name} was already added by a reviewer")
+def _correction_command(name: str, action: str, done: str, doc: str) -> click.Command:
+    """`slr tag add` and `slr tag rm`: a reviewer's correction, which every later run keeps."""
+
+    @tag.command(name=name, help=doc)
+    @review_option
+    @click.argument("record_id", type=int)
+    @click.argument("tag_name", metavar="VOCAB:GROUP")
+    @reviewer_option
+    @note_option
+    @protocol_option
+    def command(
+        review_dir: Path,
+        record_id: int,
+        tag_name: str,
+        reviewer: str,
+        note: str,
+        protocol_file: Path | None,
+    ) -> None:
+        with Review.open(review_dir) as review:
+            protocol, _ = review_protocol(review, protocol_file)
+            changed = correct(review, protocol, record_id, tag_name, action, reviewer, note)
+        already = "" if changed else "was already "
+        click.echo(f"Record {record_id}: {tag_name} {already}{done} by a reviewer")
+
+    return command
 
 
-@tag.command()
-@review_option
-@click.argument("record_id", type=int)
-@click.argument("tag_name", metavar="VOCAB:GROUP")
-@reviewer_option
-@note_option
-@protocol_option
-def rm(
-    review_dir: Path,
-    record_id: int,
-    tag_name: str,
-    reviewer: str,
-    note: str,
-    protocol_file: Path | None,
-) -> None:
-    """Take a tag from a record; every later `slr tag` keeps it removed."""
-    with Review.open(review_dir) as review:
-        protocol, _ = review_protocol(review, protocol_file)
-        changed = correct(review, protocol, record_id, tag_name, "remove", reviewer, note)
-    if changed:
-        click.echo(f"Record {record_id}: {tag_name} removed by a reviewer")
-    else:
-        click.echo(f"Record {record_id}: {tag_name} was already removed by a reviewer")
+add = _correction_command(
+    "add", "add", "added",
+    "Give a record a tag (for example drivers:ugc); every later `slr tag` keeps it.",
+)  # fmt: skip
+rm = _correction_command(
+    "rm", "remove", "removed",
+    "Take a tag from a record; every later `slr tag` keeps it removed.",
+)  # fmt: skip
 
 
 COMMANDS = (tag,)
