@@ -237,6 +237,16 @@ def _entry_flavour(key: str, fields: Mapping[str, str]) -> str:
     return ""
 
 
+# Record attributes read from the BibTeX field of the same name, and how each is decoded.
+_SIMPLE_FIELDS = (
+    ("doi", _unescape_id),
+    ("url", _unescape_id),
+    ("publisher", _decode),
+    ("language", _decode),
+    ("abstract", _decode),
+)
+
+
 def _build_record(
     entry_type: str,
     key: str,
@@ -290,21 +300,10 @@ def _build_record(
     value = get("pages")
     if value:
         record.pages = _decode(value) if "\\" in value or "{" in value else value
-    value = get("doi")
-    if value:
-        record.doi = _unescape_id(value)
-    value = get("url")
-    if value:
-        record.url = _unescape_id(value)
-    value = get("publisher")
-    if value:
-        record.publisher = _decode(value)
-    value = get("language")
-    if value:
-        record.language = _decode(value)
-    value = get("abstract")
-    if value:
-        record.abstract = _decode(value)
+    for attribute, decoder in _SIMPLE_FIELDS:
+        value = get(attribute)
+        if value:
+            setattr(record, attribute, decoder(value))
     for name in _TYPE_FIELDS:
         value = get(name)
         if value:
