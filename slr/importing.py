@@ -134,7 +134,7 @@ def import_files(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with review.db:
+        with review.bulk_transaction():
             for path in paths:
                 imported = _read_checked(review, path, options, progress, seen)
                 source_id, copy = _store(review, imported, options, progress)

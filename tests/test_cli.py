@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -330,3 +332,76 @@ def test_other_csv_needs_and_takes_a_column_map(
     assert result.output == (
         "Error: --map 'title' is not FIELD=COLUMN; write it like --map title=\"Article Title\"\n"
     )
+
+
+def test_every_command_module_is_in_the_lazy_table() -> None:
+    import importlib
+    import pkgutil
+
+    import slr.cli
+    from slr.cli import COMMAND_MODULES
+
+    found = {}
+    for module_info in pkgutil.iter_modules(slr.cli.__path__):
+        module = importlib.import_module(f"slr.cli.{module_info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            found[command.name] = module_info.name
+    assert found == COMMAND_MODULES
+
+
+def test_import_command_does_not_load_the_graph_libraries() -> None:
+    code = (
+        "import sys\nfrom slr.cli import main\n"
+        "main.get_command(None, 'import')\n"
+        "print(sorted(m for m in ('networkx', 'pyvis', 'numpy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def _journal_mode(review: Path) -> str:
+    db = sqlite3.connect(review / "review.db")
+    try:
+        return db.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("other_reader", [False, True], ids=["alone", "with-a-reader"])
+def test_import_goes_back_to_wal_and_is_all_or_nothing(
+    review: Path, tmp_path: Path, runner: CliRunner, other_reader: bool
+) -> None:
+    good = write(tmp_path / "good.ris", RIS)
+    empty = write(tmp_path / "empty.ris", "")
+    reader = Review.open(review) if other_reader else None
+    try:
+        if reader is not None:
+            reader.db.execute("BEGIN")
+            assert reader.record_count() == 0  # holds a read snapshot during the import
+        refused = runner.invoke(main, ["import", "--review", str(review), str(good), str(empty)])
+        assert refused.exit_code == 1
+        assert snapshot(review) == (0, 0, [])
+        done = runner.invoke(main, ["import", "--review", str(review), str(good)])
+        assert done.exit_code == 0, done.output
+        if reader is not None:
+            assert reader.record_count() == 0  # its snapshot is untouched
+            reader.db.execute("COMMIT")
+            assert reader.record_count() == 2
+    finally:
+        if reader is not None:
+            reader.close()
+    assert _journal_mode(review) == "wal"
+    assert snapshot(review) == (2, 1, ["001_good.ris"])
+
+
+def test_bulk_transaction_uses_a_rollback_journal_only_when_alone(review: Path) -> None:
+    with Review.open(review) as opened:
+        with opened.bulk_transaction():
+            assert opened.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert opened.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        with Review.open(review) as other:
+            other.db.execute("BEGIN")
+            other.record_count()
+            with opened.bulk_transaction():
+                assert opened.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            other.db.execute("COMMIT")

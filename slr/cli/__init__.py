@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
 import click
 
 from slr import __version__
-from slr.errors import ExitCode, SlrError
+from slr.errors import SlrError
 
 EXIT_CODES_HELP = (
     "Exit status: 0 done; 1 error, nothing changed (the message says what to do next); "
@@ -16,8 +17,39 @@ EXIT_CODES_HELP = (
 )
 
 
+# Each command's module, imported only when that command runs (or help lists them all):
+# `slr import` need not load networkx, numpy and pyvis. tests/test_cli.py checks this table.
+COMMAND_MODULES = {
+    "init": "review",
+    "status": "review",
+    "show": "review",
+    "import": "importing",
+    "export": "export",
+    "dedup": "dedup",
+    "protocol": "protocol",
+    "screen": "screen",
+    "fulltext": "fulltext",
+    "query": "query",
+    "tag": "tag",
+    "extract": "extract",
+    "graph": "graph",
+    "prisma": "prisma",
+    "run": "run",
+}
+
+
 class SlrGroup(click.Group):
-    """Turns every SlrError into `Error: ...` on stderr and its exit code."""
+    """Loads commands lazily; turns every SlrError into `Error: ...` on stderr and its exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMAND_MODULES.get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"slr.cli.{module_name}")
+        return next(command for command in module.COMMANDS if command.name == cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -40,43 +72,4 @@ def main() -> None:
     """
 
 
-def _register() -> None:
-    from slr.cli import (
-        dedup,
-        export,
-        extract,
-        fulltext,
-        graph,
-        importing,
-        prisma,
-        protocol,
-        query,
-        review,
-        run,
-        screen,
-        tag,
-    )
-
-    modules = (
-        review,
-        importing,
-        export,
-        dedup,
-        protocol,
-        screen,
-        fulltext,
-        query,
-        tag,
-        extract,
-        graph,
-        prisma,
-        run,
-    )
-    for module in modules:
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register()
-
-__all__ = ["ExitCode", "main"]
+__all__ = ["COMMAND_MODULES", "SlrGroup", "main"]

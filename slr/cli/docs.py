@@ -23,11 +23,14 @@ def _help(command: click.Command, name: str) -> str:
 
 def command_reference() -> str:
     parts = [BEGIN, "", "```text", "$ slr --help", _help(main, "slr"), "```", ""]
-    for name in sorted(main.commands):
+    context = click.Context(main)
+    for name in main.list_commands(context):
+        command = main.get_command(context, name)
+        assert command is not None
         parts += [
             "```text",
             f"$ slr {name} --help",
-            _help(main.commands[name], f"slr {name}"),
+            _help(command, f"slr {name}"),
             "```",
             "",
         ]
