@@ -267,13 +267,16 @@ def test_log_is_written_by_the_database_and_append_only(
 ) -> None:
     runner.invoke(main, ["import", "--review", str(review), str(write(tmp_path / "a.ris", RIS))])
     with Review.open(review) as opened:
-        actions = [(row["action"], row["entity"]) for row in opened.log()]
-        assert actions == [
+        log = opened.log()
+        assert [(row["action"], row["entity"]) for row in log] == [
             ("create", "review"),
             ("insert", "source"),
-            ("insert", "record"),
-            ("insert", "record"),
         ]
+        detail = json.loads(log[1]["detail"])
+        assert (detail["records"], detail["first_record"], detail["last_record"]) == (2, 1, 2)
+        # a record added to a source already stored is logged on its own
+        opened.db.execute("INSERT INTO records (source_id, source_index) VALUES (1, 3)")
+        assert [(row["action"], row["entity"]) for row in opened.log()][-1] == ("insert", "record")
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             opened.db.execute("DELETE FROM log")
         with pytest.raises(sqlite3.IntegrityError):

@@ -6,7 +6,7 @@ import contextlib
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +50,7 @@ _TEXT_COLUMNS = (
 _INSERT_COLUMNS = (
     "source_id",
     "source_index",
-    "line",
+    "line",  # record_values() gives the columns from here on, in this order
     "year",
     "authors",
     "ids",
@@ -194,6 +194,8 @@ class Review:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         try:
             with self.db:
+                # IMMEDIATE: the write lock now, so the source id read first stays ours
+                self.db.execute("BEGIN IMMEDIATE")
                 yield
         finally:
             if switched:
@@ -222,14 +224,36 @@ class Review:
     ) -> tuple[int, Path]:
         """Insert a source, its records and failures, and store its verbatim copy.
 
-        Call inside one transaction; returns the source id and the path of the copy.
+        Call inside `bulk_transaction`; returns the source id and the path of the copy.
         """
-        cursor = self.db.execute(
-            "INSERT INTO sources (file_name, stored_path, sha256, size, format, flavour, encoding,"
-            " database, method, search_string, searched_on, imported_at, records, failures,"
-            " warnings) VALUES (?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        return self.add_source_values(
+            info, (record_values(record) for record in records), len(records), failures
+        )
+
+    def add_source_values(
+        self,
+        info: SourceInfo,
+        values: Iterable[tuple[Any, ...]],
+        count: int,
+        failures: list[Failure],
+    ) -> tuple[int, Path]:
+        """`add_source` for records already turned into `record_values` tuples (in file order).
+
+        The records go in first and their source row last, so that the source's log entry names
+        the records' id range (foreign keys are checked at the commit).
+        """
+        source_id = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
+        stored = Path(SOURCES_DIR) / f"{source_id:03d}_{info.file_name}"
+        self.db.execute("PRAGMA defer_foreign_keys = ON")
+        self.db.executemany(_INSERT_SQL, _rows(source_id, values, failures))
+        self.db.execute(
+            "INSERT INTO sources (id, file_name, stored_path, sha256, size, format, flavour,"
+            " encoding, database, method, search_string, searched_on, imported_at, records,"
+            " failures, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                source_id,
                 info.file_name,
+                stored.as_posix(),
                 info.sha256,
                 info.size,
                 info.format,
@@ -240,22 +264,9 @@ class Review:
                 info.search_string,
                 info.searched_on,
                 _now(),
-                len(records),
+                count,
                 len(failures),
                 _dumps(info.warnings),
-            ),
-        )
-        source_id = cursor.lastrowid
-        assert source_id is not None
-        stored = Path(SOURCES_DIR) / f"{source_id:03d}_{info.file_name}"
-        self.db.execute(
-            "UPDATE sources SET stored_path = ? WHERE id = ?", (stored.as_posix(), source_id)
-        )
-        self.db.executemany(
-            _INSERT_SQL,
-            (
-                _record_row(source_id, index, record)
-                for index, record in zip(_positions(records, failures), records, strict=True)
             ),
         )
         self.db.executemany(
@@ -298,22 +309,24 @@ _SELECT_SQL = (
 )
 
 
-def _positions(records: list[Record], failures: list[Failure]) -> Iterator[int]:
-    """Each record's 1-based position among all the file's entries, rejected ones included,
-    so that `source_index` is the entry's place in the file (entries are in line order)."""
+def _rows(
+    source_id: int, values: Iterable[tuple[Any, ...]], failures: list[Failure]
+) -> Iterator[tuple[Any, ...]]:
+    """Insert rows: each record's values after its source and its 1-based position among all
+    the file's entries, rejected ones included, so that `source_index` is the entry's place in
+    the file (entries are in line order; a record's line is its first value)."""
     failed_lines = sorted(f.line for f in failures)
     skipped = 0
-    for index, record in enumerate(records, start=1):
+    for index, row in enumerate(values, start=1):
         # rejected entries that start before this record (on an earlier line) come before it
-        while skipped < len(failed_lines) and failed_lines[skipped] < record.line:
+        while skipped < len(failed_lines) and failed_lines[skipped] < row[0]:
             skipped += 1
-        yield index + skipped
+        yield (source_id, index + skipped, *row)
 
 
-def _record_row(source_id: int, index: int, record: Record) -> tuple[Any, ...]:
+def record_values(record: Record) -> tuple[Any, ...]:
+    """A record as the values of its row (all but source_id and source_index), line first."""
     return (
-        source_id,
-        index,
         record.line,
         record.year,
         _dumps([a.to_dict() for a in record.authors]),

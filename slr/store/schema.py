@@ -463,12 +463,41 @@ def _v5_tagging(db: sqlite3.Connection) -> None:
             )
 
 
+def _v6_records_logged_by_source(db: sqlite3.Connection) -> None:
+    """An import logs its records once, as the id range in its source's log entry.
+
+    An import stores its records first and their source row last (foreign keys deferred to the
+    commit), so the source's trigger can name the range. A log row per record cost a fifth of
+    storing a 100,000-record import; a record added to an existing source is still logged alone.
+    """
+    db.executescript(
+        """
+        DROP TRIGGER records_logged_insert;
+        CREATE TRIGGER records_logged_insert AFTER INSERT ON records
+        WHEN EXISTS (SELECT 1 FROM sources WHERE id = NEW.source_id) BEGIN
+            INSERT INTO log (action, entity, entity_id, detail)
+            VALUES ('insert', 'record', NEW.id, json_object('source_id', NEW.source_id));
+        END;
+        DROP TRIGGER sources_logged_insert;
+        CREATE TRIGGER sources_logged_insert AFTER INSERT ON sources BEGIN
+            INSERT INTO log (action, entity, entity_id, detail) VALUES ('insert', 'source', NEW.id,
+                json_object('file', NEW.file_name, 'sha256', NEW.sha256, 'format', NEW.format,
+                            'database', NEW.database, 'method', NEW.method,
+                            'records', NEW.records, 'failures', NEW.failures,
+                            'first_record', (SELECT min(id) FROM records WHERE source_id = NEW.id),
+                            'last_record', (SELECT max(id) FROM records WHERE source_id = NEW.id)));
+        END;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_initial,
     _v2_dedup,
     _v3_screening,
     _v4_human_screening,
     _v5_tagging,
+    _v6_records_logged_by_source,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
