@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import multiprocessing.pool
+import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from slr.errors import ImportRefused, SlrError
-from slr.importers import FileImport, read_file
+from slr.importers import FileImport, LoadedFile, load_file, parse_loaded
+from slr.importers.parts import Split, merge_warnings, parse_part
 from slr.models import Failure
 from slr.store import Review
-from slr.store.review import SourceInfo
+from slr.store.review import SourceInfo, record_values
 
 # The database a vendor's export comes from, when the user does not name it.
 DATABASE_OF_FLAVOUR = {
@@ -36,6 +40,11 @@ DATABASE_OF_FLAVOUR = {
 METHODS = ("database", "register", "citation-search", "website", "organisation", "other")
 Progress = Callable[[str], None]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A file this large (in characters) is parsed in parts by worker processes, when the machine
+# has more than one core: 4 parts a worker, so that no worker waits long for the last one.
+PARALLEL_MIN_CHARS = 4_000_000
+PARTS_PER_WORKER = 4
+WORKERS_VARIABLE = "SLR_IMPORT_WORKERS"  # 1 parses every file in this process
 
 
 @dataclass(slots=True)
@@ -59,6 +68,7 @@ class ImportOutcome:
     records: int
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    copy: Path = Path()  # the verbatim copy in the review's sources/
 
 
 def _check_options(options: ImportOptions) -> None:
@@ -76,41 +86,42 @@ def _check_options(options: ImportOptions) -> None:
         raise SlrError(f"unknown method {options.method!r}", f"use one of: {', '.join(METHODS)}")
 
 
-def _read_checked(
+def _load_checked(
     review: Review,
     path: Path,
     options: ImportOptions,
     progress: Progress,
     seen: dict[str, Path],
-) -> FileImport:
-    """Read and parse one file, or refuse it (ImportRefused) before anything of it is stored."""
+) -> LoadedFile:
+    """Read one file, or refuse it (ImportRefused) before anything of it is stored."""
     if not path.is_file():
         raise ImportRefused(f"{path}: no such file", "check the path")
     progress(f"Reading {path.name}")
-    imported = read_file(path, options.format_name, options.column_map)
+    loaded = load_file(path, options.format_name)
     if not options.again:
-        earlier = review.source_with_hash(imported.sha256)
+        earlier = review.source_with_hash(loaded.sha256)
         if earlier is not None:
             raise ImportRefused(
                 f"{path.name} was already imported as source {earlier['id']} "
                 f"({earlier['file_name']}, {earlier['imported_at']})",
                 "use --again to import it a second time",
             )
-        if imported.sha256 in seen:
+        if loaded.sha256 in seen:
             raise ImportRefused(
-                f"{path.name} is the same file as {seen[imported.sha256].name}",
+                f"{path.name} is the same file as {seen[loaded.sha256].name}",
                 "name each file once, or use --again",
             )
-    seen[imported.sha256] = path
-    result = imported.result
-    if not result.records and result.failures:
-        first = result.failures[0]
+    seen[loaded.sha256] = path
+    return loaded
+
+
+def _refuse_if_nothing(path: Path, format_name: str, records: int, failures: list[Failure]) -> None:
+    if not records and failures:
         raise ImportRefused(
-            f"{first.describe(path.name)}; no record could be imported from this "
-            f"{imported.format.name} file",
+            f"{failures[0].describe(path.name)}; no record could be imported from this "
+            f"{format_name} file",
             "check the file, or name its format with --format (and --map for other CSV)",
         )
-    return imported
 
 
 def import_files(
@@ -136,23 +147,12 @@ def import_files(
     try:
         with review.bulk_transaction():
             for path in paths:
-                imported = _read_checked(review, path, options, progress, seen)
-                source_id, copy = _store(review, imported, options, progress)
-                written.append(copy)
-                result = imported.result
-                outcomes.append(
-                    ImportOutcome(
-                        source_id,
-                        path.name,
-                        imported.format.name,
-                        result.flavour,
-                        _database(imported, options),
-                        len(result.records),
-                        result.failures,
-                        result.warnings,
-                    )
-                )
-                result.records.clear()  # stored: free them before the next file
+                loaded = _load_checked(review, path, options, progress, seen)
+                outcome = _import_in_parts(review, loaded, options, progress)
+                if outcome is None:
+                    outcome = _import_whole(review, loaded, options, progress)
+                written.append(outcome.copy)
+                outcomes.append(outcome)
     except BaseException:
         for copy in written:
             copy.unlink(missing_ok=True)
@@ -163,33 +163,155 @@ def import_files(
     return outcomes
 
 
-def _database(imported: FileImport, options: ImportOptions) -> str:
-    return options.database or DATABASE_OF_FLAVOUR.get(imported.result.flavour, "")
+def _database(flavour: str, options: ImportOptions) -> str:
+    return options.database or DATABASE_OF_FLAVOUR.get(flavour, "")
 
 
-def _store(
-    review: Review, imported: FileImport, options: ImportOptions, progress: Progress
-) -> tuple[int, Path]:
-    result = imported.result
-    database = _database(imported, options)
-    if not database:
-        result.warnings.append(
-            f"{imported.path.name}: the database is not known; "
-            "name it with --database for the PRISMA-S record"
-        )
-    info = SourceInfo(
-        file_name=imported.path.name,
-        original=imported.path,
-        size=imported.size,
-        sha256=imported.sha256,
-        format=imported.format.name,
-        flavour=result.flavour,
-        encoding=imported.decoded.encoding,
+def _source_info(
+    loaded: LoadedFile, flavour: str, warnings: list[str], options: ImportOptions
+) -> SourceInfo:
+    database = _database(flavour, options)
+    return SourceInfo(
+        file_name=loaded.path.name,
+        original=loaded.path,
+        size=loaded.size,
+        sha256=loaded.sha256,
+        format=loaded.format.name,
+        flavour=flavour,
+        encoding=loaded.decoded.encoding,
         database=database,
         method=options.method,
         search_string=options.search_string,
         searched_on=options.searched_on,
-        warnings=result.warnings,
+        warnings=warnings,
     )
+
+
+def _unknown_database(info: SourceInfo) -> list[str]:
+    if info.database:
+        return []
+    return [
+        f"{info.file_name}: the database is not known; "
+        "name it with --database for the PRISMA-S record"
+    ]
+
+
+def _import_whole(
+    review: Review, loaded: LoadedFile, options: ImportOptions, progress: Progress
+) -> ImportOutcome:
+    """Parse a file in this process and store it."""
+    imported: FileImport = parse_loaded(loaded, options.column_map)
+    result = imported.result
+    _refuse_if_nothing(loaded.path, loaded.format.name, len(result.records), result.failures)
+    info = _source_info(loaded, result.flavour, result.warnings, options)
+    info.warnings += _unknown_database(info)
     progress(f"Storing {len(result.records):,} records of {info.file_name}")
-    return review.add_source(info, result.records, result.failures)
+    source_id, copy = review.add_source(info, result.records, result.failures)
+    outcome = ImportOutcome(
+        source_id,
+        info.file_name,
+        info.format,
+        info.flavour,
+        info.database,
+        len(result.records),
+        result.failures,
+        info.warnings,
+        copy,
+    )
+    result.records.clear()  # stored: free them before the next file
+    return outcome
+
+
+class _PartDeclined(Exception):
+    """A part could not stand alone: the file is parsed whole instead."""
+
+
+# The file being parsed in parts, for the forked workers (set before they start).
+_JOB: tuple[str, Split, Mapping[str, str] | None] | None = None
+
+
+def _parse_part_values(index: int) -> tuple[list[tuple], list[Failure], list[str], str, bool]:
+    """In a worker: one part's records as store rows, its failures, warnings and flavour."""
+    assert _JOB is not None
+    text, split, column_map = _JOB
+    result, ok = parse_part(split, text, index, column_map)
+    if not ok:
+        return [], [], [], "", False
+    values = [record_values(record) for record in result.records]
+    return values, result.failures, result.warnings, result.flavour, True
+
+
+def import_workers() -> int:
+    """Worker processes for parsing a large file: one a core, or SLR_IMPORT_WORKERS."""
+    configured = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if configured.isdigit():
+        return max(1, int(configured))
+    return os.cpu_count() or 1
+
+
+def _import_in_parts(
+    review: Review, loaded: LoadedFile, options: ImportOptions, progress: Progress
+) -> ImportOutcome | None:
+    """Parse a large file in parts in worker processes, storing each part as it comes; None
+    (and nothing stored) when the file is small, cannot be cut, or a part cannot stand alone."""
+    global _JOB
+    fmt, text = loaded.format, loaded.decoded.text
+    workers = import_workers()
+    if fmt.split is None or workers < 2 or len(text) < PARALLEL_MIN_CHARS:
+        return None
+    split = fmt.split(text, options.column_map, workers * PARTS_PER_WORKER)
+    if split is None:
+        return None
+    parts = len(split.starts)
+    progress(f"Parsing {loaded.path.name} in {parts} parts on {workers} processes")
+    flavours: list[str] = []
+    warnings: list[list[str]] = []
+    info = _source_info(loaded, "", [], options)
+
+    def stored_parts(pool: multiprocessing.pool.Pool) -> Iterator[tuple[list[tuple], list]]:
+        records = 0
+        failures: list[Failure] = []
+        for values, part_failures, part_warnings, flavour, ok in pool.imap(
+            _parse_part_values, range(parts)
+        ):
+            if not ok:
+                raise _PartDeclined
+            flavours.append(flavour)
+            warnings.append(part_warnings)
+            records += len(values)
+            failures += part_failures
+            progress(f"Storing part {len(flavours)} of {parts} of {loaded.path.name}")
+            yield values, part_failures
+        _refuse_if_nothing(loaded.path, fmt.name, records, failures)
+        # read by add_source_parts when the parts are all in: the source row comes last
+        info.flavour = flavours[0]
+        info.database = _database(info.flavour, options)
+        info.warnings += loaded.decoded.warnings + merge_warnings(warnings)
+        info.warnings += _unknown_database(info)
+
+    review.db.execute("SAVEPOINT import_parts")
+    _JOB = (text, split, options.column_map)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            _JOB = None  # the workers have their copy: this process needs the text no more
+            source_id, copy, count, failures = review.add_source_parts(info, stored_parts(pool))
+    except _PartDeclined:
+        review.db.execute("ROLLBACK TO import_parts")
+        review.db.execute("RELEASE import_parts")
+        progress(f"Parsing {loaded.path.name} whole")
+        return None
+    finally:
+        _JOB = None
+    review.db.execute("RELEASE import_parts")
+    loaded.decoded.text = ""
+    return ImportOutcome(
+        source_id,
+        info.file_name,
+        info.format,
+        info.flavour,
+        info.database,
+        count,
+        failures,
+        info.warnings,
+        copy,
+    )

@@ -43,19 +43,50 @@ def parse_text(
     return fmt.parse(text, column_map)
 
 
-def read_file(
-    path: Path, format_name: str | None = None, column_map: Mapping[str, str] | None = None
-) -> FileImport:
-    """Read, decode, detect and parse one export file; raises ImportRefused for a whole file."""
+@dataclass(slots=True)
+class LoadedFile:
+    """One export file read from disk, decoded and its format known, not parsed yet."""
+
+    path: Path
+    sha256: str
+    size: int
+    decoded: DecodedText
+    format: Format
+
+
+def load_file(path: Path, format_name: str | None = None) -> LoadedFile:
+    """Read, decode and detect one export file; raises ImportRefused for a whole file."""
     data = path.read_bytes()
     sha256, size = hashlib.sha256(data).hexdigest(), len(data)
     decoded = decode(data, path.name)
     del data  # a large export is held once, as text, while it is parsed
     fmt = get_format(format_name) if format_name else detect(decoded.text, path.name)
-    result = fmt.parse(decoded.text, column_map)
+    return LoadedFile(path, sha256, size, decoded, fmt)
+
+
+def parse_loaded(loaded: LoadedFile, column_map: Mapping[str, str] | None = None) -> FileImport:
+    """Parse a loaded file in one go; its text is dropped afterwards."""
+    decoded = loaded.decoded
+    result = loaded.format.parse(decoded.text, column_map)
     result.warnings[:0] = decoded.warnings
     decoded.text = ""  # the records hold what is needed; the verbatim copy comes from `path`
-    return FileImport(path, sha256, size, decoded, fmt, result)
+    return FileImport(loaded.path, loaded.sha256, loaded.size, decoded, loaded.format, result)
 
 
-__all__ = ["FORMATS", "FileImport", "Format", "parse_text", "read_file"]
+def read_file(
+    path: Path, format_name: str | None = None, column_map: Mapping[str, str] | None = None
+) -> FileImport:
+    """Read, decode, detect and parse one export file; raises ImportRefused for a whole file."""
+    return parse_loaded(load_file(path, format_name), column_map)
+
+
+__all__ = [
+    "FORMATS",
+    "FileImport",
+    "Format",
+    "LoadedFile",
+    "load_file",
+    "parse_loaded",
+    "parse_text",
+    "read_file",
+]

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import partial
 from itertools import chain, pairwise
 
 from slr.importers.common import finish_record, iter_lines, join_pages
+from slr.importers.parts import Split, cut, line_starting_with
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import canonical_doi, parse_name, parse_year
@@ -470,7 +472,30 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
     """Every RIS record of a file; malformed ones become failures, never exceptions."""
     if "\ufeff" in text:  # files concatenated with their BOMs: "\ufeffTY  - JOUR" mid-file
         text = text.replace("\ufeff", "")
-    reader = _Reader(_flavour(text))
+    return _parse(text, _flavour(text))
+
+
+def split(text: str, column_map: Mapping[str, str] | None, parts: int) -> Split | None:
+    """Parts that start at `TY  -` lines; a part with any warning sends the file to one parse
+    (the warnings about missing ER lines and stray lines count over the whole file)."""
+    if "\ufeff" in text:
+        return None
+    cuts = cut(text, 0, parts, line_starting_with(text, "TY  -"))
+    if cuts is None:
+        return None
+    return Split(0, 0, *cuts, partial(_parse_part, flavour=_flavour(text)), _part_without_warnings)
+
+
+def _parse_part(text: str, column_map: Mapping[str, str] | None, flavour: str) -> ParseResult:
+    return _parse(text, flavour)
+
+
+def _part_without_warnings(result: ParseResult, last: bool) -> bool:
+    return not result.warnings
+
+
+def _parse(text: str, flavour: str) -> ParseResult:
+    reader = _Reader(flavour)
     tags = _TAGS
     fields: list[list] | None = None
     last: list = []
@@ -541,5 +566,6 @@ FORMAT = register(
         sniff=sniff,
         parse=parse,
         extensions=("ris", "txt"),
+        split=split,
     )
 )

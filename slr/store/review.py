@@ -226,26 +226,26 @@ class Review:
 
         Call inside `bulk_transaction`; returns the source id and the path of the copy.
         """
-        return self.add_source_values(
-            info, (record_values(record) for record in records), len(records), failures
-        )
+        values = (record_values(record) for record in records)
+        source_id, target, _count, _failures = self.add_source_parts(info, [(values, failures)])
+        return source_id, target
 
-    def add_source_values(
-        self,
-        info: SourceInfo,
-        values: Iterable[tuple[Any, ...]],
-        count: int,
-        failures: list[Failure],
-    ) -> tuple[int, Path]:
-        """`add_source` for records already turned into `record_values` tuples (in file order).
+    def add_source_parts(
+        self, info: SourceInfo, parts: Iterable[tuple[Iterable[tuple[Any, ...]], list[Failure]]]
+    ) -> tuple[int, Path, int, list[Failure]]:
+        """`add_source` for a file parsed in parts, in file order: each part's records as
+        `record_values` tuples and its failures. Returns (source id, copy, records, failures).
 
         The records go in first and their source row last, so that the source's log entry names
-        the records' id range (foreign keys are checked at the commit).
+        the records' id range (foreign keys are checked at the commit); `info.warnings` is read
+        when the parts are all in.
         """
         source_id = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
         stored = Path(SOURCES_DIR) / f"{source_id:03d}_{info.file_name}"
         self.db.execute("PRAGMA defer_foreign_keys = ON")
-        self.db.executemany(_INSERT_SQL, _rows(source_id, values, failures))
+        count = [0]
+        failures: list[Failure] = []
+        self.db.executemany(_INSERT_SQL, _rows(source_id, parts, count, failures))
         self.db.execute(
             "INSERT INTO sources (id, file_name, stored_path, sha256, size, format, flavour,"
             " encoding, database, method, search_string, searched_on, imported_at, records,"
@@ -264,7 +264,7 @@ class Review:
                 info.search_string,
                 info.searched_on,
                 _now(),
-                count,
+                count[0],
                 len(failures),
                 _dumps(info.warnings),
             ),
@@ -275,7 +275,7 @@ class Review:
         )
         target = self.path / stored
         shutil.copyfile(info.original, target)
-        return source_id, target
+        return source_id, target, count[0], failures
 
     def failures(self, source_id: int) -> list[sqlite3.Row]:
         return self.db.execute(
@@ -310,18 +310,27 @@ _SELECT_SQL = (
 
 
 def _rows(
-    source_id: int, values: Iterable[tuple[Any, ...]], failures: list[Failure]
+    source_id: int,
+    parts: Iterable[tuple[Iterable[tuple[Any, ...]], list[Failure]]],
+    count: list[int],
+    failures_out: list[Failure],
 ) -> Iterator[tuple[Any, ...]]:
     """Insert rows: each record's values after its source and its 1-based position among all
     the file's entries, rejected ones included, so that `source_index` is the entry's place in
-    the file (entries are in line order; a record's line is its first value)."""
-    failed_lines = sorted(f.line for f in failures)
-    skipped = 0
-    for index, row in enumerate(values, start=1):
-        # rejected entries that start before this record (on an earlier line) come before it
-        while skipped < len(failed_lines) and failed_lines[skipped] < row[0]:
-            skipped += 1
-        yield (source_id, index + skipped, *row)
+    the file (entries are in line order; a record's line is its first value). Counts the
+    records into count[0] and collects the parts' failures."""
+    before = 0  # entries, stored or rejected, in the parts before this one
+    for values, failures in parts:
+        failed_lines = sorted(f.line for f in failures)
+        skipped = stored = 0
+        for stored, row in enumerate(values, start=1):
+            # rejected entries that start before this record (on an earlier line) come before it
+            while skipped < len(failed_lines) and failed_lines[skipped] < row[0]:
+                skipped += 1
+            yield (source_id, before + stored + skipped, *row)
+        before += stored + len(failures)
+        count[0] += stored
+        failures_out.extend(failures)
 
 
 def record_values(record: Record) -> tuple[Any, ...]:
