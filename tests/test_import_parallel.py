@@ -1,0 +1,105 @@
+"""A large file imported by worker processes stores exactly what a one-process import stores."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import slr.importing
+from slr.cli import main
+
+COLUMNS = (
+    "source_index, line, title, authors, year, source_title, doi, abstract, raw, ids, "
+    "author_keywords, cited_references"
+)
+
+
+IN_PARTS: list[bool] = []  # for each file imported: was it stored in parts?
+_in_parts = slr.importing._import_in_parts
+
+
+def _spy(*args, **kwargs):
+    outcome = _in_parts(*args, **kwargs)
+    IN_PARTS.append(outcome is not None)
+    return outcome
+
+
+def _import(tmp_path: Path, name: str, files: list[Path], workers: str, monkeypatch) -> Path:
+    monkeypatch.setenv("SLR_IMPORT_WORKERS", workers)
+    monkeypatch.setattr(slr.importing, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(slr.importing, "_import_in_parts", _spy)
+    IN_PARTS.clear()
+    review = tmp_path / name
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(review)]).exit_code == 0
+    result = runner.invoke(main, ["import", "--review", str(review), *map(str, files)])
+    assert result.exit_code in (0, 3), result.output
+    return review
+
+
+def _contents(review: Path) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    db = sqlite3.connect(review / "review.db")
+    try:
+        records = db.execute(f"SELECT source_id, {COLUMNS} FROM records ORDER BY id").fetchall()
+        sources = db.execute(
+            "SELECT file_name, format, flavour, database, records, failures, warnings "
+            "FROM sources ORDER BY id"
+        ).fetchall()
+        failures = db.execute(
+            "SELECT source_id, line, reason, excerpt FROM import_failures ORDER BY id"
+        ).fetchall()
+        return records, sources, failures
+    finally:
+        db.close()
+
+
+def _ris(count: int, broken: int | None = None) -> str:
+    entries = []
+    for i in range(count):
+        end = "" if i == broken else "ER  - \n"
+        title = "" if i % 50 == 7 else f"TI  - Study {i} of cross-border e-commerce\n"
+        entries.append(
+            f"TY  - JOUR\n{title}AU  - Doe, J.\nPY  - 2020\nDO  - 10.1/s{i}\n"
+            f"AB  - An abstract\n  that wraps {i}.\nDB  - Scopus\n{end}\n"
+        )
+    return "".join(entries)
+
+
+@pytest.mark.parametrize("broken", [None, 130], ids=["cut-in-parts", "falls-back-whole"])
+def test_parts_store_what_one_parse_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: int | None
+) -> None:
+    export = tmp_path / "big.ris"
+    # every 50th entry has no title: it still imports (authors, DOI); entry 130 lacks its ER
+    export.write_text(_ris(400, broken).replace("AU  - Doe, J.\nPY  - 2020\nDO  - 10.1/s57\n", ""))
+    whole = _import(tmp_path, "whole", [export], "1", monkeypatch)
+    assert IN_PARTS == [False]
+    parts = _import(tmp_path, "parts", [export], "2", monkeypatch)
+    assert [broken is None] == IN_PARTS
+    expected = _contents(whole)
+    assert _contents(parts) == expected
+    records, _sources, failures = expected
+    # entry 57 (no title, authors or DOI) is rejected on its line: 10 lines an entry, one less
+    # for entry 7 (no title line)
+    assert len(records) == 399 and [f[1] for f in failures] == [57 * 10 + 1 - 1]
+
+
+def test_real_csv_exports_in_parts(
+    tmp_path: Path, real_exports: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = sorted(
+        p
+        for p in real_exports.rglob("*")
+        if p.suffix.lower() in (".csv", ".ris", ".txt", ".tsv") and p.stat().st_size > 20_000
+    )
+    assert len(files) >= 5
+    used = 0
+    for number, path in enumerate(files):
+        whole = _import(tmp_path, f"whole{number}", [path], "1", monkeypatch)
+        parts = _import(tmp_path, f"parts{number}", [path], "2", monkeypatch)
+        used += IN_PARTS == [True]
+        assert _contents(parts) == _contents(whole), path.name
+    assert used >= 5
