@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import multiprocessing.pool
+import multiprocessing.process
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from slr.errors import ImportRefused, SlrError
@@ -241,6 +242,65 @@ def _parse_part_values(index: int) -> tuple[list[tuple], list[Failure], list[str
     return values, result.failures, result.warnings, result.flavour, True
 
 
+class _Workers:
+    """Forked processes that parse the parts of `_JOB`: worker w takes parts w, w + n, ...
+    and sends each result down its own pipe, waiting while the pipe is full, so this process
+    holds one part a worker at most. Leaving the block stops them, whatever happened."""
+
+    def __init__(self, workers: int, parts: int) -> None:
+        self.parts = parts
+        self.pipes: list[Connection] = []
+        self.processes: list[multiprocessing.process.BaseProcess] = []
+        self.count = min(workers, parts)
+
+    def __enter__(self) -> _Workers:
+        context = multiprocessing.get_context("fork")
+        for worker in range(self.count):
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_work, args=(sender, range(worker, self.parts, self.count)), daemon=True
+            )
+            process.start()
+            sender.close()
+            self.pipes.append(receiver)
+            self.processes.append(process)
+        return self
+
+    def results(self) -> Iterator[tuple[list[tuple], list[Failure], list[str], str, bool]]:
+        """Each part's result, in order."""
+        for index in range(self.parts):
+            try:
+                message = self.pipes[index % self.count].recv()
+            except EOFError:
+                message = ("error", "the worker process stopped")
+            if message[0] == "error":
+                raise SlrError(
+                    f"parsing part {index + 1} of {self.parts} failed: {message[1]}",
+                    f"import again with {WORKERS_VARIABLE}=1 to parse in one process, "
+                    "and report this as a bug",
+                )
+            yield message[1]
+
+    def __exit__(self, *_: object) -> None:
+        for process in self.processes:
+            if process.is_alive():
+                process.kill()
+            process.join()
+        for pipe in self.pipes:
+            pipe.close()
+
+
+def _work(connection: Connection, indexes: range) -> None:
+    """A worker's life: parse its parts and send them, or send what went wrong."""
+    try:
+        for index in indexes:
+            connection.send(("ok", _parse_part_values(index)))
+    except Exception as error:  # reported by the importing process, which stops
+        connection.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        connection.close()
+
+
 def import_workers() -> int:
     """Worker processes for parsing a large file: one a core, or SLR_IMPORT_WORKERS."""
     configured = os.environ.get(WORKERS_VARIABLE, "").strip()
@@ -268,12 +328,10 @@ def _import_in_parts(
     warnings: list[list[str]] = []
     info = _source_info(loaded, "", [], options)
 
-    def stored_parts(pool: multiprocessing.pool.Pool) -> Iterator[tuple[list[tuple], list]]:
+    def stored_parts(workers: _Workers) -> Iterator[tuple[list[tuple], list]]:
         records = 0
         failures: list[Failure] = []
-        for values, part_failures, part_warnings, flavour, ok in pool.imap(
-            _parse_part_values, range(parts)
-        ):
+        for values, part_failures, part_warnings, flavour, ok in workers.results():
             if not ok:
                 raise _PartDeclined
             flavours.append(flavour)
@@ -292,9 +350,9 @@ def _import_in_parts(
     review.db.execute("SAVEPOINT import_parts")
     _JOB = (text, split, options.column_map)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            _JOB = None  # the workers have their copy: this process needs the text no more
-            source_id, copy, count, failures = review.add_source_parts(info, stored_parts(pool))
+        with _Workers(workers, parts) as running:
+            _JOB = None  # the workers have their copy
+            source_id, copy, count, failures = review.add_source_parts(info, stored_parts(running))
     except _PartDeclined:
         review.db.execute("ROLLBACK TO import_parts")
         review.db.execute("RELEASE import_parts")

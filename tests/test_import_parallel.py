@@ -103,3 +103,31 @@ def test_real_csv_exports_in_parts(
         used += IN_PARTS == [True]
         assert _contents(parts) == _contents(whole), path.name
     assert used >= 5
+
+
+def test_a_failing_worker_stops_the_import_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = tmp_path / "big.ris"
+    export.write_text(_ris(200))
+    monkeypatch.setenv("SLR_IMPORT_WORKERS", "2")
+    monkeypatch.setattr(slr.importing, "PARALLEL_MIN_CHARS", 0)
+    original = slr.importing._parse_part_values
+
+    def broken(index: int):
+        if index == 3:
+            raise ValueError("a bug")
+        return original(index)
+
+    monkeypatch.setattr(slr.importing, "_parse_part_values", broken)
+    review = tmp_path / "rev"
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(review)]).exit_code == 0
+    result = runner.invoke(main, ["import", "--review", str(review), str(export)])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: parsing part 4 of 8 failed: ValueError: a bug; import again with "
+        "SLR_IMPORT_WORKERS=1 to parse in one process, and report this as a bug\n"
+    )
+    assert _contents(review) == ([], [], [])
+    assert [p.name for p in (review / "sources").iterdir()] == []

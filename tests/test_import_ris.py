@@ -555,3 +555,19 @@ def test_parse_never_raises_on_ris_vocabulary(lines: list[str]) -> None:
     for record in result.records:
         assert record.title or record.doi or record.authors
         assert 1 <= record.line <= len(lines)
+
+
+@given(st.text(alphabet="ab\n\r\x1c\u2028 ", max_size=60), st.integers(1, 8))
+def test_lines_by_blocks_are_the_lines_split_on_newlines_only(text: str, block: int) -> None:
+    from slr.importers import common
+
+    expected = text.split("\n")
+    if expected[-1] == "":
+        expected.pop()  # a final line ending ends no further line
+    original = common._BLOCK
+    common._BLOCK = block
+    try:
+        assert list(common.iter_lines(text)) == expected
+        assert "".join(common.iter_lines(text, keepends=True)) == text
+    finally:
+        common._BLOCK = original

@@ -139,3 +139,12 @@ def test_normalisers_never_raise(value: str) -> None:
     find_dois(value)
     parse_year(value)
     canonical_issn(value)
+
+
+@given(st.text(alphabet="ab \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0é", max_size=150))
+def test_clean_text_collapses_whitespace_like_split_and_join(value: str) -> None:
+    # the fast path for clean ASCII text must agree with the definition
+    import unicodedata
+
+    expected = " ".join(unicodedata.normalize("NFC", value).split())
+    assert clean_text(value) == expected

@@ -34,6 +34,9 @@ def iter_lines(text: str, keepends: bool = False) -> Iterator[str]:
     """The lines of a text one at a time, split on "\n" only (unlike str.splitlines, which also
     splits on \x1c, \u2028 and others that can sit inside a field); no list of all lines, and
     no io.StringIO, whose buffer takes four bytes a character."""
+    if not keepends:
+        yield from _lines_by_block(text)
+        return
     start = 0
     find = text.find
     while True:
@@ -42,8 +45,27 @@ def iter_lines(text: str, keepends: bool = False) -> Iterator[str]:
             if start < len(text):
                 yield text[start:]
             return
-        yield text[start : end + 1] if keepends else text[start:end]
+        yield text[start : end + 1]
         start = end + 1
+
+
+_BLOCK = 1 << 20
+
+
+def _lines_by_block(text: str) -> Iterator[str]:
+    # a block of about a megabyte split at once: the splitting runs in C, memory stays small
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start + _BLOCK)
+        if end < 0:
+            block = text[start:]
+            start = size
+            if block.endswith("\n"):  # the text's last line ending ends no further line
+                block = block[:-1]
+        else:
+            block = text[start:end]
+            start = end + 1
+        yield from block.split("\n")
 
 
 def join_pages(start: str | None, end: str | None) -> str:

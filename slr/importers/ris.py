@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from functools import partial
-from itertools import chain, pairwise
 
 from slr.importers.common import finish_record, iter_lines, join_pages
 from slr.importers.parts import Split, cut, line_starting_with
@@ -500,8 +499,13 @@ def _parse(text: str, flavour: str) -> ParseResult:
     fields: list[list] | None = None
     last: list = []
     start = 0
-    # each line with the one after it (for Ovid's record numbers), without a list of all lines
-    for index, (line, following) in enumerate(pairwise(chain(iter_lines(text), ("",)))):
+    # an Ovid record number inside a record: dropped when a TY line follows, else a value line
+    pending: str | None = None
+    for index, line in enumerate(iter_lines(text)):
+        if pending is not None:
+            if not line.startswith("TY"):
+                _continue_value(last, pending)
+            pending = None
         if line[2:5] == "  -" and line[:2] in tags:
             tag = line[:2]
             value = line[5:].strip()
@@ -519,22 +523,17 @@ def _parse(text: str, flavour: str) -> ParseResult:
                 ):
                     reader.stray_line(index + 1)
                 continue
-            if stripped[-1] == "." and _OVID_NUMBER.match(stripped) and following.startswith("TY"):
-                continue  # Ovid's record number before a TY, after a record without ER
+            if stripped[-1] == "." and _OVID_NUMBER.match(stripped):
+                pending = stripped  # Ovid's record number before a TY, after a record without ER
+                continue
             glued = _GLUED_TAG.search(stripped) if "  -" in stripped else None
             if glued is None:
-                if last[2] is None:
-                    last[2] = [stripped]
-                else:
-                    last[2].append(stripped)
+                _continue_value(last, stripped)
                 continue
             # Scopus cuts a long N1 short and glues the next tag to it: "...American PubUR  - "
             head = stripped[: glued.start()].rstrip()
             if head:
-                if last[2] is None:
-                    last[2] = [head]
-                else:
-                    last[2].append(head)
+                _continue_value(last, head)
             tag = glued.group(1)
             value = stripped[glued.end() :].strip()
             reader.glued.append(index + 1)
@@ -553,10 +552,20 @@ def _parse(text: str, flavour: str) -> ParseResult:
         else:
             last = [tag, value, None]
             fields.append(last)
+    if pending is not None:
+        _continue_value(last, pending)
     if fields is not None:
         reader.missing_end.append(start)
         reader.close(fields, start)
     return reader.finish()
+
+
+def _continue_value(field: list, line: str) -> None:
+    """An untagged line continues the value of the tag before it."""
+    if field[2] is None:
+        field[2] = [line]
+    else:
+        field[2].append(line)
 
 
 FORMAT = register(

@@ -15,7 +15,26 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     text = value
-    if not text.isascii():
+    if text.isascii():
+        # a long clean text (an abstract) told clean without splitting it into words: 4x faster;
+        # these are the characters str.split() takes for whitespace in ASCII text
+        if (
+            len(text) > 64
+            and text[0] != " "
+            and text[-1] != " "
+            and "  " not in text
+            and "\n" not in text
+            and "\t" not in text
+            and "\r" not in text
+            and "\x0b" not in text
+            and "\x0c" not in text
+            and "\x1c" not in text
+            and "\x1d" not in text
+            and "\x1e" not in text
+            and "\x1f" not in text
+        ):
+            return value
+    else:
         text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     # str.split() also splits on no-break, thin and ideographic spaces
     joined = " ".join(text.split())
