@@ -6,12 +6,15 @@ import gc
 import multiprocessing
 import multiprocessing.process
 import os
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from slr.errors import ImportRefused, SlrError
 from slr.importers import FileImport, LoadedFile, load_file, parse_loaded
@@ -244,14 +247,18 @@ def _parse_part_values(index: int) -> tuple[list[tuple], list[Failure], list[str
 
 class _Workers:
     """Forked processes that parse the parts of `_JOB`: worker w takes parts w, w + n, ...
-    and sends each result down its own pipe, waiting while the pipe is full, so this process
-    holds one part a worker at most. Leaving the block stops them, whatever happened."""
+    and sends each result down its own pipe. A thread here receives them while the parts
+    before are being stored, keeping at most one waiting part a worker. Leaving the block
+    stops them all, whatever happened."""
 
     def __init__(self, workers: int, parts: int) -> None:
         self.parts = parts
+        self.count = min(workers, parts)
         self.pipes: list[Connection] = []
         self.processes: list[multiprocessing.process.BaseProcess] = []
-        self.count = min(workers, parts)
+        self.received: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=self.count)
+        self.stop = threading.Event()
+        self.receiver = threading.Thread(target=self._receive, daemon=True)
 
     def __enter__(self) -> _Workers:
         context = multiprocessing.get_context("fork")
@@ -264,15 +271,28 @@ class _Workers:
             sender.close()
             self.pipes.append(receiver)
             self.processes.append(process)
+        self.receiver.start()
         return self
+
+    def _receive(self) -> None:
+        for index in range(self.parts):
+            try:
+                message = self.pipes[index % self.count].recv()
+            except (EOFError, OSError):
+                message = ("error", "the worker process stopped")
+            while not self.stop.is_set():
+                try:
+                    self.received.put(message, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if message[0] == "error" or self.stop.is_set():
+                return
 
     def results(self) -> Iterator[tuple[list[tuple], list[Failure], list[str], str, bool]]:
         """Each part's result, in order."""
         for index in range(self.parts):
-            try:
-                message = self.pipes[index % self.count].recv()
-            except EOFError:
-                message = ("error", "the worker process stopped")
+            message = self.received.get()
             if message[0] == "error":
                 raise SlrError(
                     f"parsing part {index + 1} of {self.parts} failed: {message[1]}",
@@ -282,10 +302,13 @@ class _Workers:
             yield message[1]
 
     def __exit__(self, *_: object) -> None:
+        self.stop.set()
         for process in self.processes:
             if process.is_alive():
                 process.kill()
             process.join()
+        if self.receiver.is_alive():
+            self.receiver.join()
         for pipe in self.pipes:
             pipe.close()
 
