@@ -45,9 +45,9 @@ METHODS = ("database", "register", "citation-search", "website", "organisation",
 Progress = Callable[[str], None]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A file this large (in characters) is parsed in parts by worker processes, when the machine
-# has more than one core: 4 parts a worker, so that no worker waits long for the last one.
+# has more than one core: 8 parts a worker, so that no worker waits long for the last one.
 PARALLEL_MIN_CHARS = 4_000_000
-PARTS_PER_WORKER = 4
+PARTS_PER_WORKER = 8
 WORKERS_VARIABLE = "SLR_IMPORT_WORKERS"  # 1 parses every file in this process
 
 

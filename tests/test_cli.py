@@ -408,3 +408,28 @@ def test_bulk_transaction_uses_a_rollback_journal_only_when_alone(review: Path) 
             with opened.bulk_transaction():
                 assert opened.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             other.db.execute("COMMIT")
+
+
+def test_raw_fields_equal_to_a_column_are_stored_once_and_read_back_whole(
+    review: Path, tmp_path: Path
+) -> None:
+    from slr.importing import import_files
+
+    export = write(tmp_path / "a.ris", RIS)
+    with Review.open(review) as opened:
+        import_files(opened, [export])
+        stored = opened.get(1).record
+        assert stored.raw["AB"] == stored.abstract == "We study exports."
+        assert stored.raw["TI"] == stored.title
+        row = opened.db.execute("SELECT raw FROM records WHERE id = 1").fetchone()[0]
+        assert "We study exports" not in row and '"AB":"\\u0000=abstract"' in row
+        # a raw text that starts with NUL itself is kept as it was
+        record = stored
+        record.raw = {**record.raw, "N1": "\x00=title", "N2": "\x00\x00x"}
+        from slr.store.review import SourceInfo
+
+        info = SourceInfo("b.ris", export, 1, "h", "ris", "", "utf-8", "Scopus")
+        with opened.bulk_transaction():
+            opened.add_source(info, [record], [])
+        again = opened.get(opened.record_count()).record
+        assert again.raw == record.raw

@@ -112,6 +112,7 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
     export.write_text(_ris(200))
     monkeypatch.setenv("SLR_IMPORT_WORKERS", "2")
     monkeypatch.setattr(slr.importing, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(slr.importing, "PARTS_PER_WORKER", 4)
     original = slr.importing._parse_part_values
 
     def broken(index: int):
