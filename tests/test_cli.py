@@ -433,3 +433,11 @@ def test_raw_fields_equal_to_a_column_are_stored_once_and_read_back_whole(
             opened.add_source(info, [record], [])
         again = opened.get(opened.record_count()).record
         assert again.raw == record.raw
+
+
+def test_a_new_review_has_large_pages(review: Path) -> None:
+    db = sqlite3.connect(review / "review.db")
+    try:
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 16384
+    finally:
+        db.close()

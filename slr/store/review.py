@@ -22,6 +22,7 @@ from slr.store.schema import migrate
 DB_NAME = "review.db"
 SOURCES_DIR = "sources"
 BUSY_TIMEOUT_MS = 60_000
+PAGE_SIZE = 16384
 PROTOCOL_NAME = "protocol"  # the copy keeps the original suffix: protocol.toml
 
 _LIST_COLUMNS = (
@@ -109,6 +110,9 @@ def connect(path: Path) -> sqlite3.Connection:
     # wait for it rather than fail with "database is locked"
     db = sqlite3.connect(path, isolation_level="DEFERRED", timeout=BUSY_TIMEOUT_MS / 1000)
     db.row_factory = sqlite3.Row
+    # A new database only: records take 1-3 KB, and a 4 KB page holds one of them with the
+    # rest unused; 16 KB pages hold six and the database is a third smaller.
+    db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
