@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,11 +55,18 @@ class LoadedFile:
     format: Format
 
 
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def load_file(path: Path, format_name: str | None = None) -> LoadedFile:
     """Read, decode and detect one export file; raises ImportRefused for a whole file."""
     data = path.read_bytes()
-    sha256, size = hashlib.sha256(data).hexdigest(), len(data)
-    decoded = decode(data, path.name)
+    # hashed in a thread while it is decoded here: hashlib leaves the GIL for large data
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        digest = hasher.submit(_sha256, data)
+        decoded = decode(data, path.name)
+        sha256, size = digest.result(), len(data)
     del data  # a large export is held once, as text, while it is parsed
     fmt = get_format(format_name) if format_name else detect(decoded.text, path.name)
     return LoadedFile(path, sha256, size, decoded, fmt)

@@ -6,6 +6,7 @@ import contextlib
 import json
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -249,7 +250,14 @@ class Review:
         self.db.execute("PRAGMA defer_foreign_keys = ON")
         count = [0]
         failures: list[Failure] = []
-        self.db.executemany(_INSERT_SQL, _rows(source_id, parts, count, failures))
+        target = self.path / stored
+        # the verbatim copy is made while the records go in (the copy leaves the GIL)
+        copying = _Copy(info.original, target)
+        try:
+            self.db.executemany(_INSERT_SQL, _rows(source_id, parts, count, failures))
+        except BaseException:
+            copying.undo()
+            raise
         self.db.execute(
             "INSERT INTO sources (id, file_name, stored_path, sha256, size, format, flavour,"
             " encoding, database, method, search_string, searched_on, imported_at, records,"
@@ -277,8 +285,7 @@ class Review:
             "INSERT INTO import_failures (source_id, line, reason, excerpt) VALUES (?, ?, ?, ?)",
             ((source_id, f.line, f.reason, f.excerpt) for f in failures),
         )
-        target = self.path / stored
-        shutil.copyfile(info.original, target)
+        copying.finish()
         return source_id, target, count[0], failures
 
     def failures(self, source_id: int) -> list[sqlite3.Row]:
@@ -311,6 +318,32 @@ _SELECT_SQL = (
     "SELECT r.*, s.file_name AS source_file, s.database AS database "
     "FROM records r JOIN sources s ON s.id = r.source_id"
 )
+
+
+class _Copy:
+    """A file copied in a thread: `finish` waits for it (and raises what it raised)."""
+
+    def __init__(self, original: Path, target: Path) -> None:
+        self.target = target
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(original, target), daemon=True)
+        self.thread.start()
+
+    def _run(self, original: Path, target: Path) -> None:
+        try:
+            shutil.copyfile(original, target)
+        except BaseException as error:  # handed to the thread that waits
+            self.error = error
+
+    def finish(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            self.target.unlink(missing_ok=True)
+            raise self.error
+
+    def undo(self) -> None:
+        self.thread.join()
+        self.target.unlink(missing_ok=True)
 
 
 def _rows(
