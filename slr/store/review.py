@@ -377,25 +377,44 @@ _SAME_AS = "\x00="
 _PACKED_COLUMNS = ("abstract", "title")
 
 
+# The raw key that held each packed column in the last record: an export's records hold it
+# under the same key, so most records find it at once instead of looking through every field.
+_KEY_OF_COLUMN: dict[str, str | None] = dict.fromkeys(_PACKED_COLUMNS)
+
+
 def _raw_json(record: Record) -> str:
     raw = record.raw
-    abstract, title = record.abstract, record.title
     packed: dict[str, Any] | None = None
-    for key, value in raw.items():
-        if value.__class__ is not str or not value:
+    markers = 0
+    for column in _PACKED_COLUMNS:
+        value = getattr(record, column)
+        if not value:
             continue
-        if value == abstract:
-            stored = _SAME_AS + "abstract"
-        elif value == title:
-            stored = _SAME_AS + "title"
-        elif value[0] == "\x00":
-            stored = "\x00" + value
-        else:
-            continue
+        key = _KEY_OF_COLUMN[column]
+        if key is None or raw.get(key) != value:
+            key = next((k for k, v in raw.items() if v == value), None)
+            if key is None:
+                continue
+            _KEY_OF_COLUMN[column] = key
         if packed is None:
             packed = dict(raw)
-        packed[key] = stored
-    return _dumps(raw if packed is None else packed)
+        packed[key] = _SAME_AS + column
+        markers += 1
+    stored = raw if packed is None else packed
+    text = _dumps(stored)
+    # JSON strings that start with NUL are our markers, unless a raw text starts with NUL
+    if text.count('"\\u0000') == markers:
+        return text
+    return _dumps(_escape_nul(stored, raw))
+
+
+def _escape_nul(stored: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """A raw text that starts with NUL gets one more NUL in front (markers are left alone)."""
+    escaped = dict(stored)
+    for key, value in raw.items():
+        if value.__class__ is str and value.startswith("\x00"):
+            escaped[key] = "\x00" + value
+    return escaped
 
 
 def _unpack_raw(raw: dict[str, Any], row: sqlite3.Row) -> dict[str, Any]:
