@@ -21,11 +21,14 @@ class Author:
         return f"{self.family}, {self.given}" if self.given else self.family
 
     def to_dict(self) -> dict[str, str]:
-        return {
-            k: v
-            for k, v in (("family", self.family), ("given", self.given), ("literal", self.literal))
-            if v
-        }
+        data = {}
+        if self.family:
+            data["family"] = self.family
+        if self.given:
+            data["given"] = self.given
+        if self.literal:
+            data["literal"] = self.literal
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> Author:

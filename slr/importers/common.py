@@ -80,7 +80,7 @@ def finish_record(record: Record) -> Record:
     record.title = strip_markup(record.title)
     record.source_title = strip_markup(record.source_title)
     abstract = strip_markup(record.abstract)
-    if _NO_ABSTRACT.match(abstract):
+    if len(abstract) < 40 and _NO_ABSTRACT.match(abstract):  # cleaned: no runs of spaces
         abstract = ""
     body, notice = split_copyright(abstract)
     record.abstract = body
@@ -91,23 +91,29 @@ def finish_record(record: Record) -> Record:
     record.pmid = clean_text(record.pmid)
     record.volume = clean_text(record.volume)
     record.issue = clean_text(record.issue)
-    record.pages = _PAGE_DASH.sub("-", clean_text(record.pages)).strip("-")
-    record.issn = _unique([i for value in record.issn for i in canonical_issn(value)])
-    record.isbn = _unique(record.isbn)
-    record.author_keywords = _unique(record.author_keywords, strip_markup)
-    record.index_keywords = _unique(record.index_keywords, strip_markup)
+    # (the tests for empty fields save calls on the 100,000 records of a large import)
+    pages = record.pages
+    record.pages = _PAGE_DASH.sub("-", clean_text(pages)).strip("-") if pages else ""
+    issn, isbn = record.issn, record.isbn
+    record.issn = _unique([i for value in issn for i in canonical_issn(value)]) if issn else []
+    record.isbn = _unique(isbn) if isbn else []
+    author_keywords, index_keywords = record.author_keywords, record.index_keywords
+    record.author_keywords = _unique(author_keywords, strip_markup) if author_keywords else []
+    record.index_keywords = _unique(index_keywords, strip_markup) if index_keywords else []
     record.language = clean_text(record.language)
     record.document_type = clean_text(record.document_type)
     record.url = clean_text(record.url)
     record.publisher = clean_text(record.publisher)
-    record.ids = {k: cleaned for k, v in record.ids.items() if (cleaned := clean_text(v))}
+    if record.ids:
+        record.ids = {k: cleaned for k, v in record.ids.items() if (cleaned := clean_text(v))}
     if record.pmid and "pmid" not in record.ids:
         record.ids["pmid"] = record.pmid
-    record.cited_references = [r for r in (clean_text(r) for r in record.cited_references) if r]
-    dois = [canonical_doi(d) for d in record.cited_dois]
-    for reference in record.cited_references:
-        dois.extend(find_dois(reference))
-    record.cited_dois = list(dict.fromkeys(d for d in dois if d))
+    if record.cited_references or record.cited_dois:
+        record.cited_references = [r for r in (clean_text(r) for r in record.cited_references) if r]
+        dois = [canonical_doi(d) for d in record.cited_dois]
+        for reference in record.cited_references:
+            dois.extend(find_dois(reference))
+        record.cited_dois = list(dict.fromkeys(d for d in dois if d))
     return record
 
 

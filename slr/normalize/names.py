@@ -9,7 +9,6 @@ from slr.normalize.text import clean_text
 
 # "R.", "RJ", "R.J.", "J.-P.", "Ch." : initials, in any export's style
 _INITIALS = re.compile(r"^(?:[A-Z\u00c0-\u024f][a-z]?\.?-?){1,4}$")
-_SCOPUS_AUTHOR_ID = re.compile(r"\s*\(\d{6,}\)$")
 # What databases write where a record has no author.
 _PLACEHOLDERS = {
     "[no author name available]",
@@ -65,7 +64,10 @@ def parse_name(value: str) -> Author:
     name = clean_text(value).strip(" ,;")
     # Scopus new-style "Hao, Jie (57221302630)": the author id is not part of the name
     if name.endswith(")"):
-        name = _SCOPUS_AUTHOR_ID.sub("", name)
+        opened = name.rfind("(")
+        number = name[opened + 1 : -1]
+        if opened >= 0 and len(number) >= 6 and number.isdecimal():  # regex \d
+            name = name[:opened].rstrip()
     if not name or name.casefold() in _PLACEHOLDERS:
         return Author()
     if "," not in name and _CORPORATE.search(name):

@@ -174,7 +174,6 @@ _COPYRIGHT = re.compile(
     re.IGNORECASE,
 )
 _COPYRIGHT_TAIL_MAX = 800
-_COPYRIGHT_MARKERS = ("©", "(c)", "copyright", "published by", "rights reserved")
 
 
 def split_copyright(abstract: str) -> tuple[str, str]:
@@ -183,7 +182,13 @@ def split_copyright(abstract: str) -> tuple[str, str]:
         return "", ""
     start = max(0, len(abstract) - _COPYRIGHT_TAIL_MAX)
     tail = abstract[start:].lower()
-    if not any(marker in tail for marker in _COPYRIGHT_MARKERS):
+    if (
+        "©" not in tail
+        and "(c)" not in tail
+        and "copyright" not in tail
+        and "published by" not in tail
+        and "rights reserved" not in tail
+    ):
         return abstract, ""  # the common case, decided without the regex
     match = _COPYRIGHT.search(abstract, start)
     if match is None:
