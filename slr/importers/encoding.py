@@ -65,7 +65,8 @@ def decode(data: bytes, file_name: str = "") -> DecodedText:
         raise ImportRefused(f"{label} is empty", "export the search results again")
     warnings: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
-        encoding, text = "utf-8-sig", data[3:].decode("utf-8", errors="replace")
+        # decoded through a memoryview: data[3:] would copy the whole file first
+        encoding, text = "utf-8-sig", str(memoryview(data)[3:], "utf-8", errors="replace")
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding, text = "utf-16", data.decode("utf-16", errors="replace")
     elif utf16 := _looks_utf16(data):
