@@ -34,9 +34,10 @@ def iter_lines(text: str, keepends: bool = False) -> Iterator[str]:
     """The lines of a text one at a time, split on "\n" only (unlike str.splitlines, which also
     splits on \x1c, \u2028 and others that can sit inside a field); no list of all lines, and
     no io.StringIO, whose buffer takes four bytes a character."""
-    if not keepends:
-        yield from _lines_by_block(text)
-        return
+    return _lines_by_block(text) if not keepends else _lines_with_ends(text)
+
+
+def _lines_with_ends(text: str) -> Iterator[str]:
     start = 0
     find = text.find
     while True:
@@ -86,12 +87,12 @@ def finish_record(record: Record) -> Record:
     record.abstract = body
     if notice:
         record.copyright = f"{record.copyright} {notice}".strip() if record.copyright else notice
-    record.copyright = clean_text(record.copyright)
-    record.doi = canonical_doi(record.doi)
-    record.pmid = clean_text(record.pmid)
-    record.volume = clean_text(record.volume)
-    record.issue = clean_text(record.issue)
     # (the tests for empty fields save calls on the 100,000 records of a large import)
+    record.copyright = clean_text(record.copyright) if record.copyright else ""
+    record.doi = canonical_doi(record.doi) if record.doi else ""
+    record.pmid = clean_text(record.pmid) if record.pmid else ""
+    record.volume = clean_text(record.volume) if record.volume else ""
+    record.issue = clean_text(record.issue) if record.issue else ""
     pages = record.pages
     record.pages = _PAGE_DASH.sub("-", clean_text(pages)).strip("-") if pages else ""
     issn, isbn = record.issn, record.isbn
@@ -100,10 +101,10 @@ def finish_record(record: Record) -> Record:
     author_keywords, index_keywords = record.author_keywords, record.index_keywords
     record.author_keywords = _unique(author_keywords, strip_markup) if author_keywords else []
     record.index_keywords = _unique(index_keywords, strip_markup) if index_keywords else []
-    record.language = clean_text(record.language)
-    record.document_type = clean_text(record.document_type)
-    record.url = clean_text(record.url)
-    record.publisher = clean_text(record.publisher)
+    record.language = clean_text(record.language) if record.language else ""
+    record.document_type = clean_text(record.document_type) if record.document_type else ""
+    record.url = clean_text(record.url) if record.url else ""
+    record.publisher = clean_text(record.publisher) if record.publisher else ""
     if record.ids:
         record.ids = {k: cleaned for k, v in record.ids.items() if (cleaned := clean_text(v))}
     if record.pmid and "pmid" not in record.ids:
