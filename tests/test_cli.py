@@ -438,21 +438,3 @@ def test_a_new_review_has_large_pages(review: Path) -> None:
         assert db.execute("PRAGMA page_size").fetchone()[0] == 16384
     finally:
         db.close()
-
-
-def test_the_doi_index_is_there_after_imports(
-    review: Path, tmp_path: Path, runner: CliRunner
-) -> None:
-    from slr.store.schema import DOI_INDEX
-
-    # a first import is larger than the review: the index is built after the records go in
-    first = write(tmp_path / "a.ris", "".join(ris_entry(i) for i in range(200)))
-    assert first.stat().st_size // 2000 > 0
-    second = write(tmp_path / "b.ris", RIS)
-    for export in (first, second):
-        assert runner.invoke(main, ["import", "--review", str(review), str(export)]).exit_code == 0
-        with Review.open(review) as opened:
-            indexes = opened.db.execute(
-                "SELECT sql FROM sqlite_master WHERE tbl_name = 'records' AND name = 'records_doi'"
-            ).fetchall()
-            assert [row[0] for row in indexes] == [DOI_INDEX]

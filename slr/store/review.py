@@ -18,12 +18,15 @@ import orjson
 from slr import __version__
 from slr.errors import RecordNotFound, ReviewExists, ReviewNotFound, SlrError
 from slr.models import Author, Failure, Record
-from slr.store.schema import DOI_INDEX, migrate
+from slr.store.schema import migrate
 
 DB_NAME = "review.db"
 SOURCES_DIR = "sources"
 BUSY_TIMEOUT_MS = 60_000
 PAGE_SIZE = 16384
+# Page cache while an import goes in (negative: KiB). With SQLite's 2 MB the pages of a large
+# import were written out, read back and written again.
+BULK_CACHE_KIB = -65536
 PROTOCOL_NAME = "protocol"  # the copy keeps the original suffix: protocol.toml
 
 _LIST_COLUMNS = (
@@ -197,12 +200,14 @@ class Review:
             switched = self._set_journal_mode("delete")
         finally:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
         try:
             with self.db:
                 # IMMEDIATE: the write lock now, so the source id read first stays ours
                 self.db.execute("BEGIN IMMEDIATE")
                 yield
         finally:
+            self.db.execute("PRAGMA cache_size = -2000")  # SQLite's default
             if switched:
                 self._set_journal_mode("wal")
 
@@ -254,15 +259,7 @@ class Review:
         # the verbatim copy is made while the records go in (the copy leaves the GIL)
         copying = _Copy(info.original, target)
         try:
-            # an index built once at the end costs less than one kept up row by row, when the
-            # import is larger than the review (about 2 KB of export a record)
-            held = self.db.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
-            rebuild_index = held < info.size // 2000
-            if rebuild_index:
-                self.db.execute("DROP INDEX IF EXISTS records_doi")
             self.db.executemany(_INSERT_SQL, _rows(source_id, parts, count, failures))
-            if rebuild_index:
-                self.db.execute(DOI_INDEX)
         except BaseException:
             copying.undo()
             raise

@@ -463,11 +463,6 @@ def _v5_tagging(db: sqlite3.Connection) -> None:
             )
 
 
-# Dropped while an import much larger than the review goes in, then built again at once:
-# a fifth of the cost of storing the records.
-DOI_INDEX = "CREATE INDEX records_doi ON records(doi) WHERE doi <> ''"
-
-
 def _v6_records_logged_by_source(db: sqlite3.Connection) -> None:
     """An import logs its records once, as the id range in its source's log entry.
 
