@@ -4,7 +4,7 @@ Times `slr import` end to end (decode, detect, parse, SQLite insert, verbatim co
 subprocess, with its peak memory, and in the same run the bare parse of the same file by the
 peers: rispy, bibtexparser and the csv module.
 
-    python tests/bench/import_bench.py [--records N]
+    python tests/bench/import_bench.py [--records N] [--repeat K]
 
 Goals: RIS and CSV >= 20,000 records/s end to end; BibTeX within 1.5x bibtexparser's own parse;
 peak memory under 1 GB.
@@ -15,7 +15,10 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import random
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -220,16 +223,21 @@ _CHILD = (
 )
 
 
-def slr_import(path: Path, workdir: Path) -> tuple[float, float, str]:
-    review = workdir / f"review-{path.suffix.lstrip('.')}"
+def slr_import(path: Path, workdir: Path, workers: int | None) -> tuple[float, float, str]:
+    review = workdir / "review"
+    shutil.rmtree(review, ignore_errors=True)
     subprocess.run(
         [sys.executable, "-m", "slr", "init", str(review)], check=True, capture_output=True
     )
+    environment = dict(os.environ)
+    if workers is not None:
+        environment["SLR_IMPORT_WORKERS"] = str(workers)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, "import", "--review", str(review), str(path)],
         capture_output=True,
         text=True,
+        env=environment,
     )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
@@ -247,32 +255,45 @@ def timed(function, *args):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
-    count = parser.parse_args().records
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best counts")
+    arguments = parser.parse_args()
+    count, repeat = arguments.records, arguments.repeat
     records = fake_records(count)
     cases = [
         ("ris", write_ris, bare_rispy, "rispy.load"),
         ("bib", write_bibtex, bare_bibtexparser, "bibtexparser.parse_string"),
         ("csv", write_scopus_csv, bare_csv, "csv.DictReader"),
     ]
-    print(f"{count:,} records per file; times in seconds; rate in records/s\n")
     print(
-        f"{'format':6} {'MB':>6} {'slr import':>11} {'rate':>9} {'peak MB':>8} | "
-        f"{'peer parse':>10} {'rate':>9}  peer             slr/peer"
+        f"{count:,} records per file; best of {repeat} runs (median in brackets); "
+        f"times in seconds; rate in records/s; {os.cpu_count()} cores\n"
+    )
+    print(
+        f"{'format':6} {'MB':>6} {'slr import':>15} {'rate':>9} {'peak MB':>8} "
+        f"{'1 process':>10} | {'peer parse':>15} {'rate':>9}  peer             slr/peer"
     )
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for suffix, writer, peer, peer_name in cases:
             path = workdir / f"bench.{suffix}"
             path.write_text(writer(records), encoding="utf-8")
+            os.sync()  # the file's writeback must not run during the timed imports
             size = path.stat().st_size / 1e6
-            seconds, peak, output = slr_import(path, workdir)
-            peer_seconds, peer_count = timed(peer, path)
+            runs = [slr_import(path, workdir, None) for _ in range(repeat)]
+            seconds = min(run[0] for run in runs)
+            peak = max(run[1] for run in runs)
+            one_process = slr_import(path, workdir, 1)[0]
+            peer_times = [timed(peer, path) for _ in range(repeat)]
+            peer_seconds = min(t for t, _ in peer_times)
+            peer_count = peer_times[0][1]
+            median = statistics.median(run[0] for run in runs)
+            peer_median = statistics.median(t for t, _ in peer_times)
             print(
-                f"{suffix:6} {size:6.1f} {seconds:11.2f} {count / seconds:9,.0f} {peak:8.0f} | "
-                f"{peer_seconds:10.2f} {peer_count / peer_seconds:9,.0f}  {peer_name:16} "
-                f"{seconds / peer_seconds:5.2f}x"
+                f"{suffix:6} {size:6.1f} {seconds:7.2f} ({median:5.2f}) {count / seconds:9,.0f} "
+                f"{peak:8.0f} {one_process:10.2f} | {peer_seconds:7.2f} ({peer_median:5.2f}) "
+                f"{peer_count / peer_seconds:9,.0f}  {peer_name:16} {seconds / peer_seconds:5.2f}x"
             )
-            print(f"       slr: {output}")
+            print(f"       slr: {runs[0][2]}")
 
 
 if __name__ == "__main__":
