@@ -325,7 +325,10 @@ def _work(connection: Connection, indexes: range) -> None:
 
 
 def import_workers() -> int:
-    """Worker processes for parsing a large file: one a core, or SLR_IMPORT_WORKERS."""
+    """Worker processes for parsing a large file: one a core, or SLR_IMPORT_WORKERS; one (this
+    process) where processes cannot be forked (Windows)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
     configured = os.environ.get(WORKERS_VARIABLE, "").strip()
     if configured.isdigit():
         return max(1, int(configured))

@@ -132,3 +132,15 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
     )
     assert _contents(review) == ([], [], [])
     assert [p.name for p in (review / "sources").iterdir()] == []
+
+
+def test_workers_follow_the_variable_and_the_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLR_IMPORT_WORKERS", "3")
+    assert slr.importing.import_workers() == 3
+    monkeypatch.setenv("SLR_IMPORT_WORKERS", "0")
+    assert slr.importing.import_workers() == 1
+    monkeypatch.delenv("SLR_IMPORT_WORKERS")
+    assert slr.importing.import_workers() >= 1
+    monkeypatch.setattr(slr.importing.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setenv("SLR_IMPORT_WORKERS", "3")
+    assert slr.importing.import_workers() == 1

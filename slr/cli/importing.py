@@ -70,6 +70,9 @@ def import_(
     All files are read and checked first: if one is refused (empty, binary, unknown format,
     already imported), nothing is imported. Entries that cannot be parsed are reported with
     file and line, and every other entry is imported (exit status 3).
+
+    A large RIS or CSV file is parsed in parts by one worker process a core; set
+    SLR_IMPORT_WORKERS=1 to parse in this process only.
     """
     options = ImportOptions(
         database=database,
