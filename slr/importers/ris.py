@@ -373,13 +373,6 @@ def build_record(values: Values, line: int, flavour: str) -> Record:
     return finish_record(record)
 
 
-def _excerpt(fields: list[list]) -> str:
-    for tag, value, _extra in fields:
-        if tag != "TY" and value:
-            return f"{tag}  - {value}"[:60]
-    return f"TY  - {fields[0][1]}"[:60] if fields else ""
-
-
 class _Reader:
     """State of one parse: the record being read and what became of the previous ones."""
 
@@ -402,27 +395,19 @@ class _Reader:
         self.stray = 0
         self.stray_first = 0
 
-    def close(self, fields: list[list], line: int) -> None:
-        values: Values = {}
-        for tag, value, extra in fields:
-            if extra is not None:
-                value = "\n".join([value, *extra]) if value else "\n".join(extra)
-            bucket = values.get(tag)
-            if bucket is None:
-                values[tag] = [value]
-            else:
-                bucket.append(value)
+    def close(self, values: Values, line: int, excerpt: str) -> None:
+        """One record's tag values (each tag's in file order); the excerpt names it in a failure."""
         try:
             record = build_record(values, line, self.flavour)
         except Exception as error:  # a bug must cost one record, never the file
             self.last_record = None
             reason = f"RIS record could not be read ({type(error).__name__}: {error})"
-            self.result.failures.append(Failure(line, reason[:200], _excerpt(fields)))
+            self.result.failures.append(Failure(line, reason[:200], excerpt))
             return
         if not (record.title or record.doi or record.authors):
             self.last_record = None
             self.result.failures.append(
-                Failure(line, "RIS record has no title, DOI or authors", _excerpt(fields))
+                Failure(line, "RIS record has no title, DOI or authors", excerpt)
             )
             return
         self.result.records.append(record)
@@ -496,15 +481,21 @@ def _part_without_warnings(result: ParseResult, last: bool) -> bool:
 def _parse(text: str, flavour: str) -> ParseResult:
     reader = _Reader(flavour)
     tags = _TAGS
-    fields: list[list] | None = None
-    last: list = []
+    # The record being read: each tag's values in order (None between records), the values of
+    # the last tag line's tag, the untagged lines that continue its last value, where the
+    # record starts, and what names it in a failure (its first non-empty field but TY).
+    values: Values | None = None
+    bucket: list[str] = []
+    extra: list[str] | None = None
     start = 0
+    excerpt: str | None = None
+    ty_value = ""
     # an Ovid record number inside a record: dropped when a TY line follows, else a value line
     pending: str | None = None
     for index, line in enumerate(iter_lines(text)):
         if pending is not None:
             if not line.startswith("TY"):
-                _continue_value(last, pending)
+                extra = [pending] if extra is None else [*extra, pending]
             pending = None
         if line[2:5] == "  -" and line[:2] in tags:
             tag = line[:2]
@@ -516,7 +507,7 @@ def _parse(text: str, flavour: str) -> ParseResult:
             stripped = line.strip()
             if not stripped:
                 continue
-            if fields is None:
+            if values is None:
                 if not (
                     _OVID_NUMBER.match(stripped)
                     or stripped.startswith("Link to the Ovid Full Text")
@@ -528,44 +519,60 @@ def _parse(text: str, flavour: str) -> ParseResult:
                 continue
             glued = _GLUED_TAG.search(stripped) if "  -" in stripped else None
             if glued is None:
-                _continue_value(last, stripped)
+                if extra is None:
+                    extra = [stripped]
+                else:
+                    extra.append(stripped)
                 continue
             # Scopus cuts a long N1 short and glues the next tag to it: "...American PubUR  - "
             head = stripped[: glued.start()].rstrip()
             if head:
-                _continue_value(last, head)
+                if extra is None:
+                    extra = [head]
+                else:
+                    extra.append(head)
             tag = glued.group(1)
             value = stripped[glued.end() :].strip()
             reader.glued.append(index + 1)
+        if extra is not None:  # the last value is complete: join its continuation lines
+            bucket[-1] = "\n".join([bucket[-1], *extra]) if bucket[-1] else "\n".join(extra)
+            extra = None
         if tag == "TY":
-            if fields is not None:
+            if values is not None:
                 reader.missing_end.append(start)
-                reader.close(fields, start)
-            last = ["TY", value, None]
-            fields = [last]
+                reader.close(values, start, _excerpt(excerpt, ty_value))
+            bucket = [value]
+            values = {"TY": bucket}
             start = index + 1
-        elif fields is None:
+            excerpt = None
+            ty_value = value
+        elif values is None:
             reader.outside(tag, value, index + 1)
         elif tag == "ER":
-            reader.close(fields, start)
-            fields = None
+            reader.close(values, start, _excerpt(excerpt, ty_value))
+            values = None
         else:
-            last = [tag, value, None]
-            fields.append(last)
+            if excerpt is None and value:
+                excerpt = f"{tag}  - {value}"[:60]
+            existing = values.get(tag)
+            if existing is None:
+                bucket = values[tag] = [value]
+            else:
+                bucket = existing
+                bucket.append(value)
     if pending is not None:
-        _continue_value(last, pending)
-    if fields is not None:
+        extra = [pending] if extra is None else [*extra, pending]
+    if extra is not None:
+        bucket[-1] = "\n".join([bucket[-1], *extra]) if bucket[-1] else "\n".join(extra)
+    if values is not None:
         reader.missing_end.append(start)
-        reader.close(fields, start)
+        reader.close(values, start, _excerpt(excerpt, ty_value))
     return reader.finish()
 
 
-def _continue_value(field: list, line: str) -> None:
-    """An untagged line continues the value of the tag before it."""
-    if field[2] is None:
-        field[2] = [line]
-    else:
-        field[2].append(line)
+def _excerpt(first_field: str | None, ty_value: str) -> str:
+    """What names a record in a failure: its first non-empty field but TY, else its TY."""
+    return first_field if first_field is not None else f"TY  - {ty_value}"[:60]
 
 
 FORMAT = register(
