@@ -6,8 +6,6 @@ import codecs
 import re
 from dataclasses import dataclass, field
 
-import ftfy
-
 from slr.errors import ImportRefused
 
 
@@ -46,6 +44,8 @@ def repair_double_encoding(text: str) -> tuple[str, int]:
     """Fix lines whose UTF-8 was encoded twice, only where ftfy is sure; returns (text, lines)."""
     if text.isascii() or not _MOJIBAKE.search(text):
         return text, 0
+    import ftfy  # here: a third of the time `slr import` takes to start, and rarely needed
+
     lines = text.split("\n")
     repaired = 0
     for index, line in enumerate(lines):

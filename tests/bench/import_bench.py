@@ -4,7 +4,7 @@ Times `slr import` end to end (decode, detect, parse, SQLite insert, verbatim co
 subprocess, with its peak memory, and in the same run the bare parse of the same file by the
 peers: rispy, bibtexparser and the csv module.
 
-    python tests/bench/import_bench.py [--records N] [--repeat K]
+    python tests/bench/import_bench.py [--records N] [--repeat K] [--formats csv,ris,bib]
 
 Goals: RIS and CSV >= 20,000 records/s end to end; BibTeX within 1.5x bibtexparser's own parse;
 peak memory under 1 GB.
@@ -256,6 +256,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best counts")
+    parser.add_argument("--formats", default="ris,bib,csv", help="which files, e.g. csv,ris")
     arguments = parser.parse_args()
     count, repeat = arguments.records, arguments.repeat
     records = fake_records(count)
@@ -264,6 +265,8 @@ def main() -> None:
         ("bib", write_bibtex, bare_bibtexparser, "bibtexparser.parse_string"),
         ("csv", write_scopus_csv, bare_csv, "csv.DictReader"),
     ]
+    chosen = arguments.formats.split(",")
+    cases = sorted((c for c in cases if c[0] in chosen), key=lambda c: chosen.index(c[0]))
     print(
         f"{count:,} records per file; best of {repeat} runs (median in brackets); "
         f"times in seconds; rate in records/s; {os.cpu_count()} cores\n"
