@@ -44,7 +44,7 @@ def repair_double_encoding(text: str) -> tuple[str, int]:
     """Fix lines whose UTF-8 was encoded twice, only where ftfy is sure; returns (text, lines)."""
     if text.isascii() or not _MOJIBAKE.search(text):
         return text, 0
-    import ftfy  # here: a third of the time `slr import` takes to start, and rarely needed
+    import ftfy  # here: a fifth of the time `slr import` takes to start, and rarely needed
 
     lines = text.split("\n")
     repaired = 0
