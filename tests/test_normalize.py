@@ -148,3 +148,10 @@ def test_clean_text_collapses_whitespace_like_split_and_join(value: str) -> None
 
     expected = " ".join(unicodedata.normalize("NFC", value).split())
     assert clean_text(value) == expected
+
+
+def test_no_author_placeholder_has_a_comma() -> None:
+    # parse_name reads "Family, Given" before it looks for placeholders
+    from slr.normalize.names import _PLACEHOLDERS
+
+    assert not any("," in placeholder for placeholder in _PLACEHOLDERS)

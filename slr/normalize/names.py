@@ -68,16 +68,18 @@ def parse_name(value: str) -> Author:
         number = name[opened + 1 : -1]
         if opened >= 0 and len(number) >= 6 and number.isdecimal():  # regex \d
             name = name[:opened].rstrip()
-    if not name or name.casefold() in _PLACEHOLDERS:
+    if not name:
         return Author()
-    if "," not in name and _CORPORATE.search(name):
-        return Author(literal=name)
-    if "," in name:
+    if "," in name:  # (no placeholder has a comma)
         family, _, given = name.partition(",")
         family, given = family.strip(), given.strip()
         if family and given:
             return Author(family, given)
         return Author(family or given)
+    if name.casefold() in _PLACEHOLDERS:
+        return Author()
+    if _CORPORATE.search(name):
+        return Author(literal=name)
     tokens = name.split()
     if len(tokens) == 1:
         return Author(tokens[0])
