@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -438,12 +439,16 @@ def record_values(record: Record) -> tuple[Any, ...]:
     return (
         record.line,
         record.year,
-        _dumps([a.to_dict() for a in record.authors]),
-        _dumps(record.ids),
+        _dumps([a.to_dict() for a in record.authors]) if record.authors else "[]",
+        _dumps(record.ids) if record.ids else "{}",
         _raw_json(record),
-        *(getattr(record, name) for name in _TEXT_COLUMNS),
-        *(_dumps(values) if (values := getattr(record, name)) else "[]" for name in _LIST_COLUMNS),
+        *_text_values(record),
+        *[_dumps(values) if values else "[]" for values in _list_values(record)],
     )
+
+
+_text_values = attrgetter(*_TEXT_COLUMNS)
+_list_values = attrgetter(*_LIST_COLUMNS)
 
 
 def _stored(row: sqlite3.Row) -> StoredRecord:
