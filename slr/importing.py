@@ -8,6 +8,7 @@ import multiprocessing.process
 import os
 import queue
 import re
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from slr.importers import FileImport, LoadedFile, load_file, parse_loaded
 from slr.importers.parts import Split, merge_warnings, parse_part
 from slr.models import Failure
 from slr.store import Review
-from slr.store.review import SourceInfo, record_values
+from slr.store.review import PartRows, SourceInfo, write_part_rows
 
 # The database a vendor's export comes from, when the user does not name it.
 DATABASE_OF_FLAVOUR = {
@@ -231,18 +232,30 @@ class _PartDeclined(Exception):
 
 
 # The file being parsed in parts, for the forked workers (set before they start).
-_JOB: tuple[str, Split, Mapping[str, str] | None] | None = None
+# (text, how to cut it, column map, the folder for the parts' database files)
+_Job = tuple[str, Split, Mapping[str, str] | None, Path]
+_JOB: _Job | None = None
 
 
-def _parse_part_values(index: int) -> tuple[list[tuple], list[Failure], list[str], str, bool]:
-    """In a worker: one part's records as store rows, its failures, warnings and flavour."""
+@dataclass(slots=True)
+class _ParsedPart:
+    """What a worker sends for one part; `rows` is None when the part cannot stand alone."""
+
+    rows: PartRows | None
+    warnings: list[str]
+    flavour: str
+
+
+def _parse_part_rows(index: int) -> _ParsedPart:
+    """In a worker: one part's records in a database file, its warnings and flavour."""
     assert _JOB is not None
-    text, split, column_map = _JOB
+    text, split, column_map, scratch = _JOB
     result, ok = parse_part(split, text, index, column_map)
     if not ok:
-        return [], [], [], "", False
-    values = [record_values(record) for record in result.records]
-    return values, result.failures, result.warnings, result.flavour, True
+        return _ParsedPart(None, [], "")
+    path = scratch / f"part-{index + 1:04d}.db"
+    rows = write_part_rows(path, result.records, result.failures)
+    return _ParsedPart(rows, result.warnings, result.flavour)
 
 
 class _Workers:
@@ -251,7 +264,8 @@ class _Workers:
     before are being stored, keeping at most one waiting part a worker. Leaving the block
     stops them all, whatever happened."""
 
-    def __init__(self, workers: int, parts: int) -> None:
+    def __init__(self, workers: int, parts: int, job: _Job) -> None:
+        self.job = job
         self.parts = parts
         self.count = min(workers, parts)
         self.pipes: list[Connection] = []
@@ -261,7 +275,9 @@ class _Workers:
         self.receiver = threading.Thread(target=self._receive, daemon=True)
 
     def __enter__(self) -> _Workers:
+        global _JOB
         context = multiprocessing.get_context("fork")
+        _JOB = self.job  # each worker has its copy: not pickled
         for worker in range(self.count):
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(
@@ -271,6 +287,7 @@ class _Workers:
             sender.close()
             self.pipes.append(receiver)
             self.processes.append(process)
+        _JOB = None
         self.receiver.start()
         return self
 
@@ -289,7 +306,7 @@ class _Workers:
             if message[0] == "error" or self.stop.is_set():
                 return
 
-    def results(self) -> Iterator[tuple[list[tuple], list[Failure], list[str], str, bool]]:
+    def results(self) -> Iterator[_ParsedPart]:
         """Each part's result, in order."""
         for index in range(self.parts):
             message = self.received.get()
@@ -317,7 +334,7 @@ def _work(connection: Connection, indexes: range) -> None:
     """A worker's life: parse its parts and send them, or send what went wrong."""
     try:
         for index in indexes:
-            connection.send(("ok", _parse_part_values(index)))
+            connection.send(("ok", _parse_part_rows(index)))
     except Exception as error:  # reported by the importing process, which stops
         connection.send(("error", f"{type(error).__name__}: {error}"))
     finally:
@@ -340,7 +357,6 @@ def _import_in_parts(
 ) -> ImportOutcome | None:
     """Parse a large file in parts in worker processes, storing each part as it comes; None
     (and nothing stored) when the file is small, cannot be cut, or a part cannot stand alone."""
-    global _JOB
     fmt, text = loaded.format, loaded.decoded.text
     workers = import_workers()
     if fmt.split is None or workers < 2 or len(text) < PARALLEL_MIN_CHARS:
@@ -354,18 +370,18 @@ def _import_in_parts(
     warnings: list[list[str]] = []
     info = _source_info(loaded, "", [], options)
 
-    def stored_parts(workers: _Workers) -> Iterator[tuple[list[tuple], list]]:
+    def stored_parts(workers: _Workers) -> Iterator[PartRows]:
         records = 0
         failures: list[Failure] = []
-        for values, part_failures, part_warnings, flavour, ok in workers.results():
-            if not ok:
+        for part in workers.results():
+            if part.rows is None:
                 raise _PartDeclined
-            flavours.append(flavour)
-            warnings.append(part_warnings)
-            records += len(values)
-            failures += part_failures
+            flavours.append(part.flavour)
+            warnings.append(part.warnings)
+            records += part.rows.records
+            failures += part.rows.failures
             progress(f"Storing part {len(flavours)} of {parts} of {loaded.path.name}")
-            yield values, part_failures
+            yield part.rows
         _refuse_if_nothing(loaded.path, fmt.name, records, failures)
         # read by add_source_parts when the parts are all in: the source row comes last
         info.flavour = flavours[0]
@@ -374,18 +390,17 @@ def _import_in_parts(
         info.warnings += _unknown_database(info)
 
     review.db.execute("SAVEPOINT import_parts")
-    _JOB = (text, split, options.column_map)
     try:
-        with _Workers(workers, parts) as running:
-            _JOB = None  # the workers have their copy
+        with (
+            tempfile.TemporaryDirectory(prefix="slr-import-") as scratch,
+            _Workers(workers, parts, (text, split, options.column_map, Path(scratch))) as running,
+        ):
             source_id, copy, count, failures = review.add_source_parts(info, stored_parts(running))
     except _PartDeclined:
         review.db.execute("ROLLBACK TO import_parts")
         review.db.execute("RELEASE import_parts")
         progress(f"Parsing {loaded.path.name} whole")
         return None
-    finally:
-        _JOB = None
     review.db.execute("RELEASE import_parts")
     loaded.decoded.text = ""
     return ImportOutcome(

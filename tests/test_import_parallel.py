@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ def _spy(*args, **kwargs):
 
 
 def _import(tmp_path: Path, name: str, files: list[Path], workers: str, monkeypatch) -> Path:
+    scratch = _scratch(tmp_path, monkeypatch)
     monkeypatch.setenv("SLR_IMPORT_WORKERS", workers)
     monkeypatch.setattr(slr.importing, "PARALLEL_MIN_CHARS", 0)
     monkeypatch.setattr(slr.importing, "_import_in_parts", _spy)
@@ -37,7 +39,16 @@ def _import(tmp_path: Path, name: str, files: list[Path], workers: str, monkeypa
     assert runner.invoke(main, ["init", str(review)]).exit_code == 0
     result = runner.invoke(main, ["import", "--review", str(review), *map(str, files)])
     assert result.exit_code in (0, 3), result.output
+    assert list(scratch.iterdir()) == []  # the parts' database files are gone
     return review
+
+
+def _scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary folder the workers write their parts' databases under."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    return scratch
 
 
 def _contents(review: Path) -> tuple[list[tuple], list[tuple], list[tuple]]:
@@ -87,6 +98,19 @@ def test_parts_store_what_one_parse_stores(
     assert len(records) == 399 and [f[1] for f in failures] == [57 * 10 + 1 - 1]
 
 
+def test_two_large_files_in_one_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = tmp_path / "a.ris", tmp_path / "b.ris"
+    first.write_text(_ris(300))
+    second.write_text(_ris(200).replace("Study", "Trial"))
+    whole = _import(tmp_path, "whole", [first, second], "1", monkeypatch)
+    parts = _import(tmp_path, "parts", [first, second], "2", monkeypatch)
+    assert IN_PARTS == [True, True]
+    records, sources, _failures = _contents(parts)
+    assert (records, sources) == _contents(whole)[:2]
+    assert [r[0] for r in records] == [1] * 300 + [2] * 200
+    assert [r[1] for r in records] == list(range(1, 301)) + list(range(1, 201))
+
+
 def test_real_csv_exports_in_parts(
     tmp_path: Path, real_exports: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,17 +134,18 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
 ) -> None:
     export = tmp_path / "big.ris"
     export.write_text(_ris(200))
+    scratch = _scratch(tmp_path, monkeypatch)
     monkeypatch.setenv("SLR_IMPORT_WORKERS", "2")
     monkeypatch.setattr(slr.importing, "PARALLEL_MIN_CHARS", 0)
     monkeypatch.setattr(slr.importing, "PARTS_PER_WORKER", 4)
-    original = slr.importing._parse_part_values
+    original = slr.importing._parse_part_rows
 
     def broken(index: int):
         if index == 3:
             raise ValueError("a bug")
         return original(index)
 
-    monkeypatch.setattr(slr.importing, "_parse_part_values", broken)
+    monkeypatch.setattr(slr.importing, "_parse_part_rows", broken)
     review = tmp_path / "rev"
     runner = CliRunner()
     assert runner.invoke(main, ["init", str(review)]).exit_code == 0
@@ -132,6 +157,7 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
     )
     assert _contents(review) == ([], [], [])
     assert [p.name for p in (review / "sources").iterdir()] == []
+    assert list(scratch.iterdir()) == []
 
 
 def test_workers_follow_the_variable_and_the_platform(monkeypatch: pytest.MonkeyPatch) -> None:
