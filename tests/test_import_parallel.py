@@ -43,11 +43,17 @@ def _import(tmp_path: Path, name: str, files: list[Path], workers: str, monkeypa
     return review
 
 
+HEAP: list[tuple] = []  # the glibc settings the importing process made, in order
+_set_heap = slr.importing._set_heap
+
+
 def _scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The temporary folder the workers write their parts' databases under."""
     scratch = tmp_path / "scratch"
     scratch.mkdir(exist_ok=True)
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    HEAP.clear()
+    monkeypatch.setattr(slr.importing, "_set_heap", lambda s: (HEAP.append(s), _set_heap(s)))
     return scratch
 
 
@@ -90,6 +96,8 @@ def test_parts_store_what_one_parse_stores(
     assert IN_PARTS == [False]
     parts = _import(tmp_path, "parts", [export], "2", monkeypatch)
     assert [broken is None] == IN_PARTS
+    # freed memory is kept for the next part while the workers run, and not after
+    assert HEAP == [slr.importing._KEPT_HEAP, slr.importing._DEFAULT_HEAP]
     expected = _contents(whole)
     assert _contents(parts) == expected
     records, _sources, failures = expected
@@ -158,6 +166,7 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
     assert _contents(review) == ([], [], [])
     assert [p.name for p in (review / "sources").iterdir()] == []
     assert list(scratch.iterdir()) == []
+    assert HEAP == [slr.importing._KEPT_HEAP, slr.importing._DEFAULT_HEAP]
 
 
 def test_workers_follow_the_variable_and_the_platform(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,14 +5,17 @@ Use `read_file` (bytes on disk to records and failures) or `parse_text` (decoded
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
-from collections.abc import Mapping
+import mmap
+import os
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from slr.importers.encoding import DecodedText, decode
+from slr.importers.encoding import Bytes, DecodedText, decode
 from slr.importers.registry import FORMATS, Format, detect, get_format
 from slr.models import ParseResult
 
@@ -55,19 +58,30 @@ class LoadedFile:
     format: Format
 
 
-def _sha256(data: bytes) -> str:
+def _sha256(data: Bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@contextlib.contextmanager
+def _mapped(path: Path) -> Iterator[Bytes]:
+    """A file's bytes, mapped rather than read: no copy of a large export in this process's
+    memory, which took longer than decoding it."""
+    with path.open("rb") as file:
+        if not os.fstat(file.fileno()).st_size:
+            yield b""  # (an empty file cannot be mapped)
+            return
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            yield mapped
 
 
 def load_file(path: Path, format_name: str | None = None) -> LoadedFile:
     """Read, decode and detect one export file; raises ImportRefused for a whole file."""
-    data = path.read_bytes()
     # hashed in a thread while it is decoded here: hashlib leaves the GIL for large data
-    with ThreadPoolExecutor(max_workers=1) as hasher:
+    with _mapped(path) as data, ThreadPoolExecutor(max_workers=1) as hasher:
         digest = hasher.submit(_sha256, data)
         decoded = decode(data, path.name)
         sha256, size = digest.result(), len(data)
-    del data  # a large export is held once, as text, while it is parsed
+    # a large export is held once, as text, while it is parsed
     fmt = get_format(format_name) if format_name else detect(decoded.text, path.name)
     return LoadedFile(path, sha256, size, decoded, fmt)
 

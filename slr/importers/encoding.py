@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import mmap
 import re
 from dataclasses import dataclass, field
 
@@ -57,30 +58,35 @@ def repair_double_encoding(text: str) -> tuple[str, int]:
     return "\n".join(lines), repaired
 
 
-def decode(data: bytes, file_name: str = "") -> DecodedText:
+# What decode reads: the file's bytes, or the file mapped into memory (no copy).
+Bytes = bytes | mmap.mmap
+
+
+def decode(data: Bytes, file_name: str = "") -> DecodedText:
     """Decode an export file's bytes, or refuse an empty or binary file."""
     label = file_name or "input"
     blank = b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"
-    if not data[:4096].strip(blank) and not data.strip(blank):  # strip copies: the head first
+    head = data[:65536]
+    if not head[:4096].strip(blank) and not data[:].strip(blank):  # the head first: no copy
         raise ImportRefused(f"{label} is empty", "export the search results again")
     warnings: list[str] = []
-    if data.startswith(codecs.BOM_UTF8):
+    if head.startswith(codecs.BOM_UTF8):
         # decoded through a memoryview: data[3:] would copy the whole file first
         encoding, text = "utf-8-sig", str(memoryview(data)[3:], "utf-8", errors="replace")
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding, text = "utf-16", data.decode("utf-16", errors="replace")
-    elif utf16 := _looks_utf16(data):
-        encoding, text = utf16, data.decode(utf16, errors="replace")
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, text = "utf-16", str(data, "utf-16", errors="replace")
+    elif utf16 := _looks_utf16(head):
+        encoding, text = utf16, str(data, utf16, errors="replace")
     else:
-        if b"\x00" in data[:65536]:
+        if b"\x00" in head:
             raise ImportRefused(
                 f"{label} is a binary file, not a search export",
                 "export the results as RIS, BibTeX, CSV or plain text",
             )
         try:
-            encoding, text = "utf-8", data.decode("utf-8")
+            encoding, text = "utf-8", str(data, "utf-8")
         except UnicodeDecodeError as error:
-            encoding, text = "cp1252", data.decode("cp1252", errors="replace")
+            encoding, text = "cp1252", str(data, "cp1252", errors="replace")
             line = data[: error.start].count(b"\n") + 1
             warnings.append(
                 f"{label}: not valid UTF-8 (first bad byte on line {line}); read as Windows-1252"
