@@ -10,6 +10,7 @@ from slr.models import Author
 from slr.normalize import (
     canonical_doi,
     canonical_issn,
+    clean_pieces,
     clean_text,
     find_dois,
     fold,
@@ -155,3 +156,67 @@ def test_no_author_placeholder_has_a_comma() -> None:
     from slr.normalize.names import _PLACEHOLDERS
 
     assert not any("," in placeholder for placeholder in _PLACEHOLDERS)
+
+
+@given(
+    st.lists(st.text(alphabet="ab <&;|\t\n\x1c\x1f\xa0é", max_size=12), max_size=6),
+    st.booleans(),
+)
+def test_clean_pieces_agree_with_one_call_a_piece(values: list[str], markup: bool) -> None:
+    # the one check over all pieces must give what cleaning each piece gives, or decline
+    cleaned = clean_pieces(values, markup)
+    if cleaned is not None:
+        clean = strip_markup if markup else clean_text
+        assert cleaned == [clean(v) for v in values]
+
+
+def test_clean_pieces_decline_what_needs_the_full_clean() -> None:
+    assert clean_pieces(["Trust", " cross-border  trade"]) is None  # a double space
+    assert clean_pieces(["Trust", " caf\u00e9"]) is None  # not ASCII
+    assert clean_pieces(["R&amp;D"], markup=True) is None
+    assert clean_pieces(["R&amp;D"]) == ["R&amp;D"]
+    assert clean_pieces(["Market", " Platform small", " "]) == ["Market", "Platform small", ""]
+
+
+@given(
+    st.tuples(
+        st.text(alphabet="0123456789", min_size=7, max_size=7),
+        st.sampled_from(["", "", "", "\u0663", "\u00b2", "1"]),
+        st.sampled_from(["", "0", "9", "X", "x", "-", " ", "\u00b2", "\u0663", "-1234"]),
+    ).map("".join)
+)
+def test_canonical_issn_short_cut_agrees_with_the_pattern(value: str) -> None:
+    from slr.normalize.ids import _ISSN
+
+    expected = list(dict.fromkeys(f"{a}-{b.upper()}" for a, b in _ISSN.findall(value)))
+    assert canonical_issn(value) == expected
+
+
+@given(st.from_regex(r"\A\s?(10\.\d{3,5}/[a-z0-9%().,;\[\] -]{1,12}|doi:10\.1/x)\s?\Z"))
+def test_canonical_doi_without_a_prefix_agrees_with_the_pattern(value: str) -> None:
+    from slr.normalize.ids import _DOI_PREFIX
+
+    # the regex no longer runs for a value that starts with "10."; with it, the same DOI
+    assert canonical_doi(value) == canonical_doi(_DOI_PREFIX.sub("", value.strip()))
+
+
+@given(st.text(alphabet="0123456789-\u2013\u2014 e", max_size=12))
+def test_page_ranges_without_dash_fixes_agree_with_the_pattern(value: str) -> None:
+    from slr.importers.common import _PAGE_DASH, _clean_pages
+
+    assert _clean_pages(value) == _PAGE_DASH.sub("-", clean_text(value)).strip("-")
+
+
+_NOTICE_BITS = ["(c)", "(C) 2014", "©", "copyright", "COPYRIGHT 2019", "Published by X 2020"]
+_NOTICE_BITS += ["All rights reserved", "rights", "right", " ", "x", "(", ")", "2019", "."]
+
+
+@given(st.lists(st.sampled_from(_NOTICE_BITS), max_size=8).map("".join))
+def test_copyright_quick_checks_pass_over_no_notice(value: str) -> None:
+    from slr.normalize.text import _COPYRIGHT
+
+    abstract = "An abstract. " + value
+    _body, notice = split_copyright(abstract)
+    # whenever the pattern finds a notice, the quick checks before it let it through
+    assert bool(notice) == bool(_COPYRIGHT.search(abstract))
+    assert split_copyright("We test X. (c) 2014 Wiley.") == ("We test X.", "(c) 2014 Wiley.")

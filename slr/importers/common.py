@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from slr.models import Record
 from slr.normalize import (
     canonical_doi,
     canonical_issn,
+    clean_pieces,
     clean_text,
     find_dois,
     split_copyright,
@@ -20,11 +21,15 @@ _NO_ABSTRACT = re.compile(r"^\[?\s*no abstract available\s*\]?\.?$", re.IGNORECA
 _PAGE_DASH = re.compile(r"\s*(?:--|[–—‐-])\s*")
 
 
-def _unique(values: list[str], clean: Callable[[str], str] = clean_text) -> list[str]:
-    """Cleaned values without empty ones or case-insensitive repeats, in order."""
+def _unique(values: list[str], markup: bool = False) -> list[str]:
+    """Values cleaned (by strip_markup, with markup) without empty ones or case-insensitive
+    repeats, in order."""
+    cleaned = clean_pieces(values, markup)
+    if cleaned is None:
+        clean = strip_markup if markup else clean_text
+        cleaned = [clean(value) for value in values]
     kept: dict[str, str] = {}
-    for value in values:
-        value = clean(value)
+    for value in cleaned:
         if value:
             kept.setdefault(value.casefold(), value)
     return list(kept.values())
@@ -76,6 +81,13 @@ def join_pages(start: str | None, end: str | None) -> str:
     return start or end
 
 
+def _clean_pages(pages: str) -> str:
+    pages = clean_text(pages)
+    if pages.isascii() and " " not in pages and "--" not in pages:  # "597-609": no dash to fix
+        return pages.strip("-")
+    return _PAGE_DASH.sub("-", pages).strip("-")
+
+
 def finish_record(record: Record) -> Record:
     """Canonical forms for a record an importer filled with the export's own values."""
     record.title = strip_markup(record.title)
@@ -94,13 +106,14 @@ def finish_record(record: Record) -> Record:
     record.volume = clean_text(record.volume) if record.volume else ""
     record.issue = clean_text(record.issue) if record.issue else ""
     pages = record.pages
-    record.pages = _PAGE_DASH.sub("-", clean_text(pages)).strip("-") if pages else ""
+    record.pages = _clean_pages(pages) if pages else ""
     issn, isbn = record.issn, record.isbn
-    record.issn = _unique([i for value in issn for i in canonical_issn(value)]) if issn else []
+    # canonical ISSNs are clean, and upper case: exact repeats are the only ones
+    record.issn = list(dict.fromkeys(i for value in issn for i in canonical_issn(value)))
     record.isbn = _unique(isbn) if isbn else []
     author_keywords, index_keywords = record.author_keywords, record.index_keywords
-    record.author_keywords = _unique(author_keywords, strip_markup) if author_keywords else []
-    record.index_keywords = _unique(index_keywords, strip_markup) if index_keywords else []
+    record.author_keywords = _unique(author_keywords, markup=True) if author_keywords else []
+    record.index_keywords = _unique(index_keywords, markup=True) if index_keywords else []
     record.language = clean_text(record.language) if record.language else ""
     record.document_type = clean_text(record.document_type) if record.document_type else ""
     record.url = clean_text(record.url) if record.url else ""

@@ -3,6 +3,7 @@
 from slr.normalize.ids import canonical_doi, canonical_issn, find_dois, parse_year
 from slr.normalize.names import parse_name, parse_names
 from slr.normalize.text import (
+    clean_pieces,
     clean_text,
     fold,
     latex_to_unicode,
@@ -14,6 +15,7 @@ from slr.normalize.text import (
 __all__ = [
     "canonical_doi",
     "canonical_issn",
+    "clean_pieces",
     "clean_text",
     "find_dois",
     "fold",

@@ -18,7 +18,9 @@ def canonical_doi(value: str | None) -> str:
     """`10.xxxx/yyy` in lower case without URL prefix, or '' when the value is not a DOI."""
     if not value:
         return ""
-    text = _DOI_PREFIX.sub("", value.strip())
+    text = value.strip()
+    if not text.startswith("10."):  # no prefix to take off (the regex was a tenth of a parse)
+        text = _DOI_PREFIX.sub("", text)
     if "%" in text:
         text = unquote(text)
     text = text.strip().rstrip(_DOI_TRAILING).lower()
@@ -48,6 +50,10 @@ def canonical_issn(value: str | None) -> list[str]:
     """All ISSNs in a field, as NNNN-NNNX."""
     if not value:
         return []
+    if len(value) == 8 and value.isascii() and value[:7].isdecimal():  # Scopus: "12345678"
+        last = value[7]
+        if last.isdecimal() or last in "Xx":
+            return [f"{value[:4]}-{value[4:7]}{last.upper()}"]
     return list(dict.fromkeys(f"{a}-{b.upper()}" for a, b in _ISSN.findall(value)))
 
 
