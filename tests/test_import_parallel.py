@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -119,6 +121,30 @@ def test_two_large_files_in_one_import(tmp_path: Path, monkeypatch: pytest.Monke
     assert [r[1] for r in records] == list(range(1, 301)) + list(range(1, 201))
 
 
+def _flush_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "slr-flush"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name a file")
+def test_the_review_is_synced_while_parts_go_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    fdatasync = os.fdatasync
+
+    def spy(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fdatasync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", spy)
+    export = tmp_path / "big.ris"
+    export.write_text(_ris(300))
+    review = _import(tmp_path, "parts", [export], "2", monkeypatch)
+    assert IN_PARTS == [True]
+    assert synced and set(synced) == {str(review.resolve() / "review.db")}
+    assert _flush_threads() == []
+
+
 def test_real_csv_exports_in_parts(
     tmp_path: Path, real_exports: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -167,6 +193,7 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
     assert [p.name for p in (review / "sources").iterdir()] == []
     assert list(scratch.iterdir()) == []
     assert HEAP == [slr.importing._KEPT_HEAP, slr.importing._DEFAULT_HEAP]
+    assert _flush_threads() == []
 
 
 def test_workers_follow_the_variable_and_the_platform(monkeypatch: pytest.MonkeyPatch) -> None:

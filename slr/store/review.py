@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import mmap
+import os
 import shutil
 import sqlite3
 import threading
@@ -274,18 +275,20 @@ class Review:
                 self.db.execute(f"ATTACH DATABASE ':memory:' AS {_PART_SCHEMA}")
             before = count = 0  # entries (stored or rejected) and records in earlier parts
             failures: list[Failure] = []
-            for part in parts:
-                # (ATTACH would need a free slot per part: DETACH waits for the commit)
-                with (
-                    part.database.open("rb") as file,
-                    mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as image,
-                ):
-                    self.db.deserialize(image, name=_PART_SCHEMA)
-                part.database.unlink()
-                self.db.execute(_INSERT_PART_SQL, (source_id, before))
-                before += part.records + len(part.failures)
-                count += part.records
-                failures += part.failures
+            with _Flusher(self.path / DB_NAME) as flusher:
+                for part in parts:
+                    # (ATTACH would need a free slot per part: DETACH waits for the commit)
+                    with (
+                        part.database.open("rb") as file,
+                        mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as image,
+                    ):
+                        self.db.deserialize(image, name=_PART_SCHEMA)
+                    part.database.unlink()
+                    self.db.execute(_INSERT_PART_SQL, (source_id, before))
+                    flusher.kick()
+                    before += part.records + len(part.failures)
+                    count += part.records
+                    failures += part.failures
             return count, failures
 
         return self._add_source(info, insert)
@@ -370,6 +373,47 @@ _SELECT_SQL = (
     "SELECT r.*, s.file_name AS source_file, s.database AS database "
     "FROM records r JOIN sources s ON s.id = r.source_id"
 )
+
+
+class _Flusher:
+    """Pages SQLite has written out of its cache are sent on to the disk while later parts
+    go in (a thread syncs the file): the sync at the commit then waits for the last few only.
+    An extra sync never changes what SQLite's own syncs guarantee."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.wanted = threading.Event()
+        self.done = False
+        self.thread = threading.Thread(target=self._run, name="slr-flush", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            while True:
+                self.wanted.wait()
+                self.wanted.clear()
+                if self.done:
+                    return
+                os.fdatasync(fd)
+        except OSError:
+            return  # (only a head start for the commit's own sync)
+        finally:
+            os.close(fd)
+
+    def __enter__(self) -> _Flusher:
+        return self
+
+    def kick(self) -> None:
+        self.wanted.set()
+
+    def __exit__(self, *_: object) -> None:
+        self.done = True
+        self.wanted.set()
+        self.thread.join()
 
 
 class _Copy:
