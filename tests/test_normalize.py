@@ -220,3 +220,19 @@ def test_copyright_quick_checks_pass_over_no_notice(value: str) -> None:
     # whenever the pattern finds a notice, the quick checks before it let it through
     assert bool(notice) == bool(_COPYRIGHT.search(abstract))
     assert split_copyright("We test X. (c) 2014 Wiley.") == ("We test X.", "(c) 2014 Wiley.")
+
+
+@given(st.lists(st.text(alphabet="ab ,.;()1\t\u00e9-", max_size=15), max_size=5))
+def test_semicolon_authors_short_cut_agrees_with_one_clean_a_name(names: list[str]) -> None:
+    from slr.importers.csv_formats import _authors, authors_semicolon
+
+    value = ";".join(names)
+    assert authors_semicolon(value) == _authors(value.split(";"), parse_name)
+
+
+@given(st.text(alphabet="Ab ,.;()12\t\u00e9-", max_size=30))
+def test_parse_clean_name_is_parse_name_of_a_clean_text(value: str) -> None:
+    from slr.normalize import parse_clean_name
+
+    if clean_text(value) == value:
+        assert parse_clean_name(value) == parse_name(value)

@@ -21,7 +21,7 @@ from slr.importers.common import add_raw, finish_record, iter_lines, join_pages
 from slr.importers.parts import Split, csv_row_start, cut
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
-from slr.normalize import clean_text, parse_name, parse_year
+from slr.normalize import clean_pieces, clean_text, parse_clean_name, parse_name, parse_year
 
 # Scopus reference lists run past the csv module's default 128 KB field limit.
 csv.field_size_limit(2**31 - 1)
@@ -109,7 +109,9 @@ def _authors(parts: Iterable[str], one: Callable[[str], Author]) -> list[Author]
 
 def authors_semicolon(value: str) -> list[Author]:
     """'Hao, Jie (57221302630); High, Robin' / 'A. Hayashi; S. Raj Paul': any style, '; '."""
-    return _authors(value.split(";"), parse_name)
+    names = value.split(";")
+    cleaned = clean_pieces(names)  # one check for all the names, not a clean_text call each
+    return _authors(names, parse_name) if cleaned is None else _authors(cleaned, parse_clean_name)
 
 
 def _family_first(name: str) -> Author:

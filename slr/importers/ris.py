@@ -25,7 +25,8 @@ from slr.importers.common import finish_record, iter_lines, join_pages
 from slr.importers.parts import Split, cut, line_starting_with
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
-from slr.normalize import canonical_doi, parse_name, parse_year
+from slr.normalize import canonical_doi, parse_clean_name, parse_name, parse_year
+from slr.normalize.text import single_spaced
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _TAGS = frozenset(a + b for a in _UPPER for b in _UPPER + "0123456789")
@@ -324,14 +325,18 @@ def _authors(values: Values, flavour: str) -> list[Author]:
     authors: list[Author] = []
     primary = values.get("AU", [])
     seen = {name.casefold() for name in primary}
+    # one check for all the AU names (stripped lines), not a clean_text call each
+    joined = "|".join(primary)
+    clean = joined.isascii() and single_spaced(joined)
     for tag in AUTHOR_TAGS:
+        parse = parse_clean_name if clean and tag == "AU" else parse_name
         for value in values.get(tag, ()):
             if not value or (tag != "AU" and value.casefold() in seen):
                 continue
             if tag == "A1" and flavour == "wos":  # WoS writes group authors as A1
                 authors.append(Author(literal=value))
                 continue
-            author = parse_name(value)
+            author = parse(value)
             if author.family or author.literal:
                 authors.append(author)
     return authors

@@ -1,7 +1,7 @@
 """Pure text normalisation: small named steps, each idempotent and tested on its own."""
 
 from slr.normalize.ids import canonical_doi, canonical_issn, find_dois, parse_year
-from slr.normalize.names import parse_name, parse_names
+from slr.normalize.names import parse_clean_name, parse_name, parse_names
 from slr.normalize.text import (
     clean_pieces,
     clean_text,
@@ -20,6 +20,7 @@ __all__ = [
     "find_dois",
     "fold",
     "latex_to_unicode",
+    "parse_clean_name",
     "parse_name",
     "parse_names",
     "parse_year",

@@ -61,7 +61,12 @@ def _is_initials(token: str) -> bool:
 
 def parse_name(value: str) -> Author:
     """Split one author string into family and given names, keeping both as given."""
-    name = clean_text(value).strip(" ,;")
+    return parse_clean_name(clean_text(value))
+
+
+def parse_clean_name(name: str) -> Author:
+    """`parse_name` of a text `clean_text` gives back unchanged (see `clean_pieces`)."""
+    name = name.strip(" ,;")
     # Scopus new-style "Hao, Jie (57221302630)": the author id is not part of the name
     if name.endswith(")"):
         opened = name.rfind("(")

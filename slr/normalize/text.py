@@ -10,29 +10,31 @@ import unicodedata
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
 
 
+def single_spaced(text: str) -> bool:
+    """No whitespace in an ASCII text but single spaces: none of the characters str.split()
+    splits on, and no two spaces in a row. (Ten searches in C: faster than one regex.)"""
+    return not (
+        "  " in text
+        or "\n" in text
+        or "\t" in text
+        or "\r" in text
+        or "\x0b" in text
+        or "\x0c" in text
+        or "\x1c" in text
+        or "\x1d" in text
+        or "\x1e" in text
+        or "\x1f" in text
+    )
+
+
 def clean_text(value: str | None) -> str:
     """Unicode NFC, exotic spaces to plain spaces, invisible marks removed, whitespace collapsed."""
     if not value:
         return ""
     text = value
     if text.isascii():
-        # a long clean text (an abstract) told clean without splitting it into words: 4x faster;
-        # these are the characters str.split() takes for whitespace in ASCII text
-        if (
-            len(text) > 64
-            and text[0] != " "
-            and text[-1] != " "
-            and "  " not in text
-            and "\n" not in text
-            and "\t" not in text
-            and "\r" not in text
-            and "\x0b" not in text
-            and "\x0c" not in text
-            and "\x1c" not in text
-            and "\x1d" not in text
-            and "\x1e" not in text
-            and "\x1f" not in text
-        ):
+        # a long clean text (an abstract) told clean without splitting it into words: 4x faster
+        if len(text) > 64 and text[0] != " " and text[-1] != " " and single_spaced(text):
             return value
     else:
         text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
@@ -205,16 +207,12 @@ def split_copyright(abstract: str) -> tuple[str, str]:
     return body, abstract[cut:].strip()
 
 
-# What str.split() takes for whitespace in ASCII text, besides single spaces.
-_ASCII_SPLITTERS = ("  ", "\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
-
-
 def clean_pieces(values: list[str], markup: bool = False) -> list[str] | None:
     """The pieces of a packed field ("a; b; c" split at ";") cleaned by `clean_text` (or by
     `strip_markup`, with markup) in one check over all of them, when they are plain ASCII with
     single spaces; None otherwise. A call for each piece cost as much as the rest of a record."""
     joined = "|".join(values)
-    if not joined.isascii() or any(c in joined for c in _ASCII_SPLITTERS):
+    if not joined.isascii() or not single_spaced(joined):
         return None
     if markup and ("<" in joined or "&" in joined):
         return None
