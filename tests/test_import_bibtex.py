@@ -517,7 +517,9 @@ def test_bibtexparser_crash_falls_back_to_own_reader(monkeypatch: pytest.MonkeyP
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("internal parser error")
 
-    monkeypatch.setattr(bibtex.bibtexparser, "parse_string", crash)
+    import bibtexparser
+
+    monkeypatch.setattr(bibtexparser, "parse_string", crash)
     text = "% x\n@article{a,\n title={A}\n}\n@string{j = {J}}\n@book{b, title={B}, journal=j}\n"
     result = parse(text, None)
     assert [(r.line, r.title, r.source_title) for r in result.records] == [

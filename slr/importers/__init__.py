@@ -10,8 +10,8 @@ import hashlib
 import importlib
 import mmap
 import os
+import threading
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,10 +58,6 @@ class LoadedFile:
     format: Format
 
 
-def _sha256(data: Bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 @contextlib.contextmanager
 def _mapped(path: Path) -> Iterator[Bytes]:
     """A file's bytes, mapped rather than read: no copy of a large export in this process's
@@ -77,10 +73,15 @@ def _mapped(path: Path) -> Iterator[Bytes]:
 def load_file(path: Path, format_name: str | None = None) -> LoadedFile:
     """Read, decode and detect one export file; raises ImportRefused for a whole file."""
     # hashed in a thread while it is decoded here: hashlib leaves the GIL for large data
-    with _mapped(path) as data, ThreadPoolExecutor(max_workers=1) as hasher:
-        digest = hasher.submit(_sha256, data)
-        decoded = decode(data, path.name)
-        sha256, size = digest.result(), len(data)
+    with _mapped(path) as data:
+        digest = hashlib.sha256()
+        hasher = threading.Thread(target=digest.update, args=(data,))
+        hasher.start()
+        try:
+            decoded = decode(data, path.name)
+        finally:
+            hasher.join()
+        sha256, size = digest.hexdigest(), len(data)
     # a large export is held once, as text, while it is parsed
     fmt = get_format(format_name) if format_name else detect(decoded.text, path.name)
     return LoadedFile(path, sha256, size, decoded, fmt)

@@ -14,22 +14,13 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import bibtexparser
-from bibtexparser.model import (
-    DuplicateBlockKeyBlock,
-    DuplicateFieldKeyBlock,
-    Entry,
-    ExplicitComment,
-    ImplicitComment,
-    ParsingFailedBlock,
-    Preamble,
-    String,
-)
+from typing import TYPE_CHECKING, Any
 
 from slr.importers.common import add_raw, finish_record
 from slr.importers.registry import Format, register
+
+if TYPE_CHECKING:
+    from bibtexparser.model import Entry, String
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import latex_to_unicode, parse_name, parse_year
 
@@ -581,6 +572,19 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
 
 
 def _parse_part(text: str, lines_before: int, result: ParseResult, state: _FileState) -> None:
+    # loaded here: bibtexparser (and pylatexenc) were a tenth of the start of every import
+    import bibtexparser
+    from bibtexparser.model import (
+        DuplicateBlockKeyBlock,
+        DuplicateFieldKeyBlock,
+        Entry,
+        ExplicitComment,
+        ImplicitComment,
+        ParsingFailedBlock,
+        Preamble,
+        String,
+    )
+
     lines = _Lines(text, lines_before)
     try:
         blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
