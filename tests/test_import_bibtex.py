@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slr.importers import bibtex, read_file
+from slr.importers import read_file
 from slr.importers.bibtex import parse, sniff
 from slr.models import Author, ParseResult, Record
 
