@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import itertools
 import multiprocessing
 import multiprocessing.process
 import os
@@ -11,7 +12,7 @@ import queue
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.connection import Connection
@@ -20,7 +21,7 @@ from typing import Any
 
 from slr.errors import ImportRefused, SlrError
 from slr.importers import FileImport, LoadedFile, load_file, parse_loaded
-from slr.importers.parts import Split, merge_warnings, parse_part
+from slr.importers.parts import Part, Split, iter_parts, merge_warnings, parse_part
 from slr.models import Failure
 from slr.store import Review
 from slr.store.review import PartRows, SourceInfo, write_part_rows
@@ -247,28 +248,29 @@ class _ParsedPart:
     flavour: str
 
 
-def _parse_part_rows(index: int) -> _ParsedPart:
+def _parse_part_rows(part: Part) -> _ParsedPart:
     """In a worker: one part's records in a database file, its warnings and flavour."""
     assert _JOB is not None
     text, split, column_map, scratch = _JOB
-    result, ok = parse_part(split, text, index, column_map)
+    result, ok = parse_part(split, text, part, column_map)
     if not ok:
         return _ParsedPart(None, [], "")
-    path = scratch / f"part-{index + 1:04d}.db"
+    path = scratch / f"part-{part.index + 1:04d}.db"
     rows = write_part_rows(path, result.records, result.failures)
     return _ParsedPart(rows, result.warnings, result.flavour)
 
 
 class _Workers:
-    """Forked processes that parse the parts of `_JOB`: worker w takes parts w, w + n, ...
-    and sends each result down its own pipe. A thread here receives them while the parts
-    before are being stored, keeping at most one waiting part a worker. Leaving the block
-    stops them all, whatever happened."""
+    """Forked processes that parse the parts of `_JOB`: `send` deals the parts out as they
+    are found, part i to worker i % n, and each worker sends its results down a pipe of its
+    own. A thread here receives them while the parts before are being stored, keeping at most
+    one waiting part a worker. Leaving the block stops them all, whatever happened."""
 
-    def __init__(self, workers: int, parts: int, job: _Job) -> None:
+    def __init__(self, workers: int, job: _Job) -> None:
         self.job = job
-        self.parts = parts
-        self.count = min(workers, parts)
+        self.count = workers
+        self.parts = 0  # known once every part is sent
+        self.tasks: list[Connection] = []
         self.pipes: list[Connection] = []
         self.processes: list[multiprocessing.process.BaseProcess] = []
         self.received: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=self.count)
@@ -279,18 +281,31 @@ class _Workers:
         global _JOB
         context = multiprocessing.get_context("fork")
         _JOB = self.job  # each worker has its copy: not pickled
-        for worker in range(self.count):
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(
-                target=_work, args=(sender, range(worker, self.parts, self.count)), daemon=True
-            )
-            process.start()
-            sender.close()
-            self.pipes.append(receiver)
-            self.processes.append(process)
-        _JOB = None
-        self.receiver.start()
+        try:
+            for _worker in range(self.count):
+                tasks, tasks_in = context.Pipe(duplex=False)
+                results, results_in = context.Pipe(duplex=False)
+                process = context.Process(target=_work, args=(tasks, results_in), daemon=True)
+                process.start()
+                tasks.close()
+                results_in.close()
+                self.tasks.append(tasks_in)
+                self.pipes.append(results)
+                self.processes.append(process)
+        finally:
+            _JOB = None
         return self
+
+    def send(self, parts: Iterable[Part]) -> int:
+        """Deal the parts out (each goes as soon as it is found) and start receiving;
+        returns how many there were."""
+        for part in parts:
+            self.tasks[part.index % self.count].send(part)
+            self.parts = part.index + 1
+        for tasks in self.tasks:
+            tasks.send(None)  # no more parts: the worker ends when its parts are done
+        self.receiver.start()
+        return self.parts
 
     def _receive(self) -> None:
         for index in range(self.parts):
@@ -327,7 +342,7 @@ class _Workers:
             process.join()
         if self.receiver.is_alive():
             self.receiver.join()
-        for pipe in self.pipes:
+        for pipe in self.tasks + self.pipes:
             pipe.close()
 
 
@@ -356,16 +371,17 @@ def _set_heap(settings: tuple[tuple[int, int], ...]) -> None:
         libc.malloc_trim(0)
 
 
-def _work(connection: Connection, indexes: range) -> None:
-    """A worker's life: parse its parts and send them, or send what went wrong."""
+def _work(tasks: Connection, results: Connection) -> None:
+    """A worker's life: parse the parts it is sent and send the results, or send what went
+    wrong; it ends when it is sent None."""
     _set_heap(_KEPT_HEAP)
     try:
-        for index in indexes:
-            connection.send(("ok", _parse_part_rows(index)))
+        while (part := tasks.recv()) is not None:
+            results.send(("ok", _parse_part_rows(part)))
     except Exception as error:  # reported by the importing process, which stops
-        connection.send(("error", f"{type(error).__name__}: {error}"))
+        results.send(("error", f"{type(error).__name__}: {error}"))
     finally:
-        connection.close()
+        results.close()
 
 
 def import_workers() -> int:
@@ -391,8 +407,11 @@ def _import_in_parts(
     split = fmt.split(text, options.column_map, workers * PARTS_PER_WORKER)
     if split is None:
         return None
-    parts = len(split.starts)
-    progress(f"Parsing {loaded.path.name} in {parts} parts on {workers} processes")
+    parts = iter_parts(split, text)
+    first = next(parts)
+    if first.last:
+        return None  # no place to cut
+    progress(f"Parsing {loaded.path.name} in parts on {workers} processes")
     flavours: list[str] = []
     warnings: list[list[str]] = []
     info = _source_info(loaded, "", [], options)
@@ -407,7 +426,7 @@ def _import_in_parts(
             warnings.append(part.warnings)
             records += part.rows.records
             failures += part.rows.failures
-            progress(f"Storing part {len(flavours)} of {parts} of {loaded.path.name}")
+            progress(f"Storing part {len(flavours)} of {workers.parts} of {loaded.path.name}")
             yield part.rows
         _refuse_if_nothing(loaded.path, fmt.name, records, failures)
         # read by add_source_parts when the parts are all in: the source row comes last
@@ -421,8 +440,9 @@ def _import_in_parts(
     try:
         with (
             tempfile.TemporaryDirectory(prefix="slr-import-") as scratch,
-            _Workers(workers, parts, (text, split, options.column_map, Path(scratch))) as running,
+            _Workers(workers, (text, split, options.column_map, Path(scratch))) as running,
         ):
+            running.send(itertools.chain([first], parts))
             source_id, copy, count, failures = review.add_source_parts(info, stored_parts(running))
     except _PartDeclined:
         review.db.execute("ROLLBACK TO import_parts")

@@ -174,10 +174,10 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
     monkeypatch.setattr(slr.importing, "PARTS_PER_WORKER", 4)
     original = slr.importing._parse_part_rows
 
-    def broken(index: int):
-        if index == 3:
+    def broken(part):
+        if part.index == 3:
             raise ValueError("a bug")
-        return original(index)
+        return original(part)
 
     monkeypatch.setattr(slr.importing, "_parse_part_rows", broken)
     review = tmp_path / "rev"

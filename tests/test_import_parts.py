@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from slr.importers import FORMATS, detect
 from slr.importers.encoding import decode
-from slr.importers.parts import parse_split
+from slr.importers.parts import iter_parts, parse_split
 
 SPLITTABLE = sorted(name for name, fmt in FORMATS.items() if fmt.split is not None)
 
@@ -75,7 +76,7 @@ def test_quoted_newlines_and_quotes_at_the_cuts() -> None:
     text = _scopus_csv(rows)
     for parts in range(2, 12):
         serial, split, merged = _serial_and_parts("scopus-csv", text, parts)
-        assert split is not None and len(split.starts) > 1
+        assert split is not None and len(list(iter_parts(split, text))) > 1
         assert merged == serial
         assert len(merged.records) == 60
 
@@ -131,3 +132,40 @@ def test_stray_quotes_never_give_a_different_result(parts: int) -> None:
     text = _scopus_csv(rows).replace('""', '"')  # quotes that break the parity rule
     serial, _split, merged = _serial_and_parts("scopus-csv", text, parts)
     assert merged is None or merged == serial
+
+
+@given(st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=40), st.integers(2, 9))
+def test_parts_cover_the_text_in_order_with_their_first_lines(blank_lines, wanted) -> None:
+    from slr.importers.parts import Split, line_starting_with
+
+    text = "".join(
+        f"TY  - JOUR\nTI  - T{i}\n" + "\n" * n + "ER  - \n" for i, n in enumerate(blank_lines)
+    )
+    asked: list[int] = []
+    boundary = line_starting_with(text, "TY  -")
+
+    def spy(position: int) -> int:
+        asked.append(position)
+        return boundary(position)
+
+    split = Split(0, 0, wanted, spy, FORMATS["ris"].parse, lambda _result, _last: True)
+    parts = iter_parts(split, text)
+    first = next(parts)
+    assert len(asked) <= 1  # found lazily: the first part goes out before the other cuts
+    found = [first, *parts]
+    assert [p.index for p in found] == list(range(len(found)))
+    assert found[0].start == 0 and found[-1].end == len(text) and found[-1].last
+    assert all(a.end == b.start for a, b in itertools.pairwise(found))
+    assert not any(p.last for p in found[:-1])
+    for part in found:
+        assert text[part.start :].startswith("TY  -")
+        assert part.first_line == text.count("\n", 0, part.start) + 1
+    assert len(found) <= wanted
+
+
+def test_a_text_without_a_place_to_cut_is_one_part() -> None:
+    text = "TY  - JOUR\nTI  - Only one\nER  - \n"
+    split = FORMATS["ris"].split(text, None, 4)
+    assert split is not None
+    assert [(p.start, p.end, p.last) for p in iter_parts(split, text)] == [(0, len(text), True)]
+    assert parse_split(split, text) is None

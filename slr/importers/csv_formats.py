@@ -18,7 +18,7 @@ from functools import lru_cache, partial, wraps
 from typing import ParamSpec, TypeVar
 
 from slr.importers.common import add_raw, finish_record, iter_lines, join_pages
-from slr.importers.parts import Split, csv_row_start, cut
+from slr.importers.parts import Split, csv_row_start
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import clean_pieces, clean_text, parse_clean_name, parse_name, parse_year
@@ -1043,10 +1043,8 @@ def _split(
         if end < 0:
             return None
         head = end + 1
-    cuts = cut(text, head, parts, csv_row_start(text, head, quoted=not rows_are_lines))
-    if cuts is None:
-        return None
-    return Split(head, skip, *cuts, parse_part, partial(_part_ok, skip=skip))
+    boundary = csv_row_start(text, head, quoted=not rows_are_lines)
+    return Split(head, skip, parts, boundary, parse_part, partial(_part_ok, skip=skip))
 
 
 def _part_ok(result: ParseResult, last: bool, skip: int) -> bool:

@@ -9,7 +9,7 @@ the file is parsed whole instead: tests/test_import_parts.py checks this on ever
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from slr.models import ParseResult
@@ -23,27 +23,24 @@ _MAX_SEARCH = 4_000_000
 
 @dataclass(slots=True)
 class Split:
-    """Where to cut a text, and how to parse and check one part."""
+    """How to cut a text into about `parts` parts, and how to parse and check one part."""
 
     head: int  # text[:head] is parsed before every part: a CSV header; 0 for none
     head_lines: int  # the lines text[:head] holds
-    starts: list[int]  # where each part starts; part i ends where part i + 1 starts
-    first_lines: list[int]  # the file's line number of each start
+    parts: int  # how many parts are wanted
+    # the first entry boundary at or after a position, or -1
+    boundary: Callable[[int], int]
     parse_part: PartParser
     # (result, is the last part) -> can this part's result stand for its span of the file?
     part_ok: Callable[[ParseResult, bool], bool]
 
-    def bounds(self, index: int, length: int) -> tuple[int, int]:
-        end = self.starts[index + 1] if index + 1 < len(self.starts) else length
-        return self.starts[index], end
+    def part_text(self, text: str, part: Part) -> str:
+        piece = text[part.start : part.end]
+        return text[: self.head] + piece if self.head else piece
 
-    def part_text(self, text: str, index: int) -> str:
-        start, end = self.bounds(index, len(text))
-        return text[: self.head] + text[start:end] if self.head else text[start:end]
-
-    def to_file_lines(self, result: ParseResult, index: int) -> None:
+    def to_file_lines(self, result: ParseResult, part: Part) -> None:
         """Move a part's line numbers (records, failures, warnings) to the file's own."""
-        shift = self.first_lines[index] - 1 - self.head_lines
+        shift = part.first_line - 1 - self.head_lines
         if not shift:
             return
         head_lines = self.head_lines
@@ -61,35 +58,35 @@ class Split:
         ]
 
 
-def cut(
-    text: str,
-    head: int,
-    parts: int,
-    boundary: Callable[[int], int],
-) -> tuple[list[int], list[int]] | None:
-    """Starts of about `parts` equal parts after `head`, and their line numbers.
+@dataclass(slots=True, frozen=True)
+class Part:
+    """One part of a split text: text[start:end], whose first line is the file's first_line."""
 
-    `boundary(position)` gives the first entry boundary at or after a position, or -1.
-    None when the text does not cut into two parts or more.
-    """
-    starts = [head]
-    size = (len(text) - head) // parts
-    for number in range(1, parts):
-        wanted = head + number * size
-        start = boundary(max(wanted, starts[-1] + 1))
-        if start < 0 or start - wanted > _MAX_SEARCH:
-            break
-        if _NOT_SPACE.search(text, start):  # not only blank lines left
-            starts.append(start)
-    if len(starts) < 2:
-        return None
-    first_lines = []
-    line, counted = 1, 0
-    for start in starts:
-        line += text.count("\n", counted, start)
-        counted = start
-        first_lines.append(line)
-    return starts, first_lines
+    index: int
+    start: int
+    end: int
+    first_line: int
+    last: bool
+
+
+def iter_parts(split: Split, text: str) -> Iterator[Part]:
+    """The parts of about equal size after the head, each as soon as its end is found (so
+    that worker processes parse the first parts while the later cuts are looked for). A text
+    that does not cut gives one part, the last."""
+    start = split.head
+    size = (len(text) - start) // split.parts
+    line = 1 + text.count("\n", 0, start)
+    index = 0
+    for number in range(1, split.parts):
+        wanted = split.head + number * size
+        end = split.boundary(max(wanted, start + 1))
+        if end < 0 or end - wanted > _MAX_SEARCH or not _NOT_SPACE.search(text, end):
+            break  # no boundary near, or only blank lines after it
+        yield Part(index, start, end, line, False)
+        index += 1
+        line += text.count("\n", start, end)
+        start = end
+    yield Part(index, start, len(text), line, True)
 
 
 def line_starting_with(text: str, marker: str) -> Callable[[int], int]:
@@ -130,24 +127,27 @@ def merge_warnings(warnings: list[list[str]]) -> list[str]:
 
 
 def parse_part(
-    split: Split, text: str, index: int, column_map: Mapping[str, str] | None
+    split: Split, text: str, part: Part, column_map: Mapping[str, str] | None
 ) -> tuple[ParseResult, bool]:
-    """Parse part `index` with the file's line numbers; and can it stand for its span?"""
-    result = split.parse_part(split.part_text(text, index), column_map)
-    ok = split.part_ok(result, index == len(split.starts) - 1)
-    split.to_file_lines(result, index)
+    """Parse one part with the file's line numbers; and can it stand for its span?"""
+    result = split.parse_part(split.part_text(text, part), column_map)
+    ok = split.part_ok(result, part.last)
+    split.to_file_lines(result, part)
     return result, ok
 
 
 def parse_split(
     split: Split, text: str, column_map: Mapping[str, str] | None = None
 ) -> ParseResult | None:
-    """All parts parsed one after another and merged; None when a part cannot stand alone.
-    (The import parses the parts in worker processes; this is the same, in one.)"""
+    """All parts parsed one after another and merged; None when the text does not cut, or a
+    part cannot stand alone. (The import parses the parts in worker processes; this is the
+    same, in one.)"""
     merged: ParseResult | None = None
     warnings: list[list[str]] = []
-    for index in range(len(split.starts)):
-        result, ok = parse_part(split, text, index, column_map)
+    for part in iter_parts(split, text):
+        if part.last and part.index == 0:
+            return None
+        result, ok = parse_part(split, text, part, column_map)
         if not ok:
             return None
         warnings.append(result.warnings)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 
 from slr.importers.common import finish_record, iter_lines, join_pages
-from slr.importers.parts import Split, cut, line_starting_with
+from slr.importers.parts import Split, line_starting_with
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import canonical_doi, parse_clean_name, parse_name, parse_year
@@ -469,10 +469,9 @@ def split(text: str, column_map: Mapping[str, str] | None, parts: int) -> Split 
     (the warnings about missing ER lines and stray lines count over the whole file)."""
     if "\ufeff" in text:
         return None
-    cuts = cut(text, 0, parts, line_starting_with(text, "TY  -"))
-    if cuts is None:
-        return None
-    return Split(0, 0, *cuts, partial(_parse_part, flavour=_flavour(text)), _part_without_warnings)
+    boundary = line_starting_with(text, "TY  -")
+    parse_part = partial(_parse_part, flavour=_flavour(text))
+    return Split(0, 0, parts, boundary, parse_part, _part_without_warnings)
 
 
 def _parse_part(text: str, column_map: Mapping[str, str] | None, flavour: str) -> ParseResult:
