@@ -13,6 +13,7 @@ peak memory under 1 GB.
 from __future__ import annotations
 
 import argparse
+import compileall
 import csv
 import io
 import os
@@ -24,6 +25,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import slr
 
 WORDS = [
     "digital",
@@ -275,6 +278,9 @@ def main() -> None:
         f"{'format':6} {'MB':>6} {'slr import':>15} {'rate':>9} {'peak MB':>8} "
         f"{'1 process':>10} | {'peer parse':>15} {'rate':>9}  peer             slr/peer"
     )
+    # slr as it runs once installed: pip writes its bytecode at install time, but an editable
+    # install under PYTHONDONTWRITEBYTECODE would compile the edited modules on every run
+    compileall.compile_dir(Path(slr.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for suffix, writer, peer, peer_name in cases:
