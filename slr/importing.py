@@ -435,12 +435,16 @@ def _import_in_parts(
         info.warnings += loaded.decoded.warnings + merge_warnings(warnings)
         info.warnings += _unknown_database(info)
 
+    try:
+        scratch = tempfile.TemporaryDirectory(prefix="slr-import-")
+    except OSError:  # no temporary folder for the parts' databases: parse in this process
+        return None
     review.db.execute("SAVEPOINT import_parts")
     _set_heap(_KEPT_HEAP)
     try:
         with (
-            tempfile.TemporaryDirectory(prefix="slr-import-") as scratch,
-            _Workers(workers, (text, split, options.column_map, Path(scratch))) as running,
+            scratch as folder,
+            _Workers(workers, (text, split, options.column_map, Path(folder))) as running,
         ):
             running.send(itertools.chain([first], parts))
             source_id, copy, count, failures = review.add_source_parts(info, stored_parts(running))

@@ -121,6 +121,26 @@ def test_two_large_files_in_one_import(tmp_path: Path, monkeypatch: pytest.Monke
     assert [r[1] for r in records] == list(range(1, 301)) + list(range(1, 201))
 
 
+def test_no_temporary_folder_means_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = tmp_path / "big.ris"
+    export.write_text(_ris(300))
+    whole = _import(tmp_path, "whole", [export], "1", monkeypatch)
+    missing = tmp_path / "no-such-folder"
+    monkeypatch.setattr(tempfile, "tempdir", str(missing))
+    monkeypatch.setenv("SLR_IMPORT_WORKERS", "2")
+    IN_PARTS.clear()
+    review = tmp_path / "parts"
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(review)]).exit_code == 0
+    result = runner.invoke(main, ["import", "--review", str(review), str(export)])
+    assert result.exit_code == 0, result.output
+    assert IN_PARTS == [False]
+    assert _contents(review) == _contents(whole)
+    assert not missing.exists()
+
+
 def _flush_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "slr-flush"]
 
