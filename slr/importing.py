@@ -152,7 +152,7 @@ def import_files(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with review.bulk_transaction():
+        with review.bulk_transaction(sum(p.stat().st_size for p in paths if p.is_file())):
             for path in paths:
                 loaded = _load_checked(review, path, options, progress, seen)
                 outcome = _import_in_parts(review, loaded, options, progress)

@@ -27,9 +27,18 @@ DB_NAME = "review.db"
 SOURCES_DIR = "sources"
 BUSY_TIMEOUT_MS = 60_000
 PAGE_SIZE = 16384
-# Page cache while an import goes in (negative: KiB). With SQLite's 2 MB the pages of a large
-# import were written out, read back and written again.
-BULK_CACHE_KIB = -65536
+# Page cache while an import goes in, in KiB. With SQLite's 2 MB the index pages of a large
+# import were written out, read back and written again; they take about 3% of the size of the
+# files imported. A larger cache only delays the writing to the commit, and fills memory.
+BULK_CACHE_MIN_KIB = 16 * 1024
+BULK_CACHE_MAX_KIB = 256 * 1024
+
+
+def bulk_cache_kib(import_bytes: int) -> int:
+    """The page cache for importing files of this many bytes: a twentieth of it, 16-256 MB."""
+    return max(BULK_CACHE_MIN_KIB, min(BULK_CACHE_MAX_KIB, import_bytes // 20 // 1024))
+
+
 PROTOCOL_NAME = "protocol"  # the copy keeps the original suffix: protocol.toml
 
 _LIST_COLUMNS = (
@@ -201,20 +210,21 @@ class Review:
     # -- meta and sources -----------------------------------------------------------------
 
     @contextlib.contextmanager
-    def bulk_transaction(self) -> Iterator[None]:
+    def bulk_transaction(self, import_bytes: int = 0) -> Iterator[None]:
         """One transaction for a large insert (an import), committed or rolled back as a whole.
 
         WAL writes every page twice, to the log and then into the database at the checkpoint:
         half the time of a 100,000-record import. So when no other connection has the review
         open, the transaction goes through a rollback journal instead, which writes new pages
         once; WAL is back on when it ends. With another connection open it stays in WAL.
+        `import_bytes`, the size of the files to import, sets the page cache meanwhile.
         """
         self.db.execute("PRAGMA busy_timeout = 0")  # another connection open: don't wait
         try:
             switched = self._set_journal_mode("delete")
         finally:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.db.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+        self.db.execute(f"PRAGMA cache_size = {-bulk_cache_kib(import_bytes)}")
         try:
             with self.db:
                 # IMMEDIATE: the write lock now, so the source id read first stays ours
@@ -477,7 +487,7 @@ def write_part_rows(path: Path, records: Iterable[Record], failures: list[Failur
         db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         db.execute("PRAGMA journal_mode = OFF")  # a scratch file: deleted when the import ends
         db.execute("PRAGMA synchronous = OFF")
-        db.execute(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+        db.execute(f"PRAGMA cache_size = {-BULK_CACHE_MIN_KIB}")
         db.execute(f"CREATE TABLE part_records (position, {', '.join(_INSERT_COLUMNS[2:])})")
         count = [0]
         values = (record_values(record) for record in records)
