@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 review_option = click.option(
     "--review",
@@ -27,6 +26,8 @@ def progress_reporter() -> Iterator[Callable[[str], None]]:
     if not sys.stderr.isatty():
         yield lambda _message: None
         return
+    from rich.console import Console  # here: a tenth of the start of a command, on a terminal
+
     console = Console(stderr=True)
     with console.status("Starting") as status:
         yield lambda message: status.update(message)

@@ -10,7 +10,6 @@ become failures, and the entries after them are still imported.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,9 +22,6 @@ if TYPE_CHECKING:
     from bibtexparser.model import Entry, String
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import latex_to_unicode, parse_name, parse_year
-
-# bibtexparser logs a warning per broken block; the failures are reported through ParseResult.
-logging.getLogger("bibtexparser").setLevel(logging.ERROR)
 
 FORMAT = "bibtex"
 
@@ -573,6 +569,8 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
 
 def _parse_part(text: str, lines_before: int, result: ParseResult, state: _FileState) -> None:
     # loaded here: bibtexparser (and pylatexenc) were a tenth of the start of every import
+    import logging
+
     import bibtexparser
     from bibtexparser.model import (
         DuplicateBlockKeyBlock,
@@ -585,6 +583,8 @@ def _parse_part(text: str, lines_before: int, result: ParseResult, state: _FileS
         String,
     )
 
+    # it logs a warning per broken block; the failures are reported through ParseResult
+    logging.getLogger("bibtexparser").setLevel(logging.ERROR)
     lines = _Lines(text, lines_before)
     try:
         blocks = bibtexparser.parse_string(text, parse_stack=[]).blocks
