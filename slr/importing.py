@@ -10,6 +10,7 @@ import multiprocessing.process
 import os
 import queue
 import re
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -260,6 +261,14 @@ def _parse_part_rows(part: Part) -> _ParsedPart:
     return _ParsedPart(rows, result.warnings, result.flavour)
 
 
+# What to do when a worker fails, by what went wrong.
+_WORKER_HINTS = {
+    "storage": "make room in the temporary folder or point TMPDIR at another",
+    "stopped": "check that the machine has memory to spare",
+    "bug": "report this as a bug",
+}
+
+
 class _Workers:
     """Forked processes that parse the parts of `_JOB`: `send` deals the parts out as they
     are found, part i to worker i % n, and each worker sends its results down a pipe of its
@@ -312,7 +321,7 @@ class _Workers:
             try:
                 message = self.pipes[index % self.count].recv()
             except (EOFError, OSError):
-                message = ("error", "the worker process stopped")
+                message = ("error", "the worker process stopped", "stopped")
             while not self.stop.is_set():
                 try:
                     self.received.put(message, timeout=0.1)
@@ -327,10 +336,11 @@ class _Workers:
         for index in range(self.parts):
             message = self.received.get()
             if message[0] == "error":
+                _, reason, kind = message
                 raise SlrError(
-                    f"parsing part {index + 1} of {self.parts} failed: {message[1]}",
-                    f"import again with {WORKERS_VARIABLE}=1 to parse in one process, "
-                    "and report this as a bug",
+                    f"parsing part {index + 1} of {self.parts} failed: {reason}",
+                    f"{_WORKER_HINTS[kind]}; or import again with {WORKERS_VARIABLE}=1 to "
+                    "parse in one process",
                 )
             yield message[1]
 
@@ -378,8 +388,10 @@ def _work(tasks: Connection, results: Connection) -> None:
     try:
         while (part := tasks.recv()) is not None:
             results.send(("ok", _parse_part_rows(part)))
+    except (OSError, sqlite3.OperationalError) as error:  # writing the part's database
+        results.send(("error", f"{type(error).__name__}: {error}", "storage"))
     except Exception as error:  # reported by the importing process, which stops
-        results.send(("error", f"{type(error).__name__}: {error}"))
+        results.send(("error", f"{type(error).__name__}: {error}", "bug"))
     finally:
         results.close()
 

@@ -183,8 +183,24 @@ def test_real_csv_exports_in_parts(
     assert used >= 5
 
 
+_FULL = sqlite3.OperationalError("database or disk is full")
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (ValueError("a bug"), "ValueError: a bug; report this as a bug"),
+        (
+            _FULL,
+            "OperationalError: database or disk is full; make room in the temporary folder or "
+            "point TMPDIR at another",
+        ),
+        (None, "the worker process stopped; check that the machine has memory to spare"),
+    ],
+    ids=["bug", "disk-full", "killed"],
+)
 def test_a_failing_worker_stops_the_import_and_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception | None, said: str
 ) -> None:
     export = tmp_path / "big.ris"
     export.write_text(_ris(200))
@@ -196,7 +212,9 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
 
     def broken(part):
         if part.index == 3:
-            raise ValueError("a bug")
+            if error is None:
+                os._exit(9)  # as the kernel's out-of-memory killer would stop it
+            raise error
         return original(part)
 
     monkeypatch.setattr(slr.importing, "_parse_part_rows", broken)
@@ -206,8 +224,8 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
     result = runner.invoke(main, ["import", "--review", str(review), str(export)])
     assert result.exit_code == 1
     assert result.output == (
-        "Error: parsing part 4 of 8 failed: ValueError: a bug; import again with "
-        "SLR_IMPORT_WORKERS=1 to parse in one process, and report this as a bug\n"
+        f"Error: parsing part 4 of 8 failed: {said}; or import again with SLR_IMPORT_WORKERS=1 "
+        "to parse in one process\n"
     )
     assert _contents(review) == ([], [], [])
     assert [p.name for p in (review / "sources").iterdir()] == []
