@@ -52,6 +52,11 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # has more than one core: 8 parts a worker, so that no worker waits long for the last one.
 PARALLEL_MIN_CHARS = 4_000_000
 PARTS_PER_WORKER = 8
+MIN_PART_CHARS = 500_000  # smaller parts cost more in files and processes than they save
+# This process stores what the workers parse, one part at a time: past about 8 workers it
+# cannot keep up, and every worker holds a part's records in memory. (SLR_IMPORT_WORKERS may
+# ask for more.)
+MAX_WORKERS = 8
 WORKERS_VARIABLE = "SLR_IMPORT_WORKERS"  # 1 parses every file in this process
 
 
@@ -404,7 +409,7 @@ def import_workers() -> int:
     configured = os.environ.get(WORKERS_VARIABLE, "").strip()
     if configured.isdigit():
         return max(1, int(configured))
-    return os.cpu_count() or 1
+    return min(os.cpu_count() or 1, MAX_WORKERS)
 
 
 def _import_in_parts(
@@ -416,7 +421,9 @@ def _import_in_parts(
     workers = import_workers()
     if fmt.split is None or workers < 2 or len(text) < PARALLEL_MIN_CHARS:
         return None
-    split = fmt.split(text, options.column_map, workers * PARTS_PER_WORKER)
+    parts_wanted = max(2, min(workers * PARTS_PER_WORKER, len(text) // max(1, MIN_PART_CHARS)))
+    workers = min(workers, parts_wanted)
+    split = fmt.split(text, options.column_map, parts_wanted)
     if split is None:
         return None
     parts = iter_parts(split, text)

@@ -34,6 +34,7 @@ def _import(tmp_path: Path, name: str, files: list[Path], workers: str, monkeypa
     scratch = _scratch(tmp_path, monkeypatch)
     monkeypatch.setenv("SLR_IMPORT_WORKERS", workers)
     monkeypatch.setattr(slr.importing, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(slr.importing, "MIN_PART_CHARS", 0)
     monkeypatch.setattr(slr.importing, "_import_in_parts", _spy)
     IN_PARTS.clear()
     review = tmp_path / name
@@ -207,6 +208,7 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
     scratch = _scratch(tmp_path, monkeypatch)
     monkeypatch.setenv("SLR_IMPORT_WORKERS", "2")
     monkeypatch.setattr(slr.importing, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(slr.importing, "MIN_PART_CHARS", 0)
     monkeypatch.setattr(slr.importing, "PARTS_PER_WORKER", 4)
     original = slr.importing._parse_part_rows
 
@@ -234,6 +236,30 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
     assert _flush_threads() == []
 
 
+def test_small_parts_are_not_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    export = tmp_path / "big.ris"
+    export.write_text(_ris(300))  # 45,000 characters
+    monkeypatch.setattr(slr.importing, "MIN_PART_CHARS", 15_000)
+    sent: list[int] = []
+    send = slr.importing._Workers.send
+
+    def spy(self, parts):
+        sent.append(send(self, parts))
+        sent.append(self.count)
+        return sent[0]
+
+    monkeypatch.setattr(slr.importing._Workers, "send", spy)
+    whole = _import(tmp_path, "whole", [export], "1", monkeypatch)
+    monkeypatch.setattr(slr.importing, "MIN_PART_CHARS", 15_000)  # (_import set it to 0)
+    review = tmp_path / "parts"
+    runner = CliRunner()
+    monkeypatch.setenv("SLR_IMPORT_WORKERS", "4")
+    assert runner.invoke(main, ["init", str(review)]).exit_code == 0
+    assert runner.invoke(main, ["import", "--review", str(review), str(export)]).exit_code == 0
+    assert sent == [3, 3]  # three parts of 15,000 characters or more, a worker each
+    assert _contents(review) == _contents(whole)
+
+
 def test_workers_follow_the_variable_and_the_platform(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLR_IMPORT_WORKERS", "3")
     assert slr.importing.import_workers() == 3
@@ -241,6 +267,10 @@ def test_workers_follow_the_variable_and_the_platform(monkeypatch: pytest.Monkey
     assert slr.importing.import_workers() == 1
     monkeypatch.delenv("SLR_IMPORT_WORKERS")
     assert slr.importing.import_workers() >= 1
+    monkeypatch.setattr(slr.importing.os, "cpu_count", lambda: 64)
+    assert slr.importing.import_workers() == slr.importing.MAX_WORKERS == 8
+    monkeypatch.setenv("SLR_IMPORT_WORKERS", "12")
+    assert slr.importing.import_workers() == 12  # asked for
     monkeypatch.setattr(slr.importing.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     monkeypatch.setenv("SLR_IMPORT_WORKERS", "3")
     assert slr.importing.import_workers() == 1
