@@ -571,3 +571,26 @@ def test_lines_by_blocks_are_the_lines_split_on_newlines_only(text: str, block: 
         assert "".join(common.iter_lines(text, keepends=True)) == text
     finally:
         common._BLOCK = original
+
+
+def test_a_file_that_cannot_be_mapped_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import slr.importers
+
+    export = tmp_path / "one.ris"
+    export.write_bytes(b"\xef\xbb\xbfTY  - JOUR\r\nTI  - Mapped or read\r\nER  - \r\n")
+    mapped = read_file(export)
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError("mmap: operation not supported by this file system")
+
+    monkeypatch.setattr(slr.importers.mmap, "mmap", refuse)
+    read = read_file(export)
+    assert [r.title for r in read.result.records] == ["Mapped or read"]
+    assert (read.sha256, read.size, read.decoded.encoding) == (
+        mapped.sha256,
+        mapped.size,
+        mapped.decoded.encoding,
+    )
+    assert read.result == mapped.result

@@ -9,7 +9,6 @@ import contextlib
 import hashlib
 import importlib
 import mmap
-import os
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -63,10 +62,12 @@ def _mapped(path: Path) -> Iterator[Bytes]:
     """A file's bytes, mapped rather than read: no copy of a large export in this process's
     memory, which took longer than decoding it."""
     with path.open("rb") as file:
-        if not os.fstat(file.fileno()).st_size:
-            yield b""  # (an empty file cannot be mapped)
+        try:
+            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # empty, or a file system that cannot map it: read it
+            yield file.read()
             return
-        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        with mapped:
             yield mapped
 
 
