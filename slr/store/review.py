@@ -398,6 +398,7 @@ class _Flusher:
         self.thread.start()
 
     def _run(self) -> None:
+        sync = getattr(os, "fdatasync", os.fsync)  # (macOS has no fdatasync)
         try:
             fd = os.open(self.path, os.O_RDONLY)
         except OSError:
@@ -408,7 +409,7 @@ class _Flusher:
                 self.wanted.clear()
                 if self.done:
                     return
-                os.fdatasync(fd)
+                sync(fd)
         except OSError:
             return  # (only a head start for the commit's own sync)
         finally:
