@@ -299,13 +299,18 @@ class _Workers:
             for _worker in range(self.count):
                 tasks, tasks_in = context.Pipe(duplex=False)
                 results, results_in = context.Pipe(duplex=False)
-                process = context.Process(target=_work, args=(tasks, results_in), daemon=True)
-                process.start()
-                tasks.close()
-                results_in.close()
                 self.tasks.append(tasks_in)
                 self.pipes.append(results)
+                process = context.Process(target=_work, args=(tasks, results_in), daemon=True)
+                try:
+                    process.start()
+                finally:
+                    tasks.close()
+                    results_in.close()
                 self.processes.append(process)
+        except OSError as error:  # no more processes or memory for them: parse in this one
+            self.__exit__()
+            raise _PartDeclined from error
         finally:
             _JOB = None
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing.process
 import os
 import sqlite3
 import tempfile
@@ -140,6 +141,27 @@ def test_no_temporary_folder_means_one_process(
     assert IN_PARTS == [False]
     assert _contents(review) == _contents(whole)
     assert not missing.exists()
+
+
+def test_no_process_to_fork_means_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = tmp_path / "big.ris"
+    export.write_text(_ris(300))
+    whole = _import(tmp_path, "whole", [export], "1", monkeypatch)
+    started: list[int] = []
+    start = multiprocessing.process.BaseProcess.start
+
+    def second_fails(self) -> None:
+        started.append(1)
+        if len(started) == 2:
+            raise OSError(11, "Resource temporarily unavailable")
+        start(self)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", second_fails)
+    parts = _import(tmp_path, "parts", [export], "2", monkeypatch)
+    assert IN_PARTS == [False] and len(started) == 2
+    assert _contents(parts) == _contents(whole)
 
 
 def _flush_threads() -> list[threading.Thread]:
