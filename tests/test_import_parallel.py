@@ -123,12 +123,17 @@ def test_two_large_files_in_one_import(tmp_path: Path, monkeypatch: pytest.Monke
     assert [r[1] for r in records] == list(range(1, 301)) + list(range(1, 201))
 
 
+def _big_ris_imported_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A 300-entry RIS file, and the review it makes when parsed in one process."""
+    export = tmp_path / "big.ris"
+    export.write_text(_ris(300))
+    return export, _import(tmp_path, "whole", [export], "1", monkeypatch)
+
+
 def test_no_temporary_folder_means_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    export = tmp_path / "big.ris"
-    export.write_text(_ris(300))
-    whole = _import(tmp_path, "whole", [export], "1", monkeypatch)
+    export, whole = _big_ris_imported_whole(tmp_path, monkeypatch)
     missing = tmp_path / "no-such-folder"
     monkeypatch.setattr(tempfile, "tempdir", str(missing))
     monkeypatch.setenv("SLR_IMPORT_WORKERS", "2")
@@ -146,9 +151,7 @@ def test_no_temporary_folder_means_one_process(
 def test_no_process_to_fork_means_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    export = tmp_path / "big.ris"
-    export.write_text(_ris(300))
-    whole = _import(tmp_path, "whole", [export], "1", monkeypatch)
+    export, whole = _big_ris_imported_whole(tmp_path, monkeypatch)
     started: list[int] = []
     start = multiprocessing.process.BaseProcess.start
 
