@@ -369,7 +369,9 @@ class _Workers:
 # glibc's mallopt parameters, and the values to keep freed memory for the next part with
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _KEPT_HEAP = ((_M_TRIM_THRESHOLD, 1 << 30), (_M_MMAP_THRESHOLD, 32 << 20))
-_DEFAULT_HEAP = ((_M_TRIM_THRESHOLD, 128 << 10), (_M_MMAP_THRESHOLD, 128 << 10))
+# Afterwards: once set, glibc no longer adapts the thresholds itself, so they are left where its
+# own adaptation ends for a process that frees large blocks (32 MB, twice that to trim).
+_SETTLED_HEAP = ((_M_TRIM_THRESHOLD, 64 << 20), (_M_MMAP_THRESHOLD, 32 << 20))
 
 
 try:
@@ -387,7 +389,7 @@ def _set_heap(settings: tuple[tuple[int, int], ...]) -> None:
     libc = ctypes.CDLL(None)
     for parameter, value in settings:
         libc.mallopt(parameter, value)
-    if settings is _DEFAULT_HEAP:
+    if settings is _SETTLED_HEAP:
         libc.malloc_trim(0)
 
 
@@ -478,7 +480,7 @@ def _import_in_parts(
         progress(f"Parsing {loaded.path.name} whole")
         return None
     finally:
-        _set_heap(_DEFAULT_HEAP)
+        _set_heap(_SETTLED_HEAP)
     review.db.execute("RELEASE import_parts")
     loaded.decoded.text = ""
     return ImportOutcome(

@@ -101,7 +101,7 @@ def test_parts_store_what_one_parse_stores(
     parts = _import(tmp_path, "parts", [export], "2", monkeypatch)
     assert [broken is None] == IN_PARTS
     # freed memory is kept for the next part while the workers run, and not after
-    assert HEAP == [slr.importing._KEPT_HEAP, slr.importing._DEFAULT_HEAP]
+    assert HEAP == [slr.importing._KEPT_HEAP, slr.importing._SETTLED_HEAP]
     expected = _contents(whole)
     assert _contents(parts) == expected
     records, _sources, failures = expected
@@ -257,7 +257,7 @@ def test_a_failing_worker_stops_the_import_and_changes_nothing(
     assert _contents(review) == ([], [], [])
     assert [p.name for p in (review / "sources").iterdir()] == []
     assert list(scratch.iterdir()) == []
-    assert HEAP == [slr.importing._KEPT_HEAP, slr.importing._DEFAULT_HEAP]
+    assert HEAP == [slr.importing._KEPT_HEAP, slr.importing._SETTLED_HEAP]
     assert _flush_threads() == []
 
 
