@@ -37,6 +37,14 @@ class SchemaVersionError(SlrError):
     pass
 
 
+class ReviewDamaged(SlrError):
+    """review.db is empty, truncated or not a SQLite database."""
+
+
+class ReviewBusy(SlrError):
+    """Another process has held the review's write lock for longer than we wait."""
+
+
 class ImportRefused(SlrError):
     """A whole file cannot be imported: empty, binary, unknown format, already imported."""
 

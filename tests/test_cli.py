@@ -394,17 +394,11 @@ def test_import_goes_back_to_wal_and_is_all_or_nothing(
     assert snapshot(review) == (2, 1, ["001_good.ris"])
 
 
-def test_bulk_transaction_uses_a_rollback_journal_only_when_alone(review: Path) -> None:
-    with Review.open(review) as opened:
-        with opened.bulk_transaction():
-            assert opened.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+def test_an_import_keeps_the_review_in_wal_mode_for_its_readers(review: Path) -> None:
+    with Review.open(review) as opened, opened.import_transaction():
         assert opened.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        with Review.open(review) as other:
-            other.db.execute("BEGIN")
-            other.record_count()
-            with opened.bulk_transaction():
-                assert opened.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-            other.db.execute("COMMIT")
+        with Review.open(review) as reader:  # reads while the import holds the write lock
+            assert reader.record_count() == 0
 
 
 def test_raw_fields_equal_to_a_column_are_stored_once_and_read_back_whole(
@@ -426,7 +420,7 @@ def test_raw_fields_equal_to_a_column_are_stored_once_and_read_back_whole(
         from slr.store.review import SourceInfo
 
         info = SourceInfo("b.ris", export, 1, "h", "ris", "", "utf-8", "Scopus")
-        with opened.bulk_transaction():
+        with opened.import_transaction():
             opened.add_source(info, [record], [])
         again = opened.get(opened.record_count()).record
         assert again.raw == record.raw

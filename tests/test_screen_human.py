@@ -259,7 +259,6 @@ def test_two_processes_writing_as_fast_as_they_can(demo: Path, tmp_path: Path) -
         "from slr.store import Review\n"
         "from slr.store import screening as store\n"
         "review = Review.open(Path(sys.argv[1]))\n"
-        "store.prepare_for_writers(review.db)\n"
         "for record_id in range(1, 201):\n"
         "    store.record_human_decision(review.db, record_id, 'title_abstract', sys.argv[2],\n"
         "                                'include')\n"

@@ -39,7 +39,7 @@ def test_the_import_page_cache_grows_with_the_files(tmp_path) -> None:
     assert bulk_cache_kib(100_000 * mb) == 256 * 1024
     review = Review.create(tmp_path / "review")
     try:
-        with review.bulk_transaction(1000 * mb):
+        with review.import_transaction(1000 * mb):
             assert review.db.execute("PRAGMA cache_size").fetchone()[0] == -50 * 1024
         assert review.db.execute("PRAGMA cache_size").fetchone()[0] == -2000
     finally:

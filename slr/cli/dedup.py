@@ -11,6 +11,7 @@ from slr.cli.common import progress_reporter, review_option
 from slr.dedup import Settings, deduplicate, undo
 from slr.store import Review
 from slr.store import dedup as store
+from slr.store.transaction import write
 
 
 @click.group(invoke_without_command=True)
@@ -110,12 +111,12 @@ def review_command(review_dir: Path) -> None:
             if key == "q":
                 break
             if key == "m":
-                with review.db:
+                with write(review.db):
                     cluster_id = store.decide(review.db, pair["id"], "merge")
                 merged += 1
                 console.print(f"Merged into cluster {cluster_id}")
             elif key == "a":
-                with review.db:
+                with write(review.db):
                     store.decide(review.db, pair["id"], "apart")
                 apart += 1
                 console.print("Kept apart")

@@ -14,6 +14,7 @@ from slr.export.matrix import FORMATS, matrix_csv, matrix_markdown, write_matrix
 from slr.screening.run import review_protocol
 from slr.store import Review
 from slr.store import tagging as store
+from slr.store.transaction import write
 from slr.tagging.matrix import build_matrix
 
 
@@ -115,7 +116,7 @@ def edit(
                     "  value", default=current.get(name, ""), show_default=bool(current.get(name))
                 )
                 values[name] = "" if answer.strip() == "-" else answer
-        with review.db:
+        with write(review.db):
             changed = store.set_extraction_values(review.db, record_id, values)
     click.echo(f"Record {record_id}: {changed} field{'s' if changed != 1 else ''} changed")
 

@@ -71,9 +71,8 @@ def import_(
     already imported), nothing is imported. Entries that cannot be parsed are reported with
     file and line, and every other entry is imported (exit status 3).
 
-    A large RIS or CSV file is parsed in parts by one worker process a core, which hand their
-    records over in files under the temporary folder (TMPDIR), deleted as they are read; set
-    SLR_IMPORT_WORKERS=1 to parse in this process only.
+    The import is one transaction: other commands go on reading the review meanwhile, and an
+    interrupted import leaves the review as it was.
     """
     options = ImportOptions(
         database=database,

@@ -257,7 +257,6 @@ def run_resolve(review_dir: Path, stage: str, reviewer: str) -> tuple[int, int]:
     keys = Keys()
     resolved = left = 0
     with review:
-        store.prepare_for_writers(review.db)
         pending = conflicts(review.db, stage)
         reasons = list(protocol.exclusion_reasons) if protocol else []  # type: ignore[attr-defined]
         with keys.cbreak():

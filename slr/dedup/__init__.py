@@ -23,6 +23,7 @@ from slr.dedup.match import (
 )
 from slr.store import Review
 from slr.store import dedup as store
+from slr.store.transaction import write
 
 Progress = Callable[[str], None]
 
@@ -53,7 +54,7 @@ def deduplicate(
     progress(f"Comparing {len(items):,} records")
     result = find_duplicates(items, settings, decided)
     progress("Storing clusters")
-    with review.db:
+    with write(review.db):
         store.clear(review.db)
         run_id = store.add_run(review.db, asdict(settings), len(items), result.candidates)
         store.add_pairs(
@@ -87,7 +88,7 @@ def deduplicate(
 
 def undo(review: Review, cluster_id: int | None = None) -> int:
     """Dissolve one cluster, or (None) every dedup result and decision; returns records freed."""
-    with review.db:
+    with write(review.db):
         if cluster_id is not None:
             return store.undo_cluster(review.db, cluster_id)
         freed = review.db.execute("SELECT count(*) FROM dedup_members").fetchone()[0]

@@ -17,6 +17,7 @@ from slr.screening.text import RecordText, Span
 from slr.store import Review
 from slr.store import screening as store
 from slr.store.tagging import override_map
+from slr.store.transaction import write
 from slr.tagging.vocab import Tagger
 
 Progress = Callable[[str], None]
@@ -130,7 +131,7 @@ def screen_auto(
     run_id = None
     duplicates = store.duplicates(db)
     if not dry_run:
-        with db:
+        with write(db):
             run_id = store.start_run(db, list(stages), protocol_sha256, all_rules, len(texts))
             store.apply_changes(db, run_id, changes)
     return RunSummary(run_id, len(texts), duplicates, summaries, changes)
@@ -176,7 +177,7 @@ def undo_last_run(review: Review) -> UndoSummary:
     run = store.last_run(review.db)
     if run is None:
         raise SlrError("there is no `slr screen auto` run to undo")
-    with review.db:
+    with write(review.db):
         removed, restored = store.undo_run(review.db, run["id"])
     return UndoSummary(run["id"], removed, restored)
 

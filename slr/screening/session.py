@@ -108,7 +108,6 @@ class Session:
         if self.order not in ORDERS:
             raise SlrError(f"unknown order {self.order!r} (use {', '.join(ORDERS)})")
         db = self.review.db
-        store.prepare_for_writers(db)
         self._highlighter = Highlighter.of(self.protocol)
         self._auto = store.auto_decisions(db, self.stage)
         self.queue = self._build_queue()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import mmap
 import os
 import shutil
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -19,13 +18,17 @@ from typing import Any
 import orjson
 
 from slr import __version__
-from slr.errors import RecordNotFound, ReviewExists, ReviewNotFound, SlrError
+from slr.errors import RecordNotFound, ReviewDamaged, ReviewExists, ReviewNotFound, SlrError
 from slr.models import Author, Failure, Record
-from slr.store.schema import migrate
+from slr.store.schema import check_version, migrate
+from slr.store.transaction import BUSY_TIMEOUT_MS, ReviewConnection, write
 
 DB_NAME = "review.db"
 SOURCES_DIR = "sources"
-BUSY_TIMEOUT_MS = 60_000
+# A verbatim copy is named so until its import is committed; `Review._tidy` clears what a
+# killed import left.
+PARTIAL_SUFFIX = ".partial"
+_BUILDING_PREFIX = ".slr-init-"  # the hidden folder `Review.create` builds a review in
 PAGE_SIZE = 16384
 # Page cache while an import goes in, in KiB. With SQLite's 2 MB the index pages of a large
 # import were written out, read back and written again; they take about 3% of the size of the
@@ -81,17 +84,6 @@ _INSERT_SQL = (
 )
 
 
-_PART_SCHEMA = "import_part"  # where add_source_parts puts each part's database
-_INSERT_PART_ROW_SQL = (
-    f"INSERT INTO part_records VALUES ({', '.join('?' * (len(_INSERT_COLUMNS) - 1))})"
-)
-_INSERT_PART_SQL = (
-    f"INSERT INTO records ({', '.join(_INSERT_COLUMNS)}) "
-    f"SELECT ?, ? + position, {', '.join(_INSERT_COLUMNS[2:])} "
-    f"FROM {_PART_SCHEMA}.part_records ORDER BY rowid"
-)
-
-
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -132,43 +124,96 @@ class SourceInfo:
     warnings: list[str] = field(default_factory=list)
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    # another process (a second reviewer, a long import) may hold the write lock for a while:
-    # wait for it rather than fail with "database is locked"
-    db = sqlite3.connect(path, isolation_level="DEFERRED", timeout=BUSY_TIMEOUT_MS / 1000)
+def connect(path: Path, read_only: bool = False) -> ReviewConnection:
+    """Open a review's database. Every connection is in WAL mode, so readers never wait for a
+    writer and never touch its journal; writes go through `transaction.write`."""
+    if read_only:
+        # immutable: in a folder we cannot write, SQLite could not make the WAL index file,
+        # and nobody can be writing there either
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        db = sqlite3.connect(uri, uri=True, factory=ReviewConnection, isolation_level="DEFERRED")
+    else:
+        db = sqlite3.connect(
+            path,
+            factory=ReviewConnection,
+            isolation_level="DEFERRED",
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+    db.review_dir = path.parent
     db.row_factory = sqlite3.Row
-    # A new database only: records take 1-3 KB, and a 4 KB page holds one of them with the
-    # rest unused; 16 KB pages hold six and the database is a third smaller.
-    db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA synchronous = NORMAL")
+    try:
+        if not read_only:
+            # A new database only: records take 1-3 KB, and a 4 KB page holds one of them
+            # with the rest unused; 16 KB pages hold six and the database is a third smaller.
+            db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as error:
+        db.close()
+        raise damaged(path, error) from None
     return db
+
+
+def damaged(path: Path, error: sqlite3.DatabaseError) -> ReviewDamaged:
+    return ReviewDamaged(
+        f"{path} is damaged or not a review database ({error})",
+        "restore review.db from a backup; the imported files are kept in sources/",
+    )
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path / DB_NAME, os.W_OK)
 
 
 class Review:
     """An open review directory."""
 
-    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, db: ReviewConnection, read_only: bool = False) -> None:
         self.path = path
         self.db = db
+        self.read_only = read_only
+        self._copies: list[Path] = []  # verbatim copies written by the import under way
 
     # -- opening and creating -------------------------------------------------------------
 
     @classmethod
     def open(cls, path: Path) -> Review:
+        """Open the review in PATH: read-only when its folder or database cannot be written
+        (every command that only reads then works), after upgrading its schema otherwise."""
         db_path = path / DB_NAME
         if not db_path.is_file():
             raise ReviewNotFound(
                 f"{path} is not a review (no {DB_NAME})",
                 "run `slr init DIR` to create one, or name it with --review DIR",
             )
-        db = connect(db_path)
-        migrate(db)
-        return cls(path, db)
+        if db_path.stat().st_size == 0:
+            raise ReviewDamaged(
+                f"{db_path} is empty, so {path} holds no review (an interrupted `slr init`?)",
+                f"remove {db_path} and run `slr init` again, or restore it from a backup",
+            )
+        read_only = not _writable(path)
+        db = connect(db_path, read_only)
+        try:
+            if read_only:
+                check_version(db)
+            else:
+                migrate(db)
+        except sqlite3.DatabaseError as error:
+            db.close()
+            raise damaged(db_path, error) from None
+        except BaseException:
+            db.close()
+            raise
+        review = cls(path, db, read_only)
+        if not read_only:
+            review._tidy()
+        return review
 
     @classmethod
     def create(cls, path: Path, protocol: Path | None = None, title: str = "") -> Review:
+        """Create a review in PATH. It is built in a hidden folder inside PATH and its database
+        moved into place last, so a crash at any point leaves either no review or a whole one."""
         if (path / DB_NAME).exists():
             raise ReviewExists(f"{path} already holds a review", "use another directory")
         if protocol is not None and not protocol.is_file():
@@ -176,27 +221,70 @@ class Review:
                 f"protocol file {protocol} not found", "check the path given to --protocol"
             )
         path.mkdir(parents=True, exist_ok=True)
-        (path / SOURCES_DIR).mkdir(exist_ok=True)
-        db = connect(path / DB_NAME)
-        migrate(db)
-        meta = {
-            "title": title or path.resolve().name,
-            "created_at": _now(),
-            "slr_version": __version__,
-            "protocol": "",
-        }
-        if protocol is not None:
-            copy_name = f"{PROTOCOL_NAME}{protocol.suffix}"
-            shutil.copyfile(protocol, path / copy_name)
-            meta["protocol"] = copy_name
-            meta["protocol_original"] = protocol.name
-        with db:
-            db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
-            db.execute(
-                "INSERT INTO log (action, entity, detail) VALUES ('create', 'review', ?)",
-                (_dumps(meta),),
-            )
-        return cls(path, db)
+        building = Path(tempfile.mkdtemp(prefix=_BUILDING_PREFIX, dir=path))
+        try:
+            meta = {
+                "title": title or path.resolve().name,
+                "created_at": _now(),
+                "slr_version": __version__,
+                "protocol": "",
+            }
+            if protocol is not None:
+                copy_name = f"{PROTOCOL_NAME}{protocol.suffix}"
+                shutil.copyfile(protocol, building / copy_name)
+                meta["protocol"] = copy_name
+                meta["protocol_original"] = protocol.name
+            db = connect(building / DB_NAME)
+            try:
+                migrate(db)
+                with write(db):
+                    db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
+                    db.execute(
+                        "INSERT INTO log (action, entity, detail) VALUES ('create', 'review', ?)",
+                        (_dumps(meta),),
+                    )
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                db.close()
+            (path / SOURCES_DIR).mkdir(exist_ok=True)
+            for item in building.iterdir():  # the protocol copy, then the database last
+                if item.name != DB_NAME:
+                    os.replace(item, path / item.name)
+            os.replace(building / DB_NAME, path / DB_NAME)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+        return cls.open(path)
+
+    def _tidy(self) -> None:
+        """Finish or clear what a killed command left: a half-built review folder, and the
+        verbatim copies of an import (kept when their import was committed, else deleted).
+        Done only with the write lock in hand, so no import is under way meanwhile."""
+        leftovers = list(self.path.glob(f"{_BUILDING_PREFIX}*"))
+        sources = self.path / SOURCES_DIR
+        partials = list(sources.glob(f"*{PARTIAL_SUFFIX}")) if sources.is_dir() else []
+        if not leftovers and not partials:
+            return
+        self.db.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # another command is writing: it may own them
+            return
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            for leftover in leftovers:
+                shutil.rmtree(leftover, ignore_errors=True)
+            stored = {row[0] for row in self.db.execute("SELECT stored_path FROM sources")}
+            for partial in partials:
+                final = partial.with_name(partial.name.removesuffix(PARTIAL_SUFFIX))
+                if final.relative_to(self.path).as_posix() in stored and not final.exists():
+                    os.replace(partial, final)
+                else:
+                    partial.unlink(missing_ok=True)
+        except OSError:
+            pass  # tidying is a courtesy: the next command tries again
+        finally:
+            self.db.rollback()
 
     def close(self) -> None:
         self.db.close()
@@ -210,39 +298,36 @@ class Review:
     # -- meta and sources -----------------------------------------------------------------
 
     @contextlib.contextmanager
-    def bulk_transaction(self, import_bytes: int = 0) -> Iterator[None]:
-        """One transaction for a large insert (an import), committed or rolled back as a whole.
-
-        WAL writes every page twice, to the log and then into the database at the checkpoint:
-        half the time of a 100,000-record import. So when no other connection has the review
-        open, the transaction goes through a rollback journal instead, which writes new pages
-        once; WAL is back on when it ends. With another connection open it stays in WAL.
-        `import_bytes`, the size of the files to import, sets the page cache meanwhile.
-        """
-        self.db.execute("PRAGMA busy_timeout = 0")  # another connection open: don't wait
-        try:
-            switched = self._set_journal_mode("delete")
-        finally:
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    def import_transaction(self, import_bytes: int = 0) -> Iterator[None]:
+        """One transaction for an import, committed or rolled back as a whole. The review
+        stays in WAL mode, so other commands go on reading it meanwhile. The verbatim copies
+        `add_source` writes get their names when the records are committed, and are deleted if
+        they are not. `import_bytes`, the size of the files to import, sets the page cache."""
+        self._require_writable()
         self.db.execute(f"PRAGMA cache_size = {-bulk_cache_kib(import_bytes)}")
+        self._copies = []
         try:
-            with self.db:
-                # IMMEDIATE: the write lock now, so the source id read first stays ours
-                self.db.execute("BEGIN IMMEDIATE")
+            with write(self.db):
                 yield
+        except BaseException:
+            for partial in self._copies:
+                partial.unlink(missing_ok=True)
+            raise
+        else:
+            for partial in self._copies:
+                final = partial.with_name(partial.name.removesuffix(PARTIAL_SUFFIX))
+                with contextlib.suppress(FileNotFoundError):  # another command's _tidy did it
+                    os.replace(partial, final)
         finally:
-            if _PART_SCHEMA in self._schemas():  # frees the last part (not possible earlier)
-                self.db.execute(f"DETACH DATABASE {_PART_SCHEMA}")
+            self._copies = []
             self.db.execute("PRAGMA cache_size = -2000")  # SQLite's default
-            if switched:
-                self._set_journal_mode("wal")
 
-    def _set_journal_mode(self, mode: str) -> bool:
-        try:
-            row = self.db.execute(f"PRAGMA journal_mode = {mode}").fetchone()
-            return row is not None and row[0] == mode
-        except sqlite3.OperationalError:  # "database is locked": someone else has it open
-            return False
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise SlrError(
+                f"{self.path} cannot be written (its folder or review.db is read-only)",
+                "check the permissions, or copy the review to a folder you can write",
+            )
 
     def meta(self) -> dict[str, str]:
         return {row["key"]: row["value"] for row in self.db.execute("SELECT key, value FROM meta")}
@@ -258,71 +343,19 @@ class Review:
     def add_source(
         self, info: SourceInfo, records: list[Record], failures: list[Failure]
     ) -> tuple[int, Path]:
-        """Insert a source, its records and failures, and store its verbatim copy.
+        """Insert a source, its records and failures, and copy its file verbatim.
 
-        Call inside `bulk_transaction`; returns the source id and the path of the copy.
+        Call inside `import_transaction`; returns the source id and where the copy will be.
+        The records go in first and their source row last, so that the source's log entry
+        names the records' id range (foreign keys are checked at the commit).
         """
-
-        def insert(source_id: int) -> tuple[int, list[Failure]]:
-            count = [0]
-            values = (record_values(record) for record in records)
-            rows = _positioned(values, failures, count)
-            self.db.executemany(_INSERT_SQL, ((source_id, *row) for row in rows))
-            return count[0], failures
-
-        source_id, target, _count, _failures = self._add_source(info, insert)
-        return source_id, target
-
-    def add_source_parts(
-        self, info: SourceInfo, parts: Iterable[PartRows]
-    ) -> tuple[int, Path, int, list[Failure]]:
-        """`add_source` for a file parsed in parts by other processes, in file order: each
-        part's records in a `write_part_rows` database file (deleted once read). Returns
-        (source id, copy, records, failures); `info.warnings` is read when the parts are in."""
-
-        def insert(source_id: int) -> tuple[int, list[Failure]]:
-            if _PART_SCHEMA not in self._schemas():
-                self.db.execute(f"ATTACH DATABASE ':memory:' AS {_PART_SCHEMA}")
-            before = count = 0  # entries (stored or rejected) and records in earlier parts
-            failures: list[Failure] = []
-            with _Flusher(self.path / DB_NAME) as flusher:
-                for part in parts:
-                    # (ATTACH would need a free slot per part: DETACH waits for the commit)
-                    with (
-                        part.database.open("rb") as file,
-                        mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as image,
-                    ):
-                        self.db.deserialize(image, name=_PART_SCHEMA)
-                    part.database.unlink()
-                    self.db.execute(_INSERT_PART_SQL, (source_id, before))
-                    flusher.kick()
-                    before += part.records + len(part.failures)
-                    count += part.records
-                    failures += part.failures
-            return count, failures
-
-        return self._add_source(info, insert)
-
-    def _schemas(self) -> set[str]:
-        return {row["name"] for row in self.db.execute("PRAGMA database_list")}
-
-    def _add_source(
-        self, info: SourceInfo, insert: Callable[[int], tuple[int, list[Failure]]]
-    ) -> tuple[int, Path, int, list[Failure]]:
-        """The records (`insert(source_id)` stores them and returns their count and the
-        failures) go in first and their source row last, so that the source's log entry names
-        the records' id range (foreign keys are checked at the commit)."""
         source_id = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
         stored = Path(SOURCES_DIR) / f"{source_id:03d}_{info.file_name}"
         self.db.execute("PRAGMA defer_foreign_keys = ON")
-        target = self.path / stored
-        # the verbatim copy is made while the records go in (the copy leaves the GIL)
-        copying = _Copy(info.original, target)
-        try:
-            count, failures = insert(source_id)
-        except BaseException:
-            copying.undo()
-            raise
+        count = [0]
+        values = (record_values(record) for record in records)
+        rows = _positioned(values, failures, count)
+        self.db.executemany(_INSERT_SQL, ((source_id, *row) for row in rows))
         self.db.execute(
             "INSERT INTO sources (id, file_name, stored_path, sha256, size, format, flavour,"
             " encoding, database, method, search_string, searched_on, imported_at, records,"
@@ -341,7 +374,7 @@ class Review:
                 info.search_string,
                 info.searched_on,
                 _now(),
-                count,
+                count[0],
                 len(failures),
                 _dumps(info.warnings),
             ),
@@ -350,8 +383,11 @@ class Review:
             "INSERT INTO import_failures (source_id, line, reason, excerpt) VALUES (?, ?, ?, ?)",
             ((source_id, f.line, f.reason, f.excerpt) for f in failures),
         )
-        copying.finish()
-        return source_id, target, count, failures
+        target = self.path / stored
+        partial = target.with_name(target.name + PARTIAL_SUFFIX)
+        self._copies.append(partial)
+        shutil.copyfile(info.original, partial)
+        return source_id, target
 
     def failures(self, source_id: int) -> list[sqlite3.Row]:
         return self.db.execute(
@@ -385,74 +421,6 @@ _SELECT_SQL = (
 )
 
 
-class _Flusher:
-    """Pages SQLite has written out of its cache are sent on to the disk while later parts
-    go in (a thread syncs the file): the sync at the commit then waits for the last few only.
-    An extra sync never changes what SQLite's own syncs guarantee."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.wanted = threading.Event()
-        self.done = False
-        self.thread = threading.Thread(target=self._run, name="slr-flush", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        sync = getattr(os, "fdatasync", os.fsync)  # (macOS has no fdatasync)
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            while True:
-                self.wanted.wait()
-                self.wanted.clear()
-                if self.done:
-                    return
-                sync(fd)
-        except OSError:
-            return  # (only a head start for the commit's own sync)
-        finally:
-            os.close(fd)
-
-    def __enter__(self) -> _Flusher:
-        return self
-
-    def kick(self) -> None:
-        self.wanted.set()
-
-    def __exit__(self, *_: object) -> None:
-        self.done = True
-        self.wanted.set()
-        self.thread.join()
-
-
-class _Copy:
-    """A file copied in a thread: `finish` waits for it (and raises what it raised)."""
-
-    def __init__(self, original: Path, target: Path) -> None:
-        self.target = target
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(original, target), daemon=True)
-        self.thread.start()
-
-    def _run(self, original: Path, target: Path) -> None:
-        try:
-            shutil.copyfile(original, target)
-        except BaseException as error:  # handed to the thread that waits
-            self.error = error
-
-    def finish(self) -> None:
-        self.thread.join()
-        if self.error is not None:
-            self.target.unlink(missing_ok=True)
-            raise self.error
-
-    def undo(self) -> None:
-        self.thread.join()
-        self.target.unlink(missing_ok=True)
-
-
 def _positioned(
     values: Iterable[tuple[Any, ...]], failures: list[Failure], count: list[int]
 ) -> Iterator[tuple[Any, ...]]:
@@ -467,37 +435,6 @@ def _positioned(
             skipped += 1
         count[0] = stored
         yield (stored + skipped, *row)
-
-
-@dataclass(slots=True)
-class PartRows:
-    """A part of a file parsed in another process: its records in a SQLite database file of
-    their own (one row each, `record_values` after the position), their count and failures."""
-
-    database: Path
-    records: int
-    failures: list[Failure]
-
-
-def write_part_rows(path: Path, records: Iterable[Record], failures: list[Failure]) -> PartRows:
-    """A part's records as rows of a new database file. A worker process writes it; the
-    importing process inserts its rows in one INSERT ... SELECT, with no Python objects to
-    rebuild and no values to bind: that halved the importing process's share of the work."""
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        db.execute("PRAGMA journal_mode = OFF")  # a scratch file: deleted when the import ends
-        db.execute("PRAGMA synchronous = OFF")
-        db.execute(f"PRAGMA cache_size = {-BULK_CACHE_MIN_KIB}")
-        db.execute(f"CREATE TABLE part_records (position, {', '.join(_INSERT_COLUMNS[2:])})")
-        count = [0]
-        values = (record_values(record) for record in records)
-        db.execute("BEGIN")
-        db.executemany(_INSERT_PART_ROW_SQL, _positioned(values, failures, count))
-        db.execute("COMMIT")
-        return PartRows(path, count[0], failures)
-    finally:
-        db.close()
 
 
 # A raw field whose value is the same as the record's title or abstract is stored as a

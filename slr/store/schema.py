@@ -6,10 +6,41 @@ import sqlite3
 from collections.abc import Callable
 
 from slr.errors import SchemaVersionError
+from slr.store.transaction import write
+
+
+def _script(db: sqlite3.Connection, script: str) -> None:
+    """Run SQL statements one by one inside the caller's transaction (`executescript` would
+    commit first, so a failing step would leave half its tables behind)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        db.execute(statement)
+
+
+# (entity logged, its id as SQL with {p} for NEW or OLD, json_object arguments with {p})
+LoggedTables = dict[str, tuple[str, str, str]]
+
+
+def _log_triggers(db: sqlite3.Connection, tables: LoggedTables) -> None:
+    """The database itself writes the log: one trigger per table and event."""
+    for table, (entity, entity_id, detail) in tables.items():
+        for event, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
+            db.execute(
+                f"CREATE TRIGGER {table}_logged_{event} AFTER {event.upper()} ON {table} BEGIN "
+                f"INSERT INTO log (action, entity, entity_id, detail) VALUES ('{event}', "
+                f"'{entity}', {entity_id.format(p=row)}, json_object({detail.format(p=row)})); "
+                "END"
+            )
 
 
 def _v1_initial(db: sqlite3.Connection) -> None:
-    db.executescript(
+    _script(
+        db,
         """
         CREATE TABLE meta (
             key TEXT PRIMARY KEY,
@@ -121,7 +152,7 @@ def _v1_initial(db: sqlite3.Connection) -> None:
             INSERT INTO log (action, entity, entity_id, detail)
             VALUES ('delete', 'record', OLD.id, json_object('source_id', OLD.source_id));
         END;
-        """
+        """,
     )
 
 
@@ -131,7 +162,8 @@ def _v2_dedup(db: sqlite3.Connection) -> None:
     Records are never deleted: a duplicate keeps its row and points at its cluster's kept record
     through records.duplicate_of; every insert, update and delete here is logged by a trigger.
     """
-    db.executescript(
+    _script(
+        db,
         """
         CREATE TABLE dedup_runs (
             id INTEGER PRIMARY KEY,
@@ -183,7 +215,7 @@ def _v2_dedup(db: sqlite3.Connection) -> None:
             from_record INTEGER NOT NULL REFERENCES records(id),
             PRIMARY KEY (cluster_id, field)
         );
-        """
+        """,
     )
     tables = {
         "dedup_runs": ("dedup_run", "'records', {p}.records, 'candidates', {p}.candidates"),
@@ -211,15 +243,13 @@ def _v2_dedup(db: sqlite3.Connection) -> None:
         "dedup_members": "{p}.record_id",
         "dedup_merged_fields": "{p}.cluster_id",
     }
-    for table, (entity, detail) in tables.items():
-        entity_id = ids.get(table, "{p}.id")
-        for event, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
-            db.execute(
-                f"CREATE TRIGGER {table}_logged_{event} AFTER {event.upper()} ON {table} BEGIN "
-                f"INSERT INTO log (action, entity, entity_id, detail) VALUES ('{event}', "
-                f"'{entity}', {entity_id.format(p=row)}, json_object({detail.format(p=row)})); "
-                "END"
-            )
+    _log_triggers(
+        db,
+        {
+            table: (entity, ids.get(table, "{p}.id"), detail)
+            for table, (entity, detail) in tables.items()
+        },
+    )
 
 
 def _v3_screening(db: sqlite3.Connection) -> None:
@@ -230,7 +260,8 @@ def _v3_screening(db: sqlite3.Connection) -> None:
     `screen_run_changes` keeps the row each run replaced, so `slr screen auto --undo` restores
     the decisions exactly. Every insert, update and delete is logged by a trigger.
     """
-    db.executescript(
+    _script(
+        db,
         """
         CREATE TABLE screen_runs (
             id INTEGER PRIMARY KEY,
@@ -275,7 +306,7 @@ def _v3_screening(db: sqlite3.Connection) -> None:
             before TEXT,  -- the row as JSON before the run; NULL when the run added it
             PRIMARY KEY (run_id, seq)
         );
-        """
+        """,
     )
     tables = {
         "decisions": (
@@ -290,13 +321,9 @@ def _v3_screening(db: sqlite3.Connection) -> None:
             "'undone_at', {p}.undone_at",
         ),
     }
-    for table, (entity, detail) in tables.items():
-        for event, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
-            db.execute(
-                f"CREATE TRIGGER {table}_logged_{event} AFTER {event.upper()} ON {table} BEGIN "
-                f"INSERT INTO log (action, entity, entity_id, detail) VALUES ('{event}', "
-                f"'{entity}', {row}.id, json_object({detail.format(p=row)})); END"
-            )
+    _log_triggers(
+        db, {table: (entity, "{p}.id", detail) for table, (entity, detail) in tables.items()}
+    )
 
 
 def _v4_human_screening(db: sqlite3.Connection) -> None:
@@ -307,7 +334,8 @@ def _v4_human_screening(db: sqlite3.Connection) -> None:
     report of a record or why it could not be retrieved (PRISMA "reports not retrieved").
     Every insert, update and delete is logged by a trigger.
     """
-    db.executescript(
+    _script(
+        db,
         """
         CREATE TABLE screen_notes (
             id INTEGER PRIMARY KEY,
@@ -340,7 +368,7 @@ def _v4_human_screening(db: sqlite3.Connection) -> None:
             CHECK ((path = '') <> (missing_reason = ''))
         );
         CREATE INDEX decisions_reviewer ON decisions(stage, reviewer);
-        """
+        """,
     )
     tables = {
         "screen_notes": (
@@ -359,13 +387,9 @@ def _v4_human_screening(db: sqlite3.Connection) -> None:
             "'missing_reason', {p}.missing_reason",
         ),
     }
-    for table, (entity, detail) in tables.items():
-        for event, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
-            db.execute(
-                f"CREATE TRIGGER {table}_logged_{event} AFTER {event.upper()} ON {table} BEGIN "
-                f"INSERT INTO log (action, entity, entity_id, detail) VALUES ('{event}', "
-                f"'{entity}', {row}.id, json_object({detail.format(p=row)})); END"
-            )
+    _log_triggers(
+        db, {table: (entity, "{p}.id", detail) for table, (entity, detail) in tables.items()}
+    )
 
 
 def _v5_tagging(db: sqlite3.Connection) -> None:
@@ -376,7 +400,8 @@ def _v5_tagging(db: sqlite3.Connection) -> None:
     and group); `tag_overrides` holds a reviewer's "add" or "remove", which runs never touch and
     which beat the automatic tags. Every insert, update and delete is logged by a trigger.
     """
-    db.executescript(
+    _script(
+        db,
         """
         CREATE TABLE tag_runs (
             id INTEGER PRIMARY KEY,
@@ -425,7 +450,7 @@ def _v5_tagging(db: sqlite3.Connection) -> None:
             updated_at TEXT NOT NULL,
             UNIQUE (record_id, field)
         );
-        """
+        """,
     )
     tables = {
         "tag_runs": (
@@ -453,14 +478,7 @@ def _v5_tagging(db: sqlite3.Connection) -> None:
             "'field', {p}.field, 'value', {p}.value",
         ),
     }
-    for table, (entity, entity_id, detail) in tables.items():
-        for event, row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
-            db.execute(
-                f"CREATE TRIGGER {table}_logged_{event} AFTER {event.upper()} ON {table} BEGIN "
-                f"INSERT INTO log (action, entity, entity_id, detail) VALUES ('{event}', "
-                f"'{entity}', {entity_id.format(p=row)}, json_object({detail.format(p=row)})); "
-                "END"
-            )
+    _log_triggers(db, tables)
 
 
 def _v6_records_logged_by_source(db: sqlite3.Connection) -> None:
@@ -471,7 +489,8 @@ def _v6_records_logged_by_source(db: sqlite3.Connection) -> None:
     import. A trigger on inserted records, even one that logs nothing, makes SQLite keep a
     statement journal for every row: it cost half the time of storing 100,000 records.
     """
-    db.executescript(
+    _script(
+        db,
         """
         DROP TRIGGER records_logged_insert;
         DROP TRIGGER sources_logged_insert;
@@ -483,11 +502,12 @@ def _v6_records_logged_by_source(db: sqlite3.Connection) -> None:
                             'first_record', (SELECT min(id) FROM records WHERE source_id = NEW.id),
                             'last_record', (SELECT max(id) FROM records WHERE source_id = NEW.id)));
         END;
-        """
+        """,
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_dedup,
     _v3_screening,
@@ -498,17 +518,29 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(db: sqlite3.Connection) -> int:
-    """Bring the schema to SCHEMA_VERSION; refuse a database written by a newer slr."""
-    version = db.execute("PRAGMA user_version").fetchone()[0]
+def check_version(db: sqlite3.Connection) -> int:
+    """The schema version; refuse a database written by a newer slr."""
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise SchemaVersionError(
             f"this review was written by a newer slr (schema {version}; this slr knows up to "
             f"{SCHEMA_VERSION})",
             "upgrade slr (pip install -U slr) before opening this review",
         )
-    for number in range(version, SCHEMA_VERSION):
-        with db:
-            MIGRATIONS[number](db)
+    return version
+
+
+def migrate(db: sqlite3.Connection, migrations: list[Migration] | None = None) -> int:
+    """Bring the schema up to date. Each step and its version bump commit together or not at
+    all, so a crash or a failing step leaves the database at the version before it."""
+    steps = MIGRATIONS if migrations is None else migrations
+    version = check_version(db)
+    if version >= len(steps):
+        return version
+    for number in range(version, len(steps)):
+        with write(db):
+            if db.execute("PRAGMA user_version").fetchone()[0] != number:
+                continue  # another process did this step while we waited for the lock
+            steps[number](db)
             db.execute(f"PRAGMA user_version = {number + 1}")
-    return SCHEMA_VERSION
+    return len(steps)

@@ -15,6 +15,7 @@ from slr.errors import SlrError
 from slr.models import Record
 from slr.screening.engine import STAGES, AutoDecision
 from slr.screening.text import RecordText
+from slr.store.transaction import write
 
 AUTO = "auto:"
 DECISION_COLUMNS = (
@@ -260,39 +261,10 @@ def _final_counts(db: sqlite3.Connection, stage: str, label: str) -> dict[str, i
 # -- human screening: reviewers' decisions, notes, final decisions, full texts -----------------
 
 HUMAN_DECISIONS = {"include": "include", "exclude": "exclude", "maybe": "flag"}
-BUSY_TIMEOUT_MS = 30_000
 
 
 def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def prepare_for_writers(db: sqlite3.Connection) -> None:
-    """Several reviewers write at once: wait for the lock instead of failing."""
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-
-
-class immediate:
-    """A write transaction that takes the write lock at BEGIN (BEGIN IMMEDIATE).
-
-    A deferred transaction that reads first and writes later can fail with "database is locked"
-    when another process wrote in between; taking the lock first waits its turn instead.
-    """
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        if self.db.in_transaction:
-            self.db.commit()
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, kind: object, *_: object) -> None:
-        if kind is None:
-            self.db.commit()
-        else:
-            self.db.rollback()
 
 
 def record_human_decision(
@@ -304,7 +276,7 @@ def record_human_decision(
     reason: str = "",
 ) -> int:
     """Store (replace) a reviewer's decision and commit it; the note written so far goes along."""
-    with immediate(db):
+    with write(db):
         db.execute(
             "DELETE FROM decisions WHERE record_id = ? AND stage = ? AND reviewer = ?",
             (record_id, stage, reviewer),
@@ -324,7 +296,7 @@ def record_human_decision(
 
 def undo_human_decision(db: sqlite3.Connection, stage: str, reviewer: str) -> int | None:
     """Remove the reviewer's latest decision at a stage; returns its record id (None if none)."""
-    with immediate(db):
+    with write(db):
         row = db.execute(
             "SELECT id, record_id FROM decisions WHERE stage = ? AND reviewer = ? "
             "ORDER BY id DESC LIMIT 1",
@@ -338,7 +310,7 @@ def undo_human_decision(db: sqlite3.Connection, stage: str, reviewer: str) -> in
 
 def save_note(db: sqlite3.Connection, record_id: int, stage: str, reviewer: str, note: str) -> None:
     """A reviewer's note on a record (replacing an earlier one); copied into the decision."""
-    with immediate(db):
+    with write(db):
         db.execute(
             "DELETE FROM screen_notes WHERE record_id = ? AND stage = ? AND reviewer = ?",
             (record_id, stage, reviewer),
@@ -400,7 +372,7 @@ def record_final_decision(
     resolved_by: str,
     note: str = "",
 ) -> None:
-    with immediate(db):
+    with write(db):
         db.execute(
             "DELETE FROM final_decisions WHERE record_id = ? AND stage = ?", (record_id, stage)
         )
@@ -424,7 +396,7 @@ def set_fulltext(
     sha256: str = "",
     missing_reason: str = "",
 ) -> None:
-    with immediate(db):
+    with write(db):
         db.execute("DELETE FROM fulltexts WHERE record_id = ?", (record_id,))
         db.execute(
             "INSERT INTO fulltexts (record_id, path, original_name, sha256, missing_reason, "

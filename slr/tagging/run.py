@@ -11,6 +11,7 @@ from slr.protocol import Protocol
 from slr.store import Review
 from slr.store import tagging as store
 from slr.store.screening import load_texts
+from slr.store.transaction import write
 from slr.tagging.vocab import Tag
 
 
@@ -42,7 +43,7 @@ def tag_review(
     per_group: dict[str, int] = {}
     total = store.TagChanges()
     fulltexts = 0
-    with db:
+    with write(db):
         run_id = store.start_run(db, stage, protocol_sha256, len(ids))
         for text in load_texts(db):
             if text.id not in ids:
@@ -135,7 +136,7 @@ def correct(
     """A reviewer adds or removes a tag; False when that correction was already there."""
     vocabulary, group = parse_tag(protocol, tag)
     review.get(record_id)  # RecordNotFound
-    with review.db:
+    with write(review.db):
         return store.set_override(review.db, record_id, vocabulary, group, action, reviewer, note)
 
 
