@@ -11,7 +11,7 @@ from pathlib import Path
 
 from slr.errors import ImportRefused, SlrError
 from slr.importers import FileImport, LoadedFile, load_file, parse_loaded
-from slr.models import Failure
+from slr.models import Failure, ParseResult
 from slr.store import Review
 from slr.store.review import SourceInfo
 
@@ -123,22 +123,27 @@ def import_files(
 ) -> list[ImportOutcome]:
     """Import export files into the review, all or nothing; `progress` hears of each step.
 
-    Files are parsed and stored one at a time inside one transaction, so only one file's records
-    are in memory at once, and a refused file rolls back the ones before it.
+    Every file is read and parsed first, with the review open to every other command; then all
+    are stored in one short transaction, so a refused file changes nothing and a reviewer's key
+    press waits at most for the storing.
     """
     options = options or ImportOptions()
     _check_options(options)
-    outcomes: list[ImportOutcome] = []
     seen: dict[str, Path] = {}
+    parsed: list[_Parsed] = []
     # The cyclic GC would rescan every record built so far, again and again: 20-30% of an
     # import's time; records hold no cycles, so it can wait until the import is done.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with review.import_transaction(sum(p.stat().st_size for p in paths if p.is_file())):
-            for path in paths:
-                loaded = _load_checked(review, path, options, progress, seen)
-                outcomes.append(_import_one(review, loaded, options, progress))
+        for path in paths:
+            loaded = _load_checked(review, path, options, progress, seen)
+            parsed.append(_parse(loaded, options, progress))
+        outcomes = []
+        with review.import_transaction(sum(p.info.size for p in parsed)):
+            for item in parsed:
+                _refuse_if_imported_meanwhile(review, item.info, options)
+                outcomes.append(_store(review, item, progress))
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -178,15 +183,38 @@ def _unknown_database(info: SourceInfo) -> list[str]:
     ]
 
 
-def _import_one(
-    review: Review, loaded: LoadedFile, options: ImportOptions, progress: Progress
-) -> ImportOutcome:
-    """Parse a file and store it."""
+@dataclass(slots=True)
+class _Parsed:
+    """A file read and parsed, waiting to be stored."""
+
+    info: SourceInfo
+    result: ParseResult
+
+
+def _parse(loaded: LoadedFile, options: ImportOptions, progress: Progress) -> _Parsed:
     imported: FileImport = parse_loaded(loaded, options.column_map)
     result = imported.result
     _refuse_if_nothing(loaded.path, loaded.format.name, len(result.records), result.failures)
     info = _source_info(loaded, result.flavour, result.warnings, options)
     info.warnings += _unknown_database(info)
+    loaded.decoded.text = ""  # parsed: only the records are needed now
+    progress(f"Parsed {len(result.records):,} records of {info.file_name}")
+    return _Parsed(info, result)
+
+
+def _refuse_if_imported_meanwhile(review: Review, info: SourceInfo, options: ImportOptions) -> None:
+    """Another import of the same file may have been committed while this one parsed."""
+    earlier = None if options.again else review.source_with_hash(info.sha256)
+    if earlier is not None:
+        raise ImportRefused(
+            f"{info.file_name} was imported as source {earlier['id']} by another command "
+            "while this one read it",
+            "nothing was imported; run `slr status` to see the sources",
+        )
+
+
+def _store(review: Review, parsed: _Parsed, progress: Progress) -> ImportOutcome:
+    info, result = parsed.info, parsed.result
     progress(f"Storing {len(result.records):,} records of {info.file_name}")
     source_id, copy = review.add_source(info, result.records, result.failures)
     outcome = ImportOutcome(

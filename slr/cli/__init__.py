@@ -55,11 +55,22 @@ class SlrGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SlrError as error:
-            message = f"Error: {error.message}"
-            if error.hint:
-                message += f"; {error.hint}"
-            click.echo(message, err=True)
-            sys.exit(int(error.exit_code))
+            _fail(error)
+        except Exception as error:  # the database's or the file system's refusals
+            from slr.store.failures import as_slr_error
+
+            translated = as_slr_error(error)
+            if translated is None:
+                raise
+            _fail(translated)
+
+
+def _fail(error: SlrError) -> None:
+    message = f"Error: {error.message}"
+    if error.hint:
+        message += f"; {error.hint}"
+    click.echo(message, err=True)
+    sys.exit(int(error.exit_code))
 
 
 @click.group(cls=SlrGroup, epilog=EXIT_CODES_HELP)

@@ -35,7 +35,6 @@ def dedup(ctx: click.Context, review_dir: Path, report: Path | None, merge_prepr
     the fields the others add. Uncertain pairs wait for `slr dedup review`.
     """
     if ctx.invoked_subcommand is not None:
-        ctx.obj = review_dir
         return
     with Review.open(review_dir) as review, progress_reporter() as progress:
         summary = deduplicate(review, Settings(merge_preprints=merge_preprints), progress)
@@ -69,19 +68,10 @@ def _value(review: Review, record_id: int, name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _review_dir(review_dir: Path) -> Path:
-    """`slr dedup --review DIR undo ...` names the review before the subcommand; honour it."""
-    parent = click.get_current_context().obj
-    if review_dir == Path(".") and isinstance(parent, Path):
-        return parent
-    return review_dir
-
-
 @dedup.command("review")
 @review_option
 def review_command(review_dir: Path) -> None:
     """Decide the uncertain pairs, side by side: m merge, a keep apart, s skip, q quit."""
-    review_dir = _review_dir(review_dir)
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -134,7 +124,6 @@ def undo_command(review_dir: Path, cluster: int | None, undo_all: bool) -> None:
     """Dissolve duplicate CLUSTER (its records become unique again), or all with --all."""
     if (cluster is None) == (not undo_all):
         raise click.UsageError("name one CLUSTER or give --all")
-    review_dir = _review_dir(review_dir)
     with Review.open(review_dir) as review:
         freed = undo(review, None if undo_all else cluster)
     what = "every cluster" if undo_all else f"cluster {cluster}"

@@ -118,8 +118,16 @@ def _writer(tty: bool) -> Callable[[str], None]:
     return draw
 
 
+def _say_waiting(message: str) -> None:
+    """A key press waits for another command's write (an import, `slr tag`): say so at once,
+    below the record, rather than freeze."""
+    sys.stdout.write(f"\r\n{message} Your decision is saved as soon as it ends.\r\n")
+    sys.stdout.flush()
+
+
 def _open_review(review_dir: Path) -> tuple[Review, object]:
     review = Review.open(review_dir)
+    review.db.on_wait = _say_waiting
     try:
         protocol, _ = review_protocol(review)
     except SlrError:

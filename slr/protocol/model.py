@@ -261,6 +261,11 @@ def load_protocol(path: Path) -> Protocol:
 def parse_protocol(source: str, path: Path) -> Protocol:
     try:
         data = tomllib.loads(source)
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise ProtocolError(
+            f"{path}: the protocol nests arrays or tables too deeply to be read",
+            "a protocol needs only a few levels: check the file",
+        ) from None
     except tomllib.TOMLDecodeError as error:
         text = str(error)
         match = re.search(r"\(at line (\d+), column (\d+)\)", text)

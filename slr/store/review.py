@@ -384,6 +384,7 @@ class Review:
             ((source_id, f.line, f.reason, f.excerpt) for f in failures),
         )
         target = self.path / stored
+        target.parent.mkdir(exist_ok=True)  # (sources/ deleted by hand: made again)
         partial = target.with_name(target.name + PARTIAL_SUFFIX)
         self._copies.append(partial)
         shutil.copyfile(info.original, partial)

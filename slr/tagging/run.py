@@ -43,22 +43,26 @@ def tag_review(
     per_group: dict[str, int] = {}
     total = store.TagChanges()
     fulltexts = 0
+    # The tags are found first and written in one short transaction: other commands (a
+    # reviewer's key press) wait for the writing only, not for the matching.
+    found: list[tuple[int, list[Tag]]] = []
+    for text in load_texts(db):
+        if text.id not in ids:
+            continue
+        extra = {}
+        body = fulltext(review, text.id)
+        if body:
+            extra["fulltext"] = body
+            fulltexts += 1
+        found.append((text.id, tagger.tag(text, extra)))
     with write(db):
         run_id = store.start_run(db, stage, protocol_sha256, len(ids))
-        for text in load_texts(db):
-            if text.id not in ids:
-                continue
-            extra = {}
-            body = fulltext(review, text.id)
-            if body:
-                extra["fulltext"] = body
-                fulltexts += 1
-            tags = tagger.tag(text, extra)
-            changes = store.replace_tags(db, run_id, text.id, tags)
+        for record_id, tags in found:
+            changes = store.replace_tags(db, run_id, record_id, tags)
             total.added += changes.added
             total.changed += changes.changed
             total.removed += changes.removed
-            for key in effective_keys(tags, corrections.get(text.id, {})):
+            for key in effective_keys(tags, corrections.get(record_id, {})):
                 per_group[key] = per_group.get(key, 0) + 1
         store.finish_run(db, run_id, total)
     kept = sum(len(v) for k, v in corrections.items() if k in ids)
