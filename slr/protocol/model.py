@@ -34,7 +34,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "review": ("title", "question", "reporting", "authors", "registration", "notes"),
     "searches": ("id", "name", "database", "string", "date", "notes"),
     "eligibility": ("years", "languages", "document_types", "include", "exclude"),
-    "screening": ("exclusion_reasons", "include_terms", "exclude_terms"),
+    "screening": ("exclusion_reasons", "include_terms", "exclude_terms", "reviewers"),
     "rules": ("id", "stage", "action", "reason", "query", "notes"),
     "extraction": ("fields",),
 }
@@ -69,6 +69,8 @@ class Protocol:
     extraction_fields: dict[str, str] = field(default_factory=dict)
     _tagger: tuple[int, Tagger] | None = field(default=None, repr=False, compare=False)
     exclusion_reasons: list[str] = field(default_factory=list)
+    # how many reviewers must decide a record at each stage before it is decided
+    reviewers: dict[str, int] = field(default_factory=lambda: {"title_abstract": 1, "full_text": 1})
     include_terms: list[str] = field(default_factory=list)  # highlighted for reviewers
     exclude_terms: list[str] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
@@ -312,6 +314,29 @@ def _vocabulary_group(
     return spec
 
 
+_MOST_REVIEWERS = 20
+
+
+def _reviewers(check: _Checker, value: Any) -> dict[str, int]:
+    """`reviewers = 2` (every stage), or `reviewers = { title_abstract = 2, full_text = 1 }`."""
+    stages = ("title_abstract", "full_text")
+    wanted = dict.fromkeys(stages, value) if not isinstance(value, dict) else {**value}
+    found = {"title_abstract": 1, "full_text": 1}
+    for stage, number in wanted.items():
+        path: tuple[str | int, ...] = ("screening", "reviewers")
+        if stage not in stages:
+            check.problem((*path, stage), f"unknown stage `{stage}` (known: {', '.join(stages)})")
+        elif isinstance(number, bool) or not isinstance(number, int):
+            check.problem(path, "screening.reviewers must be a whole number (1, 2 ...)")
+            break
+        elif not 1 <= number <= _MOST_REVIEWERS:
+            check.problem(path, f"screening.reviewers must be 1 to {_MOST_REVIEWERS}")
+            break
+        else:
+            found[stage] = number
+    return found
+
+
 def _table(check: _Checker, data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
@@ -419,6 +444,8 @@ def _build(data: dict[str, Any], check: _Checker, path: Path) -> Protocol:
             if not any(char.isalnum() for char in term):
                 check.problem(("screening", key), f"screening.{key} term {term!r} has no letters")
         setattr(protocol, key, terms)
+    if "reviewers" in screening:
+        protocol.reviewers = _reviewers(check, screening["reviewers"])
 
     searches = data.get("searches", [])
     if not isinstance(searches, list):
