@@ -450,7 +450,7 @@ def test_graph_cooccurrence_command_tables_and_formats(demo: Path, tmp_path: Pat
     assert graphml.edges["influencer", "ugc"]["studies"] == "53;78;125;148;150;151;153;170"
     assert nx.read_gexf(out / "g.gexf").number_of_edges() == 6
     table = (out / "t.md").read_text(encoding="utf-8").splitlines()
-    assert table[2] == "| cbec + personal_shopper | 1 | 2 | Rizkita et al. (2026) [#53] |"
+    assert table[2] == r"| cbec + personal\_shopper | 1 | 2 | Rizkita et al. (2026) [#53] |"
     page = (out / "g.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "physics" in page
 

@@ -76,8 +76,8 @@ def test_the_main_job_and_a_second_run_writes_the_same_files(tmp_path: Path) -> 
         83, 15, 72,
     )  # fmt: skip
     searches = (out / "prisma" / "searches.md").read_text(encoding="utf-8")
-    assert "| 1 | scopus.csv | Scopus | database | (a) TITLE-ABS-KEY((msme* OR sme" in searches
-    assert '(d) TITLE-ABS-KEY(("personal shopper*"' in searches
+    assert r"| 1 | scopus.csv | Scopus | database | (a) TITLE-ABS-KEY((msme\* OR sme" in searches
+    assert r'(d) TITLE-ABS-KEY(("personal shopper\*"' in searches
     assert (out / "exports" / "included.ris").read_text(encoding="utf-8").count("TY  - ") == 7
 
     code, output = main_job(out)

@@ -535,7 +535,7 @@ def test_extract_matrix_csv_markdown_xlsx_and_edit(demo: Path, tmp_path: Path) -
 
     code, output = run("extract", "--format", "md", "--review", str(demo))
     lines = output.splitlines()
-    assert lines[0].startswith("| id | author_year | title |") and lines[1].startswith("|---|")
+    assert lines[0].startswith(r"| id | author\_year | title |") and lines[1].startswith("|---|")
     assert len(lines) == 23 and all(line.count(" | ") == 17 for line in lines[2:])
     assert run("extract", "--format", "xlsx", "--review", str(demo))[0] == 2
     assert run("extract", "edit", "53", "--set", "colour=red", "--review", str(demo)) == (

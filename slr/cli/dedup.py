@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import click
 
 from slr.cli.common import progress_reporter, review_option
-from slr.dedup import Settings, deduplicate, undo
+from slr.dedup import Settings, deduplicate, report_csv, undo
 from slr.store import Review
 from slr.store import dedup as store
 from slr.store.transaction import write
@@ -51,10 +50,7 @@ def dedup(ctx: click.Context, review_dir: Path, report: Path | None, merge_prepr
 
 
 def write_report(review: Review, path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=store.REPORT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(store.report_rows(review.db))
+    path.write_text(report_csv(review), encoding="utf-8", newline="")
 
 
 _FIELDS = ("title", "authors", "year", "source_title", "volume", "issue", "pages", "doi")

@@ -27,8 +27,8 @@ def attach(review_dir: Path, record_id: int, path: Path) -> None:
     """
     with Review.open(review_dir) as review:
         review.get(record_id)  # an unknown id is an error
-        target = store.attach_fulltext(review.path, review.db, record_id, path)
-    click.echo(f"Attached {path.name} to record {record_id} ({target.relative_to(review_dir)})")
+        stored = store.attach_fulltext(review.path, review.db, record_id, path)
+    click.echo(f"Attached {path.name} to record {record_id} ({stored})")
 
 
 @fulltext.command()

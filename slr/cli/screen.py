@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 from typing import TextIO
 
 import click
 
+from slr.cells import safe_csv_writer
 from slr.cli.common import progress_reporter, review_option
 from slr.cli.screen_ui import describe, reviewer_option, run_resolve, run_session
 from slr.errors import SlrError
@@ -249,7 +249,7 @@ def write_csv(
     statuses: dict[int, final.Status],
     titles: dict[int, str],
 ) -> None:
-    writer = csv.writer(handle, lineterminator="\n")
+    writer = safe_csv_writer(handle)  # titles, reviewer names, reasons and notes: people's text
     header = ["record_id", "title"]
     for reviewer in found.reviewers:
         header += [f"{reviewer}_decision", f"{reviewer}_reason", f"{reviewer}_note"]

@@ -218,7 +218,14 @@ def run_session(review_dir: Path, stage: str, reviewer: str, order: str, seed: i
                     text = keys.line("Note (Enter saves; empty removes): ")
                     session.note(text)
                 elif key == "o":
-                    path = session.fulltext_path()
+                    try:
+                        path = session.fulltext_path()
+                    except SlrError:  # a stored path out of the review (a crafted review.db)
+                        session.message = (
+                            "Not opened: its path in review.db is outside the review "
+                            "(slr fulltext list)"
+                        )
+                        continue
                     if not path:
                         session.message = "No full text attached: slr fulltext attach ID PATH"
                     else:

@@ -6,10 +6,12 @@ record gains the fields it lacks in dedup_merged_fields.
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from slr.cells import safe_csv_writer
 from slr.dedup.keys import Features, features
 from slr.dedup.match import (
     DISTINCT,
@@ -96,6 +98,17 @@ def undo(review: Review, cluster_id: int | None = None) -> int:
         return freed
 
 
+def report_csv(review: Review) -> str:
+    """The report of `slr dedup --report` and `slr run`'s dedup.csv: one row per record, its
+    source file, cluster, role, rule and score (file names are people's text: cells escaped)."""
+    out = io.StringIO()
+    writer = safe_csv_writer(out)
+    writer.writerow(store.REPORT_COLUMNS)
+    for row in store.report_rows(review.db):
+        writer.writerow(row.get(column, "") for column in store.REPORT_COLUMNS)
+    return out.getvalue()
+
+
 __all__ = [
     "DISTINCT",
     "DUPLICATE",
@@ -109,5 +122,6 @@ __all__ = [
     "deduplicate",
     "features",
     "find_duplicates",
+    "report_csv",
     "undo",
 ]

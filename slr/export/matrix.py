@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
+from slr.cells import markdown_row, safe_csv_writer, xlsx_cell
 from slr.tagging.matrix import Matrix
 
 FORMATS = ("csv", "md", "xlsx")
@@ -13,22 +13,18 @@ FORMATS = ("csv", "md", "xlsx")
 
 def matrix_csv(matrix: Matrix) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = safe_csv_writer(out)
     writer.writerow(matrix.columns)
     writer.writerows(matrix.rows)
     return out.getvalue()
 
 
-def _cell(value: str) -> str:
-    return " ".join(value.split()).replace("\\", "\\\\").replace("|", "\\|")
-
-
 def matrix_markdown(matrix: Matrix) -> str:
     lines = [
-        "| " + " | ".join(matrix.columns) + " |",
+        markdown_row(matrix.columns),
         "|" + "|".join("---" for _ in matrix.columns) + "|",
     ]
-    lines.extend("| " + " | ".join(_cell(v) for v in row) + " |" for row in matrix.rows)
+    lines.extend(markdown_row(row) for row in matrix.rows)
     return "\n".join(lines) + "\n"
 
 
@@ -41,17 +37,25 @@ def write_xlsx(matrix: Matrix, path: Path) -> None:
     sheet = book.active
     assert sheet is not None
     sheet.title = "Extraction"
-    sheet.append(matrix.columns)
+    numeric = {matrix.columns.index(name) for name in ("id", "year") if name in matrix.columns}
+    rows: list[list[object]] = [list(matrix.columns)]
+    rows.extend(
+        [
+            int(value) if index in numeric and value.isdigit() else value
+            for index, value in enumerate(row)
+        ]
+        for row in matrix.rows
+    )
+    for row_number, values in enumerate(rows, start=1):
+        for column, value in enumerate(values, start=1):
+            if value == "":
+                continue  # an empty cell, not an empty string
+            cell = sheet.cell(row=row_number, column=column, value=xlsx_cell(value))
+            if isinstance(value, str):
+                # openpyxl would make "=..." a formula and "#N/A" an error code
+                cell.data_type = "s"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    numeric = {matrix.columns.index(name) for name in ("id", "year") if name in matrix.columns}
-    for row in matrix.rows:
-        sheet.append(
-            [
-                int(value) if index in numeric and value.isdigit() else value
-                for index, value in enumerate(row)
-            ]
-        )
     sheet.freeze_panes = "A2"
     if matrix.rows:
         sheet.auto_filter.ref = sheet.dimensions

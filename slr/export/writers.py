@@ -11,6 +11,7 @@ import bibtexparser
 import rispy
 from bibtexparser.model import Entry, Field
 
+from slr.cells import safe_csv_writer
 from slr.models import Author
 from slr.normalize import fold
 from slr.store import StoredRecord
@@ -177,33 +178,17 @@ CSV_COLUMNS = (
 )
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _same(value: object) -> object:
-    return value
-
-
-def safe_cell(value: object) -> object:
-    """A text cell a spreadsheet would read as a formula (=, +, -, @ first) gets a leading
-    apostrophe, so that it shows as text and runs nothing (CSV injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def write_csv(records: Iterable[StoredRecord], safe: bool = False) -> str:
     """One row per record; with `safe`, cells a spreadsheet would run as formulas are
-    neutralised (what `slr export` writes; without it the text is kept exactly, for import)."""
-    cell_of = safe_cell if safe else _same
+    neutralised (what `slr export` writes; without it the text is kept exactly, for the
+    import round-trip tests)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = safe_csv_writer(buffer) if safe else csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for stored in records:
         record = stored.record
         writer.writerow(
-            cell_of(cell)
-            for cell in (
+            (
                 stored.id,
                 record.title,
                 "; ".join(a.display for a in record.authors),
@@ -249,14 +234,13 @@ def write_asreview(records: Iterable[StoredRecord], labels: Mapping[int, int] | 
     decision yet), from `labels` (record id -> 0 or 1)."""
     labels = labels or {}
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = safe_csv_writer(buffer)
     writer.writerow(ASREVIEW_COLUMNS)
     for stored in records:
         record = stored.record
         label = labels.get(stored.id)
         writer.writerow(
-            safe_cell(cell)
-            for cell in (
+            (
                 stored.id,
                 record.title,
                 record.abstract,

@@ -4,7 +4,6 @@ and nothing else, in UTF-8."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Mapping
@@ -13,6 +12,7 @@ from typing import Any
 
 import networkx as nx
 
+from slr.cells import markdown_cell, safe_csv_writer
 from slr.errors import SlrError
 from slr.graphs.build import layout
 
@@ -418,7 +418,7 @@ def edge_csv(graph: nx.Graph) -> str:
     columns = ["source", "target", "source_label", "target_label", "weight", "count", "studies"]
     extra = [k for k in ("rule", "score", "reference", "shared") if _any_edge_has(graph, k)]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = safe_csv_writer(out)  # labels are titles and tags; references are cited text
     writer.writerow(columns + extra)
     for a, b, data in graph.edges(data=True):
         writer.writerow(
@@ -464,7 +464,7 @@ def write_graph(graph: nx.Graph, path: Path, color_by: str = "community") -> str
 
 def synergy_csv(rows: list[Any], studies: Mapping[int, Any]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = safe_csv_writer(out)
     writer.writerow(["tag_a", "tag_b", "studies", "strength", "study_ids", "study_list"])
     for row in rows:
         writer.writerow(
@@ -486,9 +486,8 @@ def synergy_markdown(rows: list[Any], studies: Mapping[int, Any]) -> str:
         "|---|---:|---:|---|",
     ]
     for row in rows:
-        listed = "; ".join(f"{studies[i].label} [#{i}]" for i in row.study_ids)
-        listed = listed.replace("|", "\\|")
-        lines.append(
-            f"| {row.pair[0]} + {row.pair[1]} | {row.studies} | {row.strength:g} | {listed} |"
-        )
+        # the labels escaped; "[#id]" is ours, and no link without "(url)" after it
+        listed = "; ".join(f"{markdown_cell(studies[i].label)} [#{i}]" for i in row.study_ids)
+        pair = f"{markdown_cell(row.pair[0])} + {markdown_cell(row.pair[1])}"
+        lines.append(f"| {pair} | {row.studies} | {row.strength:g} | {listed} |")
     return "\n".join(lines) + "\n"

@@ -3,11 +3,12 @@ string, date and the number of records it returned (entries slr could not read i
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sqlite3
 from dataclasses import asdict, dataclass
+
+from slr.cells import markdown_cell, safe_csv_writer
 
 COLUMNS = ("source", "file", "database", "method", "search_string", "searched_on", "records")
 
@@ -47,20 +48,16 @@ def searches_json(items: list[Search]) -> str:
 
 
 def searches_csv(items: list[Search]) -> str:
-    from slr.export.writers import safe_cell
-
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = safe_csv_writer(out)
     writer.writerow((*COLUMNS, "rejected", "sha256"))
     for s in items:
-        writer.writerow(
-            [safe_cell(str(v)) for v in (*(getattr(s, c) for c in COLUMNS), s.rejected, s.sha256)]
-        )
+        writer.writerow((*(getattr(s, c) for c in COLUMNS), s.rejected, s.sha256))
     return out.getvalue()
 
 
 def _md(value: str) -> str:
-    return " ".join(value.split()).replace("\\", "\\\\").replace("|", "\\|") or "-"
+    return markdown_cell(value) or "-"
 
 
 def searches_markdown(items: list[Search]) -> str:

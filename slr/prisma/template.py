@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
 
+from slr.cells import markdown_row, safe_csv_writer
 from slr.prisma.counts import Counts
 
 COLUMNS = ("data", "node", "box", "description", "boxtext", "tooltips", "url", "n")
@@ -109,7 +109,7 @@ def _n(value: Any) -> str:
 def prisma_csv(counts: Counts) -> str:
     values = counts.template()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = safe_csv_writer(out)  # the n column names exclusion reasons: reviewers' text
     writer.writerow(COLUMNS)
     for row in ROWS:
         writer.writerow((*row, _n(values.get(row[0], 0))))
@@ -131,10 +131,9 @@ def prisma_markdown(counts: Counts) -> str:
         shown = _n(value) if isinstance(value, dict) else str(value)
         if isinstance(value, dict) and row[0].endswith("_excluded"):
             shown = f"{sum(value.values())} ({shown})" if value else "0"
-        cell = shown.replace("|", "\\|")
-        lines.append(f"| {row[0]} | {row[4]} | {cell} |")
+        lines.append(markdown_row((row[0], row[4], shown)))
     lines.append("")
     lines.append("| Detail | n |")
     lines.append("|---|---:|")
-    lines.extend(f"| {key} | {value} |" for key, value in counts.details().items())
+    lines.extend(markdown_row(item) for item in counts.details().items())
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from slr.screening.engine import STAGES, Matcher, decide
 from slr.screening.text import RecordText, Span
 from slr.store import Review
 from slr.store import screening as store
+from slr.store.paths import inside
 from slr.store.tagging import override_map
 from slr.store.transaction import write
 from slr.tagging.vocab import Tagger
@@ -55,7 +56,7 @@ def review_protocol(review: Review, override: Path | None = None) -> tuple[Proto
                 f"the review in {review.path} has no protocol",
                 "create reviews with `slr init DIR --protocol FILE`, or pass --protocol FILE",
             )
-        path = review.path / copy
+        path = inside(review.path, copy)
     protocol = load_protocol(path)
     return protocol, hashlib.sha256(path.read_bytes()).hexdigest()
 

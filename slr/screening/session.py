@@ -27,6 +27,7 @@ from slr.screening.highlight import Highlighter
 from slr.screening.text import RecordText
 from slr.store import Review
 from slr.store import screening as store
+from slr.store.paths import fulltext_file
 
 ORDERS = ("id", "random", "year", "rule")
 STYLES = {
@@ -219,7 +220,7 @@ class Session:
         row = store.fulltext_of(self.review.db, self.current)
         if row is None or not row["path"]:
             return ""
-        return str(self.review.path / row["path"])
+        return str(fulltext_file(self.review.path, self.current, row["path"]))
 
     def _require(self) -> int:
         if self.current is None:

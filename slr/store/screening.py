@@ -15,6 +15,7 @@ from slr.errors import SlrError
 from slr.models import Record
 from slr.screening.engine import STAGES, AutoDecision
 from slr.screening.text import RecordText
+from slr.store.paths import FULLTEXT_DIR, copy_private, fulltext_file
 from slr.store.transaction import write
 
 AUTO = "auto:"
@@ -411,26 +412,24 @@ def missing_fulltexts(db: sqlite3.Connection) -> set[int]:
     }
 
 
-FULLTEXT_DIR = "fulltext"
-
-
-def attach_fulltext(
-    review_path: Path, db: sqlite3.Connection, record_id: int, source: Path
-) -> Path:
-    """Copy a report into the review (fulltext/<id>_<name>) and record it for the record."""
+def attach_fulltext(review_path: Path, db: sqlite3.Connection, record_id: int, source: Path) -> str:
+    """Copy a report into the review (fulltext/<id>_<name>, with the original's permissions or
+    fewer) and record it for the record; returns the stored path. The file it replaces is
+    deleted only when it is inside fulltext/."""
     if not source.is_file():
         raise SlrError(f"{source} is not a file", "give the path of the PDF (or other) report")
+    old = fulltext_of(db, record_id)
+    old_file = fulltext_file(review_path, record_id, old["path"]) if old and old["path"] else None
     data = source.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    relative = Path(FULLTEXT_DIR) / f"{record_id}_{source.name}"
-    target = review_path / relative
-    target.parent.mkdir(exist_ok=True)
-    old = fulltext_of(db, record_id)
-    target.write_bytes(data)
-    set_fulltext(db, record_id, relative.as_posix(), source.name, digest)
-    if old is not None and old["path"] and old["path"] != relative.as_posix():
-        (review_path / old["path"]).unlink(missing_ok=True)
-    return target
+    relative = f"{FULLTEXT_DIR}/{record_id}_{source.name}"
+    (review_path / FULLTEXT_DIR).mkdir(exist_ok=True)
+    target = fulltext_file(review_path, record_id, relative)
+    copy_private(source, target, data)
+    set_fulltext(db, record_id, relative, source.name, digest)
+    if old_file is not None and old_file != target:
+        old_file.unlink(missing_ok=True)
+    return relative
 
 
 def fulltext_rows(db: sqlite3.Connection) -> list[sqlite3.Row]:

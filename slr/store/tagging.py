@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from slr.store.paths import fulltext_file
 from slr.tagging.vocab import MAX_EVIDENCE, Evidence, Tag
 
 STAGES = ("included", "screened", "all")
@@ -86,7 +87,7 @@ def fulltext_text(db: sqlite3.Connection, review_path: Path, record_id: int) -> 
     ).fetchone()
     if row is None:
         return ""
-    path = review_path / row[0]
+    path = fulltext_file(review_path, record_id, row[0])
     if path.suffix.lower() not in FULLTEXT_SUFFIXES or not path.is_file():
         return ""
     return path.read_text(encoding="utf-8", errors="replace")
