@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slr.importers import read_file
-from slr.importers.ris import parse, sniff
+from slr.importers.ris import NO_TY, parse, sniff
 from slr.models import ParseResult
 
 # MANIFEST format -> flavour the content must reveal
@@ -378,13 +378,22 @@ def test_minimal_record_and_loose_tags() -> None:
     assert (record.title, record.authors[0].family, record.year) == ("A title", "Smith", 2019)
 
 
-def test_truncated_entry_without_er_is_imported_with_warning() -> None:
+@pytest.mark.parametrize("end", ["", "\n", "\n\n"])
+def test_a_last_record_cut_off_is_a_failure_with_its_line(end: str) -> None:
     result = parse(
-        "TY  - JOUR\nTI  - Complete\nER  - \n\nTY  - JOUR\nTI  - Cut short\nAU  - Ab", None
+        "TY  - JOUR\nTI  - Complete\nER  - \n\nTY  - JOUR\nTI  - Cut short\nAU  - Ab" + end, None
     )
-    assert [r.title for r in result.records] == ["Complete", "Cut short"]
+    assert [r.title for r in result.records] == ["Complete"]
+    [failure] = result.failures
+    assert (failure.line, failure.excerpt) == (5, "TI  - Cut short")
+    assert failure.reason.startswith("RIS record cut off at the end of the file (no ER line)")
+
+
+def test_an_exporter_without_er_lines_loses_nothing() -> None:
+    result = parse("TY  - JOUR\nTI  - One\n\nTY  - JOUR\nTI  - Two\n", None)
+    assert [r.title for r in result.records] == ["One", "Two"]
     assert result.failures == []
-    assert any(w.startswith("line 5:") and "no ER" in w for w in result.warnings)
+    assert [w[:8] for w in result.warnings] == ["line 1: ", "line 4: "]
 
 
 def test_missing_er_between_records() -> None:
@@ -433,7 +442,6 @@ def test_missing_fields_and_values() -> None:
         "garbage text\nthat is not RIS at all\n",
         "ER  - \nER  - \n",
         "\x00\x01 binary-ish \ufffd\n",
-        "KW  - stray\nAB  - tags without a TY\n",
     ],
 )
 def test_garbage_gives_no_records_and_no_exception(text: str) -> None:
@@ -442,13 +450,23 @@ def test_garbage_gives_no_records_and_no_exception(text: str) -> None:
     assert result.failures == []
 
 
+def test_tags_without_a_ty_line_are_a_rejected_entry() -> None:
+    result = parse("KW  - stray\nAB  - tags without a TY\n", None)
+    assert result.records == []
+    assert [(f.line, f.excerpt) for f in result.failures] == [(1, "KW  - stray")]
+    assert "no TY line" in result.failures[0].reason
+
+
 def test_wos_plaintext_and_medline_given_as_ris() -> None:
     wos = "FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Smith, J\nTI A title\nER\nEF"
     medline = "PMID- 1\nOWN - NLM\nTI  - A title\nAU  - Smith J\nFAU - Smith, John\n\nPMID- 2\n"
-    for text in (wos, medline):
-        result = parse(text, None)
-        assert result.records == []
-        assert any("no RIS record" in w for w in result.warnings)
+    result = parse(wos, None)
+    assert (result.records, result.failures) == ([], [])
+    assert result.warnings[-1] == "no RIS record found: no line starts with 'TY  - '"
+    # MEDLINE's two-letter tags look like RIS: one entry without a TY line, up to the end
+    result = parse(medline, None)
+    assert result.records == []
+    assert [(f.line, f.reason) for f in result.failures] == [(3, NO_TY)]
     assert sniff(wos, "x.txt") == 0
     assert sniff(medline, "x.nbib") == 0
 
@@ -463,8 +481,12 @@ def test_wos_plaintext_and_medline_given_as_ris() -> None:
 )
 def test_real_tagged_files_given_with_format_ris(path: str, real_exports: Path) -> None:
     result = read_file(real_exports / path, "ris").result
-    assert (result.records, result.failures) == ([], [])
-    assert result.warnings[-1] == "no RIS record found: no line starts with 'TY  - '"
+    assert result.records == []
+    if path.endswith(".nbib"):  # MEDLINE's two-letter tags look like RIS ones
+        assert [f.reason for f in result.failures] == [NO_TY]
+    else:
+        assert result.failures == []
+        assert result.warnings[-1] == "no RIS record found: no line starts with 'TY  - '"
 
 
 def test_concatenated_files_with_byte_order_marks() -> None:
@@ -550,8 +572,9 @@ def test_parse_never_raises_on_ris_vocabulary(lines: list[str]) -> None:
     text = "\n".join(lines)
     result = parse(text, None)
     assert not [f for f in result.failures if "could not be read" in f.reason]
+    # every TY line gives a record or a failure: nothing is dropped without a word
     starts = sum(1 for line in lines if line.startswith("TY"))
-    assert len(result.records) + len(result.failures) <= starts
+    assert len(result.records) + len([f for f in result.failures if f.reason != NO_TY]) == starts
     for record in result.records:
         assert record.title or record.doi or record.authors
         assert 1 <= record.line <= len(lines)

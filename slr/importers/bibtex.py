@@ -19,7 +19,7 @@ from slr.importers.common import add_raw, finish_record
 from slr.importers.registry import Format, register
 
 if TYPE_CHECKING:
-    from bibtexparser.model import Entry, String
+    from bibtexparser.model import Entry
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import latex_to_unicode, parse_name, parse_year
 
@@ -102,7 +102,29 @@ def _split_concatenation(raw: str) -> list[str] | None:
     return parts
 
 
-def _atom(part: str, macros: Mapping[str, str]) -> str:
+# @string macros are expanded when defined, each from earlier ones: no nesting to follow, but
+# strings defined as `a # a` double each time, and a file of 800 bytes would ask for gigabytes.
+# So macros may add at most this many characters to one @string or one entry, and, over the
+# whole file, at most as many as the file holds (and at least _FILE_EXPANSION).
+_MAX_EXPANSION = 1_000_000
+_FILE_EXPANSION = 16_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """An @string whose expansion was over the limit: the entries using it are rejected."""
+
+    line: int
+
+
+Macros = dict[str, str | _Refused]
+
+
+class _TooLarge(ValueError):
+    """Macros would make a value larger than the limit; nothing was built."""
+
+
+def _atom(part: str, macros: Mapping[str, str | _Refused]) -> str:
     if len(part) >= 2 and (
         (part[0] == "{" and part[-1] == "}") or (part[0] == '"' and part[-1] == '"')
     ):
@@ -110,18 +132,48 @@ def _atom(part: str, macros: Mapping[str, str]) -> str:
     if part.isdigit():
         return part
     lower = part.lower()
-    if lower in macros:
-        return macros[lower]
-    return _MONTHS.get(lower, part)
+    value = macros.get(lower)
+    if value is None:
+        return _MONTHS.get(lower, part)
+    if isinstance(value, _Refused):
+        raise _TooLarge(f"uses @string {lower!r}, refused at line {value.line}")
+    return value
 
 
-def _value(raw: str, macros: Mapping[str, str]) -> str:
-    """A field's text: delimiters removed, @string macros and `#` concatenation expanded."""
+def _value(raw: str, macros: Mapping[str, str | _Refused], limit: int) -> str:
+    """A field's text: delimiters removed, @string macros and `#` concatenation expanded.
+    Raises _TooLarge, before joining anything, when the macros would add more than `limit`
+    characters to the text as written."""
+    atoms = None
     if "#" in raw:
         parts = _split_concatenation(raw)
         if parts is not None and len(parts) > 1:
-            return "".join(_atom(p, macros) for p in parts)
-    return _atom(raw, macros)
+            atoms = [_atom(p, macros) for p in parts]  # the macros' own strings: no copies
+    if atoms is None:
+        atoms = [_atom(raw, macros)]
+    size = sum(map(len, atoms))
+    if size - len(raw) > limit:
+        raise _TooLarge(
+            f"@string macros would add {size - len(raw):,} characters (at most {limit:,})"
+        )
+    return atoms[0] if len(atoms) == 1 else "".join(atoms)
+
+
+def _expand(
+    fields: list[tuple[str, str]], macros: Mapping[str, str | _Refused], limit: int
+) -> tuple[list[tuple[str, str]], int]:
+    """An entry's (name, text) fields, and how many characters its macros added in all;
+    raises _TooLarge when they would add more than `limit`."""
+    expanded: list[tuple[str, str]] = []
+    added = 0
+    for name, raw_value in fields:
+        if raw_value[:1] == "{" and raw_value[-1:] == "}" and "#" not in raw_value:
+            value = raw_value[1:-1]  # most values: braced text, no macro
+        else:
+            value = _value(raw_value, macros, limit - added)
+            added += max(0, len(value) - len(raw_value))
+        expanded.append((name, value))
+    return expanded, added
 
 
 def _split_authors(value: str) -> list[str]:
@@ -238,20 +290,15 @@ def _build_record(
     entry_type: str,
     key: str,
     fields: list[tuple[str, str]],
-    macros: Mapping[str, str],
     line: int,
     warnings: list[str],
 ) -> tuple[Record | None, str]:
-    """One entry's Record (None when it has no bibliographic content) and its flavour."""
+    """One entry's Record (None when it has no bibliographic content) and its flavour, from
+    its fields with their macros expanded."""
     raw: dict[str, Any] = {"ENTRYTYPE": entry_type, "ID": key}
     values: dict[str, str] = {}  # lower-cased name -> first value
     repeated: list[str] = []
-    for name, raw_value in fields:
-        first = raw_value[:1]
-        if first == "{" and raw_value[-1:] == "}" and "#" not in raw_value:
-            value = raw_value[1:-1]
-        else:
-            value = _value(raw_value, macros)
+    for name, value in fields:
         if name in raw:
             add_raw(raw, name, value)
         else:
@@ -524,15 +571,26 @@ class _Lines:
         return self.text[begin:end]
 
 
-def _macros_from(block: String, macros: dict[str, str]) -> None:
-    macros[block.key.strip().lower()] = _value(str(block.value).strip(), macros)
+def _define(name: str, raw: str, line: int, state: _FileState, result: ParseResult) -> None:
+    """An @string macro, expanded now; one over the limit is refused, and so are its users."""
+    name = name.strip().lower()
+    try:
+        value = _value(raw, state.macros, min(_MAX_EXPANSION, state.expansion_left))
+    except _TooLarge as error:
+        state.macros[name] = _Refused(line)
+        excerpt = f"@string{{{name} = {raw}"[:60]
+        result.failures.append(Failure(line, f"@string {name!r} not defined: {error}", excerpt))
+        return
+    state.expansion_left -= max(0, len(value) - len(raw))
+    state.macros[name] = value
 
 
 @dataclass(slots=True)
 class _FileState:
     """What one part of a file passes on to the next: macros, keys seen, flavour votes."""
 
-    macros: dict[str, str] = field(default_factory=dict)
+    macros: Macros = field(default_factory=dict)
+    expansion_left: int = _FILE_EXPANSION  # characters macros may still add in this file
     seen_keys: set[str] = field(default_factory=set)
     flavours: dict[str, int] = field(default_factory=dict)
     preamble_text: str = ""
@@ -560,7 +618,7 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
     """Every entry of a .bib text as a Record; broken entries become Failures."""
     del column_map  # BibTeX names its own fields
     result = ParseResult(FORMAT)
-    state = _FileState()
+    state = _FileState(expansion_left=max(_FILE_EXPANSION, len(text)))
     for part, lines_before in _parts(text):
         _parse_part(part, lines_before, result, state)
     result.flavour = _file_flavour(state.flavours, state.preamble_text)
@@ -604,7 +662,7 @@ def _parse_part(text: str, lines_before: int, result: ParseResult, state: _FileS
             continue
         line = lines.true_line(block.start_line or 0)
         if isinstance(block, String):
-            _macros_from(block, macros)
+            _define(block.key, str(block.value).strip(), line, state, result)
             continue
         entry: Entry | None = None
         if isinstance(block, DuplicateBlockKeyBlock | DuplicateFieldKeyBlock):
@@ -633,8 +691,7 @@ def _parse_part(text: str, lines_before: int, result: ParseResult, state: _FileS
                 continue
             entry_type = entry_type.lower()
             if entry_type == "string" and fields:
-                name, value = fields[0]
-                macros[name.lower()] = _value(value, macros)
+                _define(*fields[0], line, state, result)
                 continue
             if entry_type in ("comment", "preamble"):
                 continue
@@ -643,9 +700,13 @@ def _parse_part(text: str, lines_before: int, result: ParseResult, state: _FileS
         if key in seen_keys:
             result.warnings.append(f"line {line}: key {key!r} used twice; both entries imported")
         seen_keys.add(key)
-        record, flavour = _build_record(
-            entry_type.lower(), key, fields, macros, line, result.warnings
-        )
+        try:
+            expanded, added = _expand(fields, macros, min(_MAX_EXPANSION, state.expansion_left))
+        except _TooLarge as error:
+            result.failures.append(Failure(line, str(error), f"@{entry_type}{{{key}"[:60]))
+            continue
+        state.expansion_left -= added
+        record, flavour = _build_record(entry_type.lower(), key, expanded, line, result.warnings)
         if record is None:
             result.failures.append(
                 Failure(line, "entry has no title, DOI or authors", f"@{entry_type}{{{key}"[:60])
@@ -674,8 +735,8 @@ def sniff(head: str, file_name: str) -> int:
     if "@" not in head:
         return 0
     match = _ENTRY_HEAD.search(head)
-    if match is None:
-        return 0
+    if match is None or head.count('"', 0, match.start()) % 2:
+        return 0  # (an odd number of quotes before it: an entry inside a quoted CSV cell)
     return 90 if match.group(1).lower() in _KNOWN_TYPES else 40
 
 

@@ -74,6 +74,39 @@ def _lines_by_block(text: str) -> Iterator[str]:
         yield from block.split("\n")
 
 
+# A cell of a table's header: quoted, or short and free of delimiters and quotes.
+_HEADER_CELL = re.compile(r'\s*(?:"[^"]*"|[^",;\t]{1,60})\s*')
+
+
+def _table_header(line: str) -> bool:
+    """A CSV or TSV header: three cells or more, or two with quotes ('"Title","Abstract"')."""
+    for delimiter in ",;\t":
+        cells = line.split(delimiter)
+        if (len(cells) >= 3 or (len(cells) == 2 and '"' in line)) and all(
+            _HEADER_CELL.fullmatch(cell) for cell in cells
+        ):
+            return True
+    return False
+
+
+def opens_with(head: str, line: re.Pattern[str]) -> bool:
+    """True when the text's first non-blank line matches `line`, or, unless that line is a
+    table's header, most of its non-blank lines do. A tagged format (RIS, MEDLINE, WoS)
+    begins as itself or is itself throughout: its tag lines met further on, in a quoted CSV
+    cell or an abstract, do not make it so."""
+    lines = head.lstrip("\ufeff").split("\n")
+    if len(lines) > 1:
+        lines.pop()  # the head may end inside a line
+    filled = [text for text in lines if text.strip()]
+    if not filled:
+        return False
+    if line.match(filled[0]):
+        return True
+    if _table_header(filled[0]):
+        return False
+    return 2 * sum(1 for text in filled if line.match(text)) > len(filled)
+
+
 def join_pages(start: str | None, end: str | None) -> str:
     start, end = clean_text(start), clean_text(end)
     if start and end and end != start:

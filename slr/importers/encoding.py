@@ -1,4 +1,5 @@
-"""Bytes to text: BOMs, UTF-16, cp1252 fallback, double-encoded UTF-8, every line ending."""
+"""Bytes to text: BOMs, UTF-16, bad bytes repaired line by line, cp1252 fallback,
+double-encoded UTF-8, every line ending."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import codecs
 import mmap
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from slr.errors import ImportRefused
 
@@ -61,6 +63,128 @@ def repair_double_encoding(text: str) -> tuple[str, int]:
 # What decode reads: the file's bytes, or the file mapped into memory (no copy).
 Bytes = bytes | mmap.mmap
 
+# Lines repaired in a UTF-8 file that are named one by one; the rest are counted.
+_MAX_LINE_WARNINGS = 20
+
+
+class _Line(NamedTuple):
+    """One line that was not valid UTF-8, repaired."""
+
+    text: str
+    bad: int  # bytes that were not UTF-8
+    valid: int  # bytes of multi-byte UTF-8 characters beyond their first (0 for ASCII)
+    first: int  # where in `text` the first repair is
+
+
+@dataclass(slots=True)
+class _Utf8:
+    """A text decoded as UTF-8 line by line: the repaired lines, and how much was UTF-8."""
+
+    text: str = ""
+    repaired: list[tuple[int, _Line]] = field(default_factory=list)  # (line number, line)
+    bad: int = 0
+    valid: int = 0
+
+
+def _guess(sequence: bytes) -> str:
+    """A lone byte that is not UTF-8 is most often Windows-1252 (é, “, –, € pasted from a
+    Windows program); a UTF-8 character cut short (a lead byte and part of what follows) is
+    lost, and so is a byte Windows-1252 leaves undefined: U+FFFD."""
+    if len(sequence) == 1:
+        try:
+            return str(sequence, "cp1252")
+        except UnicodeDecodeError:
+            pass
+    return "\ufffd"
+
+
+def _repair(line: bytes) -> _Line:
+    """A line that is not valid UTF-8: its valid parts decoded exactly, each bad sequence
+    guessed alone."""
+    pieces: list[str] = []
+    bad = valid = 0
+    first = -1
+    position = 0
+    while True:
+        try:
+            piece = str(line[position:], "utf-8")
+        except UnicodeDecodeError as error:
+            start, end = position + error.start, position + error.end
+            piece = str(line[position:start], "utf-8")
+            valid += start - position - len(piece)
+            if first < 0:
+                first = sum(map(len, pieces)) + len(piece)
+            pieces += (piece, _guess(line[start:end]))
+            bad += end - start
+            position = end
+            continue
+        valid += len(line) - position - len(piece)
+        pieces.append(piece)
+        return _Line("".join(pieces), bad, valid, first)
+
+
+def _line_endings(text: str) -> int:
+    """The line endings of a text as they will be counted once normalised (CRLF is one)."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+# Decoded a block at a time: a decoding error copies what was being decoded into the exception,
+# so a block with an error is gone through line by line.
+_BLOCK = 1 << 20
+
+
+def _decode_utf8(data: Bytes, start: int) -> _Utf8:
+    """UTF-8, decoded a block at a time; a line holding bytes that are not UTF-8 is repaired
+    alone, so that one bad byte changes one line, not the file."""
+    result = _Utf8()
+    pieces: list[str] = []
+    lines = 0  # line endings in pieces[:counted]
+    counted = 0
+    position, size = start, len(data)
+    with memoryview(data) as view:  # released here: a mapped file cannot close while viewed
+        while position < size:
+            end = data.find(b"\n", position + _BLOCK) + 1 or size
+            block = view[position:end]
+            position = end
+            try:
+                piece = str(block, "utf-8")
+            except UnicodeDecodeError:
+                lines += sum(_line_endings(piece) for piece in pieces[counted:])
+                raws = bytes(block).splitlines(keepends=True)
+                for number, raw in enumerate(raws, lines + 1):
+                    try:
+                        piece = str(raw, "utf-8")
+                    except UnicodeDecodeError:
+                        line = _repair(raw)
+                        result.repaired.append((number, line))
+                        result.bad += line.bad
+                        result.valid += line.valid
+                        piece = line.text
+                    else:
+                        result.valid += len(raw) - len(piece)
+                    pieces.append(piece)
+                lines += len(raws) - (not raws[-1].endswith((b"\n", b"\r")))
+                counted = len(pieces)
+                continue
+            result.valid += len(block) - len(piece)
+            pieces.append(piece)
+    result.text = "".join(pieces)
+    return result
+
+
+def _repair_warnings(label: str, repaired: list[tuple[int, _Line]]) -> list[str]:
+    warnings = []
+    for number, line in repaired[:_MAX_LINE_WARNINGS]:
+        around = line.text[max(0, line.first - 30) : line.first + 30].strip()
+        warnings.append(
+            f"{label}: line {number}: {line.bad} byte(s) not valid UTF-8, repaired as "
+            f"Windows-1252 or U+FFFD: {around!r}"
+        )
+    if len(repaired) > _MAX_LINE_WARNINGS:
+        more = len(repaired) - _MAX_LINE_WARNINGS
+        warnings.append(f"{label}: {more} more line(s) with bytes not valid UTF-8 repaired")
+    return warnings
+
 
 def decode(data: Bytes, file_name: str = "") -> DecodedText:
     """Decode an export file's bytes, or refuse an empty or binary file."""
@@ -70,27 +194,28 @@ def decode(data: Bytes, file_name: str = "") -> DecodedText:
     if not head[:4096].strip(blank) and not data[:].strip(blank):  # the head first: no copy
         raise ImportRefused(f"{label} is empty", "export the search results again")
     warnings: list[str] = []
-    if head.startswith(codecs.BOM_UTF8):
-        # decoded through a memoryview: data[3:] would copy the whole file first
-        encoding, text = "utf-8-sig", str(memoryview(data)[3:], "utf-8", errors="replace")
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding, text = "utf-16", str(data, "utf-16", errors="replace")
     elif utf16 := _looks_utf16(head):
         encoding, text = utf16, str(data, utf16, errors="replace")
     else:
-        if b"\x00" in head:
+        bom = head.startswith(codecs.BOM_UTF8)
+        if not bom and b"\x00" in head:
             raise ImportRefused(
                 f"{label} is a binary file, not a search export",
                 "export the results as RIS, BibTeX, CSV or plain text",
             )
-        try:
-            encoding, text = "utf-8", str(data, "utf-8")
-        except UnicodeDecodeError as error:
+        utf8 = _decode_utf8(data, 3 if bom else 0)
+        encoding, text = ("utf-8-sig" if bom else "utf-8"), utf8.text
+        if utf8.bad > utf8.valid and not bom:
+            # more bytes that are not UTF-8 than bytes of UTF-8 characters: a Windows file
             encoding, text = "cp1252", str(data, "cp1252", errors="replace")
-            line = data[: error.start].count(b"\n") + 1
             warnings.append(
-                f"{label}: not valid UTF-8 (first bad byte on line {line}); read as Windows-1252"
+                f"{label}: not valid UTF-8 (first bad byte on line {utf8.repaired[0][0]}); "
+                "read as Windows-1252"
             )
+        else:
+            warnings += _repair_warnings(label, utf8.repaired)
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:

@@ -3,8 +3,11 @@
 A tag line is two characters [A-Z][A-Z0-9], two spaces, '-', then an optional space and the value;
 untagged lines continue the previous tag's value (Scopus puts one cited reference per continuation
 line, WoS wraps abstracts and notes). A record starts at `TY  -` and ends at `ER  -`; a record whose
-`ER` is missing still counts, with a warning. Lines outside records (Ovid's "3001. " numbers and
-"Link to the Ovid Full Text" lines, `NL` after `ER`) belong to no record.
+`ER` is missing still counts, with a warning, when the next `TY` ends it, but a last one is a
+failure when the file was cut short (its other records end with `ER`, or it stops mid-line). Tag
+lines with no `TY` before them, or after a malformed one, are one rejected entry up to their `ER`.
+Lines outside records (Ovid's "3001. " numbers and "Link to the Ovid Full Text" lines, `NL` after
+`ER`) belong to no record.
 
 Keyword rule: `KW` holds the author's keywords for Scopus (leading alphabetical run only; Scopus
 appends its indexed terms), WoS (the trailing run of upper-case terms is Keywords Plus), Zotero and
@@ -21,7 +24,7 @@ import re
 from collections.abc import Callable, Mapping
 from functools import partial
 
-from slr.importers.common import finish_record, iter_lines, join_pages
+from slr.importers.common import finish_record, iter_lines, join_pages, opens_with
 from slr.importers.parts import Split, line_starting_with
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
@@ -94,8 +97,15 @@ def _flavour(text: str) -> str:
     return ""
 
 
+# A line an RIS file is made of, strict or loose, or Ovid's record number before a `TY` line.
+_RIS_LINE = re.compile(r"[A-Z][A-Z0-9](?: {1,3}|\t)-(?:[ \t]|$)|\d+\.\s*$")
+
+
 def sniff(head: str, file_name: str) -> int:
-    """RIS when lines start with `TY  -`; surer with `ER  -` and other tag lines."""
+    """RIS when the file opens with tag lines (or is made of them) and has `TY  -` lines;
+    surer with `ER  -` and other tag lines."""
+    if not opens_with(head, _RIS_LINE):
+        return 0
     if head.startswith("TY  -") or "\nTY  -" in head:
         if "\nER  -" in head:
             return 90
@@ -378,10 +388,24 @@ def build_record(values: Values, line: int, flavour: str) -> Record:
     return finish_record(record)
 
 
+# Why an entry is rejected whole, not read in part.
+NO_TY = "RIS entry has no TY line (its tag lines are not between TY and ER); not imported"
+BAD_TY = "RIS record starts with a malformed TY line; not imported"
+CUT_OFF = (
+    "RIS record cut off at the end of the file (no ER line); not imported, since its fields "
+    "may be incomplete"
+)
+# A TY line gone wrong ("TY -JOUR", " TY  - JOUR", "TY: JOUR"): an entry starts there all the
+# same (rejected), so its lines are neither added to the record before it nor lost unsaid.
+_TY_LIKE = re.compile(r"[ \t]*TY[ \t]*[-:\u2013\u2014]")
+
+
 class _Reader:
     """State of one parse: the record being read and what became of the previous ones."""
 
     __slots__ = (
+        "broken",
+        "ended",
         "flavour",
         "glued",
         "last_record",
@@ -399,6 +423,9 @@ class _Reader:
         self.glued: list[int] = []
         self.stray = 0
         self.stray_first = 0
+        self.ended = 0  # records closed by an ER line: this exporter writes them
+        # an entry being skipped until its ER or the next TY, and why it is rejected
+        self.broken: Failure | None = None
 
     def close(self, values: Values, line: int, excerpt: str) -> None:
         """One record's tag values (each tag's in file order); the excerpt names it in a failure."""
@@ -418,9 +445,28 @@ class _Reader:
         self.result.records.append(record)
         self.last_record = record
 
+    def reject(self, line: int, reason: str, excerpt: str) -> None:
+        """Skip an entry from this line to its ER or the next TY line; it is a failure."""
+        self.end_rejected()
+        self.broken = Failure(line, reason, excerpt[:60])
+        self.last_record = None
+
+    def end_rejected(self) -> None:
+        if self.broken is not None:
+            self.result.failures.append(self.broken)
+            self.broken = None
+
     def outside(self, tag: str, value: str, line: int) -> None:
-        """A tag line between records: Ovid's `NL` after `ER` is kept in the raw of that record."""
-        if self.last_record is not None:
+        """A tag line between records. Ovid's `NL` after `ER` is kept in the raw of that record;
+        any other tag starts an entry without a TY line, which is rejected up to its ER."""
+        if tag == "ER":
+            if self.broken is None:
+                self.stray_line(line)
+            self.end_rejected()
+            return
+        if self.broken is not None:
+            return
+        if tag == "NL" and self.last_record is not None:
             raw = self.last_record.raw
             current = raw.get(tag)
             if current is None:
@@ -429,9 +475,8 @@ class _Reader:
                 current.append(value)
             else:
                 raw[tag] = [current, value]
-            if tag == "NL":
-                return
-        self.stray_line(line)
+            return
+        self.reject(line, NO_TY, f"{tag}  - {value}")
 
     def stray_line(self, line: int) -> None:
         self.stray += 1
@@ -439,6 +484,7 @@ class _Reader:
             self.stray_first = line
 
     def finish(self) -> ParseResult:
+        self.end_rejected()
         warnings = self.result.warnings
         for line in self.missing_end[:_MAX_WARNINGS]:
             warnings.append(f"line {line}: RIS record has no ER line; imported up to the next one")
@@ -461,7 +507,15 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
     """Every RIS record of a file; malformed ones become failures, never exceptions."""
     if "\ufeff" in text:  # files concatenated with their BOMs: "\ufeffTY  - JOUR" mid-file
         text = text.replace("\ufeff", "")
-    return _parse(text, _flavour(text))
+    result = _parse(text, _flavour(text))
+    # Every `TY  -` line starts a record or a rejected entry: a shortfall is a bug, and says so.
+    starts = text.count("\nTY  -") + text.startswith("TY  -")
+    read = len(result.records) + len(result.failures)
+    if starts > read:
+        result.failures.append(
+            Failure(0, f"{starts - read} of {starts} RIS records were lost by the reader (a bug)")
+        )
+    return result
 
 
 def split(text: str, column_map: Mapping[str, str] | None, parts: int) -> Split | None:
@@ -511,40 +565,47 @@ def _parse(text: str, flavour: str) -> ParseResult:
             stripped = line.strip()
             if not stripped:
                 continue
-            if values is None:
-                if not (
+            if stripped[0] == "T" and _TY_LIKE.match(line):
+                tag, value = "", stripped  # a TY line gone wrong: its entry is rejected
+            elif values is None:
+                if reader.broken is None and not (
                     _OVID_NUMBER.match(stripped)
                     or stripped.startswith("Link to the Ovid Full Text")
                 ):
                     reader.stray_line(index + 1)
                 continue
-            if stripped[-1] == "." and _OVID_NUMBER.match(stripped):
+            elif stripped[-1] == "." and _OVID_NUMBER.match(stripped):
                 pending = stripped  # Ovid's record number before a TY, after a record without ER
                 continue
-            glued = _GLUED_TAG.search(stripped) if "  -" in stripped else None
-            if glued is None:
+            elif (glued := _GLUED_TAG.search(stripped) if "  -" in stripped else None) is None:
                 if extra is None:
                     extra = [stripped]
                 else:
                     extra.append(stripped)
                 continue
-            # Scopus cuts a long N1 short and glues the next tag to it: "...American PubUR  - "
-            head = stripped[: glued.start()].rstrip()
-            if head:
-                if extra is None:
-                    extra = [head]
-                else:
-                    extra.append(head)
-            tag = glued.group(1)
-            value = stripped[glued.end() :].strip()
-            reader.glued.append(index + 1)
+            else:
+                # Scopus cuts a long N1 short and glues the next tag to it: "...American PubUR  - "
+                head = stripped[: glued.start()].rstrip()
+                if head:
+                    if extra is None:
+                        extra = [head]
+                    else:
+                        extra.append(head)
+                tag = glued.group(1)
+                value = stripped[glued.end() :].strip()
+                reader.glued.append(index + 1)
         if extra is not None:  # the last value is complete: join its continuation lines
             bucket[-1] = "\n".join([bucket[-1], *extra]) if bucket[-1] else "\n".join(extra)
             extra = None
-        if tag == "TY":
+        if tag == "TY" or not tag:
             if values is not None:
                 reader.missing_end.append(start)
                 reader.close(values, start, _excerpt(excerpt, ty_value))
+                values = None
+            if not tag:
+                reader.reject(index + 1, BAD_TY, value)
+                continue
+            reader.end_rejected()
             bucket = [value]
             values = {"TY": bucket}
             start = index + 1
@@ -554,6 +615,7 @@ def _parse(text: str, flavour: str) -> ParseResult:
             reader.outside(tag, value, index + 1)
         elif tag == "ER":
             reader.close(values, start, _excerpt(excerpt, ty_value))
+            reader.ended += 1
             values = None
         else:
             if excerpt is None and value:
@@ -569,8 +631,13 @@ def _parse(text: str, flavour: str) -> ParseResult:
     if extra is not None:
         bucket[-1] = "\n".join([bucket[-1], *extra]) if bucket[-1] else "\n".join(extra)
     if values is not None:
-        reader.missing_end.append(start)
-        reader.close(values, start, _excerpt(excerpt, ty_value))
+        # The last record has no ER: cut off when this exporter ends its records with ER, or
+        # when the file stops mid-line; else an exporter that writes no ER at all.
+        if reader.ended or not text.endswith("\n"):
+            reader.result.failures.append(Failure(start, CUT_OFF, _excerpt(excerpt, ty_value)))
+        else:
+            reader.missing_end.append(start)
+            reader.close(values, start, _excerpt(excerpt, ty_value))
     return reader.finish()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from slr.importers.common import finish_record, iter_lines, join_pages
+from slr.importers.common import finish_record, iter_lines, join_pages, opens_with
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import canonical_doi, parse_name, parse_year, split_values
@@ -110,11 +110,17 @@ class _Collector:
 # ---------------------------------------------------------------- Web of Science plain text
 
 
+# The lines a WoS plain-text file is made of: a tag line (ER and EF alone) or a continuation.
+_WOS_LINE = re.compile(r"[A-Z][A-Z0-9](?: |$)|   \S")
+
+
 def wos_sniff(head: str, file_name: str) -> int:
     """WoS plain text: the `FN`/`VR` header, or `PT J` record starts with 2-letter tag lines."""
     start = head.lstrip("\n")
     if start.startswith("FN ") and "\nVR " in start[:400]:
         return 95
+    if not opens_with(head, _WOS_LINE):
+        return 0
     if (
         (start.startswith("PT ") or "\nPT " in head)
         and "\nER" in head
@@ -242,8 +248,14 @@ def _medline_tag(line: str) -> str:
     return ""
 
 
+# The lines a MEDLINE file is made of: a tag line ("PMID- ", "AU  - ") or a continuation.
+_MEDLINE_LINE = re.compile(r"[A-Z][A-Z0-9 ]{3}- |[A-Z][A-Z0-9 ]{3}-$|      \S")
+
+
 def medline_sniff(head: str, file_name: str) -> int:
     """MEDLINE: records start with `PMID- `, other tags are padded to four characters."""
+    if not opens_with(head, _MEDLINE_LINE):
+        return 0
     if head.startswith("PMID- ") or "\nPMID- " in head:
         return 95
     if re.search(r"^(?:FAU|STAT|OWN ) - ", head, re.MULTILINE):
