@@ -14,11 +14,10 @@ import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache, partial, wraps
+from functools import lru_cache, wraps
 from typing import ParamSpec, TypeVar
 
 from slr.importers.common import add_raw, finish_record, iter_lines, join_pages
-from slr.importers.parts import Split, csv_row_start
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import clean_pieces, clean_text, parse_clean_name, parse_name, parse_year
@@ -877,6 +876,11 @@ def _parse_rows(
     return last
 
 
+_OPEN_QUOTE = "a quoted field is not closed before the end of the file"
+_UNTERMINATED = "unterminated quoted field"
+_NO_RECORDS = "the file has a header but no records"
+
+
 def _check_unterminated(text: str, last: int, result: ParseResult, delimiter: str) -> None:
     """The csv module reads an unclosed quote to the end of the file without complaint."""
     if not last or '"' not in text:
@@ -1022,64 +1026,12 @@ def parse_generic(text: str, column_map: Mapping[str, str] | None) -> ParseResul
     return result
 
 
-_OPEN_QUOTE = "a quoted field is not closed before the end of the file"
-_UNTERMINATED = "unterminated quoted field"
-_NO_RECORDS = "the file has a header but no records"
-
-
-def _split(
-    text: str,
-    column_map: Mapping[str, str] | None,
-    parts: int,
-    parse_part: Callable[[str, Mapping[str, str] | None], ParseResult],
-    rows_are_lines: bool,
-) -> Split | None:
-    """Parts that start at rows, each parsed with the header (and export note) before it."""
-    preamble, _line = _split_preamble(text)
-    skip = 2 if preamble else 1
-    head = 0
-    for _ in range(skip):
-        end = text.find("\n", head)
-        if end < 0:
-            return None
-        head = end + 1
-    boundary = csv_row_start(text, head, quoted=not rows_are_lines)
-    return Split(head, skip, parts, boundary, parse_part, partial(_part_ok, skip=skip))
-
-
-def _part_ok(result: ParseResult, last: bool, skip: int) -> bool:
-    """A part stands for its rows unless its header failed (the whole file would fail once),
-    it has no rows, or it ends inside a quoted field (it was not cut at a row start)."""
-    if any(failure.line <= skip for failure in result.failures):
-        return False
-    if any(warning.endswith(_NO_RECORDS) for warning in result.warnings):
-        return False
-    if last:
-        return True
-    return not any(_OPEN_QUOTE in warning for warning in result.warnings) and not any(
-        failure.reason.startswith(_UNTERMINATED) for failure in result.failures
-    )
-
-
 def _spec_parser(spec: CsvSpec) -> Callable[[str, Mapping[str, str] | None], ParseResult]:
     def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult:
         return parse_spec(spec, text, column_map)
 
     parse.__doc__ = f"Parse a {spec.description}; never raises on content."
     return parse
-
-
-def _spec_splitter(spec: CsvSpec) -> Callable[[str, Mapping[str, str] | None, int], Split | None]:
-    parse = _spec_parser(spec)
-
-    def split(text: str, column_map: Mapping[str, str] | None, parts: int) -> Split | None:
-        return _split(text, column_map, parts, parse, rows_are_lines=spec.delimiter == "\t")
-
-    return split
-
-
-def split_generic(text: str, column_map: Mapping[str, str] | None, parts: int) -> Split | None:
-    return _split(text, column_map, parts, parse_generic, rows_are_lines=False)
 
 
 for _spec in SPECIFIC:
@@ -1090,7 +1042,6 @@ for _spec in SPECIFIC:
             _spec_sniffer(_spec),
             _spec_parser(_spec),
             _spec.extensions,
-            _spec_splitter(_spec),
         )
     )
 register(
@@ -1100,7 +1051,6 @@ register(
         sniff_generic,
         parse_generic,
         ("csv", "tsv", "txt"),
-        split_generic,
     )
 )
 

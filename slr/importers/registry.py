@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import TYPE_CHECKING
 
 from slr.errors import UnknownFormat
 from slr.models import ParseResult
-
-if TYPE_CHECKING:
-    from slr.importers.parts import Split
 
 SNIFF_BYTES = 65536
 
@@ -23,8 +19,6 @@ class Format:
     `sniff(head, file_name)` returns a confidence from 0 (not this format) to 100 (certain) from
     the first SNIFF_BYTES characters of decoded text; the extension may only add a little.
     `parse(text, column_map)` never raises on bad content: it returns records and failures.
-    `split(text, column_map, parts)`, where a format has it, cuts a large text into parts that
-    parse alone (slr.importers.parts), or returns None.
     """
 
     name: str
@@ -32,7 +26,6 @@ class Format:
     sniff: Callable[[str, str], int]
     parse: Callable[[str, Mapping[str, str] | None], ParseResult]
     extensions: tuple[str, ...] = ()
-    split: Callable[[str, Mapping[str, str] | None, int], Split | None] | None = None
 
 
 FORMATS: dict[str, Format] = {}

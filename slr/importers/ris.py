@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from functools import partial
 
 from slr.importers.common import finish_record, iter_lines, join_pages, opens_with
-from slr.importers.parts import Split, line_starting_with
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import canonical_doi, parse_clean_name, parse_name, parse_year
@@ -518,24 +516,6 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
     return result
 
 
-def split(text: str, column_map: Mapping[str, str] | None, parts: int) -> Split | None:
-    """Parts that start at `TY  -` lines; a part with any warning sends the file to one parse
-    (the warnings about missing ER lines and stray lines count over the whole file)."""
-    if "\ufeff" in text:
-        return None
-    boundary = line_starting_with(text, "TY  -")
-    parse_part = partial(_parse_part, flavour=_flavour(text))
-    return Split(0, 0, parts, boundary, parse_part, _part_without_warnings)
-
-
-def _parse_part(text: str, column_map: Mapping[str, str] | None, flavour: str) -> ParseResult:
-    return _parse(text, flavour)
-
-
-def _part_without_warnings(result: ParseResult, last: bool) -> bool:
-    return not result.warnings
-
-
 def _parse(text: str, flavour: str) -> ParseResult:
     reader = _Reader(flavour)
     tags = _TAGS
@@ -653,6 +633,5 @@ FORMAT = register(
         sniff=sniff,
         parse=parse,
         extensions=("ris", "txt"),
-        split=split,
     )
 )
