@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,6 +23,7 @@ from slr.normalize import (
     split_copyright,
     strip_markup,
 )
+from slr.normalize.text import fold_with_offsets
 
 
 @pytest.mark.parametrize(
@@ -121,6 +125,40 @@ def test_small_helpers() -> None:
     assert parse_year("n.d.") is None
     assert clean_text("a\u00a0 b\u200b\u2009c \n") == "a b c"
     assert fold("Ça   Marche—Déjà-vu!") == "ca marche deja vu"
+
+
+def plain_fold(value: str) -> str:
+    """`fold` as its docstring defines it, step by step (what the fast paths must equal)."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[\W_]+", " ", stripped.casefold()).split())
+
+
+@pytest.mark.parametrize(
+    ("value", "folded"),
+    [
+        ("Cross-Border E-Commerce", "cross border e commerce"),
+        ("Große Märkte", "grosse markte"),  # ß -> ss
+        ("Ｓｍａｌｌ ﬁrms ½", "small firms 1 2"),  # compatibility forms (NFKC's)
+        ("cafe\u0301 Việt Nam", "cafe viet nam"),  # a combining mark is part of its letter
+        ("snake_case\u00a0and\u200bmore", "snake case and more"),
+        ("", ""),
+    ],
+)
+def test_fold_cases(value: str, folded: str) -> None:
+    assert fold(value) == folded
+    assert fold_with_offsets(value)[0] == folded
+
+
+@given(st.text(max_size=60))
+def test_one_fold_with_or_without_offsets(value: str) -> None:
+    folded, offsets = fold_with_offsets(value)
+    assert fold(value) == plain_fold(value) == folded
+    assert len(offsets) == len(folded)
+    assert offsets == sorted(offsets)
+    # each folded letter comes from the original character it points at
+    for char, offset in zip(folded, offsets, strict=True):
+        assert char == " " or char in fold(value[offset])
 
 
 @given(st.text())

@@ -5,15 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from slr.models import Record
-from slr.normalize import fold
 from slr.protocol import QuerySyntaxError, load_protocol, parse_query
 from slr.protocol.query import ABSTRACT, ALL_FIELDS, KEYWORDS, TITLE, Near, Term, Year
-from slr.screening import Matcher, QueryError, RecordText, TermVocabularies
-from slr.screening.text import fold_fast, fold_with_offsets
+from slr.screening import Matcher, QueryError, RecordText
+from slr.tagging import Tagger
 
 PROTOCOLS = Path(__file__).resolve().parent.parent / "protocols"
 
@@ -37,12 +34,13 @@ def text(
     return RecordText.of(1, record)
 
 
-VOCABULARIES = TermVocabularies(
+# the vocabulary matcher `slr tag` uses, as `vocab:` predicates always ask it
+VOCABULARIES = Tagger(
     {
         "drivers": {
-            "cbec": ["cross-border e-commerce", "CBEC"],
-            "influencer": ["influencer*", "key opinion leader*", "KOL"],
-            "ugc": ["user-generated content", "UGC", "online review*"],
+            "cbec": {"terms": ["cross-border e-commerce"], "exact": ["CBEC"]},
+            "influencer": {"terms": ["influencer*", "key opinion leader*"], "exact": ["KOL"]},
+            "ugc": {"terms": ["user-generated content", "online review*"], "exact": ["UGC"]},
             "personal_shopper": ["jastip", "daigou", "personal shopper*"],
         }
     }
@@ -80,6 +78,20 @@ def matches(query: str, record: RecordText) -> bool:
 )
 def test_words_phrases_wildcards_and_folding(query: str, title: str, expected: bool) -> None:
     assert matches(query, text(title=title)) is expected
+
+
+def test_exact_terms_keep_their_case() -> None:
+    root = parse_query('title:exact:"DOI theory"').root
+    assert isinstance(root, Term)
+    assert (root.exact, root.fields) == (True, frozenset((TITLE,)))
+    assert matches("exact:SME", text(title="SMEs abroad"))
+    assert not matches("exact:SME", text(title="smes and sme abroad"))
+    assert matches("exact:SME OR exact:KOL", text(abstract="A KOL speaks"))  # merged, as written
+    assert not matches("exact:SME OR exact:KOL", text(abstract="A kol speaks"))
+    assert matches("exact:SME AND export", text(title="SME exports"))
+    assert matches("title:exact:SME", text(title="SME", abstract="x"))
+    assert not matches("abstract:exact:SME", text(title="SME", abstract="x"))
+    assert matches('exact:"DOI theory"', text(abstract="the DOI-theory view"))
 
 
 def test_keyword_boundaries_stop_phrases() -> None:
@@ -372,6 +384,11 @@ def test_the_002_search_configurations_written_out_in_full() -> None:
             "  has:colour\n  ^",
         ),
         ("", "empty query", "  \n  ^"),
+        (
+            "(exact:KOL OR kol) W/3 trust",
+            "W/3 cannot take an exact: term",
+            "  (exact:KOL OR kol) W/3 trust\n                     ^",
+        ),
     ],
 )
 def test_syntax_errors(query: str, message: str, caret: str) -> None:
@@ -386,16 +403,7 @@ def test_year_tree() -> None:
     assert parse_query("PUBYEAR < 2027").root == Year(None, 2026)
 
 
-# -- folding with offsets ----------------------------------------------------------------------
-
-
-@given(st.text(max_size=60))
-def test_fold_with_offsets_agrees_with_fold(value: str) -> None:
-    folded, offsets = fold_with_offsets(value)
-    assert folded == fold(value)
-    assert len(offsets) == len(folded)
-    assert offsets == sorted(offsets)
-    assert fold_fast(value) == fold(value)
+# -- evidence in folded text ------------------------------------------------------------------
 
 
 def test_spans_in_non_ascii_text_point_at_the_original_words() -> None:

@@ -13,10 +13,11 @@ from slr.cli import main
 from slr.importing import import_files
 from slr.models import Record
 from slr.protocol import load_protocol
-from slr.screening import Rule, TermVocabularies, compile_rules, decide
+from slr.screening import Rule, compile_rules, decide
 from slr.screening.text import RecordText
 from slr.store import Review
 from slr.store import screening as store
+from slr.tagging import Tagger
 
 REPO = Path(__file__).resolve().parent.parent
 PROTOCOL = REPO / "protocols" / "msme-digital-drivers.toml"
@@ -36,7 +37,7 @@ RULES = [
     Rule("one", "title_abstract", "flag", "One driver", "vocab:d=1"),
     Rule("asia", "full_text", "flag", "No Asia", "NOT asia*"),
 ]
-VOCAB = TermVocabularies({"d": {"cbec": ["cross-border e-commerce"], "kol": ["influencer*"]}})
+VOCAB = Tagger({"d": {"cbec": ["cross-border e-commerce"], "kol": ["influencer*"]}})
 
 
 def test_the_first_matching_rule_decides_with_reason_and_span() -> None:

@@ -20,12 +20,12 @@ from slr.cli import main
 from slr.errors import ProtocolError
 from slr.importing import import_files
 from slr.models import Record
+from slr.normalize.terms import search_pattern, term_pattern
 from slr.protocol import load_protocol, parse_protocol
 from slr.screening.text import RecordText
 from slr.store import Review
 from slr.store.schema import SCHEMA_VERSION
 from slr.tagging import Tagger
-from slr.tagging.vocab import folded_pattern, search_pattern
 
 REPO = Path(__file__).resolve().parent.parent
 PROTOCOL = REPO / "protocols" / "msme-digital-drivers.toml"
@@ -140,7 +140,7 @@ def test_a_term_always_finds_itself_and_its_plural(
     tagger = Tagger({"v": {"g": [term]}})
     for written in (joiner.join(words), joiner.join(words) + "s"):
         shown = written.upper() if upper else written
-        record = text(f"On {shown} today")
+        record = text(f"1 {shown} 2")  # no other word the term could match
         assert tagger.matched("v", record) == {"g"}, shown
         [tag] = tagger.tag(record)
         assert tag.evidence[0].text == shown
@@ -164,6 +164,15 @@ def test_vocab_predicates_count_tags_with_reviewer_corrections() -> None:
     assert not protocol.matcher("vocab:drivers>=2", corrected).matches(record)
     added = protocol.vocabulary_matcher().with_overrides({7: {("drivers", "cbec"): "add"}})
     assert protocol.matcher("vocab:drivers=3", added).matches(RecordText.of(7, record_of(record)))
+
+
+def test_a_protocols_vocabularies_are_compiled_once(tmp_path: Path) -> None:
+    protocol = load_protocol(PROTOCOL)
+    assert Tagger.of(protocol) is Tagger.of(load_protocol(PROTOCOL))  # the same vocabularies
+    assert protocol.vocabulary_matcher() is Tagger.of(protocol)
+    other = parse_protocol(BASE + '[vocabularies.d]\ng = ["x"]\n', tmp_path / "p.toml")
+    assert Tagger.of(other) is not Tagger.of(protocol)
+    assert Tagger.of(other).vocabularies == ["d"]
 
 
 def record_of(record: RecordText) -> Record:
@@ -228,17 +237,17 @@ def test_the_fast_vocab_path_agrees_with_tagging() -> None:
     "term",
     ["influencer*", "Thai", "e-commerce export*", "?abc", "*commerce", "behavio$r*", "a", "shop"],
 )
-def test_search_patterns_match_what_folded_patterns_match(term: str) -> None:
+def test_search_patterns_match_what_term_patterns_match(term: str) -> None:
     # `vocab:` looks for each term with a regex that starts with its letters: the same matches
     texts = ["abc xabc thai thais thailand that", "xe commerce e commerce exports ecommerce export"]
     texts += ["influencers xinfluencer behaviour behavior shop shopping shopped a ab", "commerce"]
     for text in texts:
-        expected = [m.span() for m in re.finditer(folded_pattern(term), text)]
+        expected = [m.span() for m in re.finditer(term_pattern(term), text)]
         assert [m.span() for m in re.finditer(search_pattern(term), text)] == expected, text
 
 
 def test_the_words_a_tagger_keeps_are_bounded() -> None:
-    tagger = load_protocol(PROTOCOL).vocabulary_matcher()
+    tagger = Tagger(load_protocol(PROTOCOL).vocabulary_groups)  # its own: not the shared one
     tagger._pieces.LIMIT = 5  # forget the words seen, record after record
     for index, item in enumerate(json.loads(LABELS.read_text("utf-8"))["items"][:20]):
         record = Record(

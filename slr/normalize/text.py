@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 # Characters that exports put in place of an ordinary space, or that carry no text at all.
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
@@ -226,13 +227,85 @@ def split_values(value: str | None, separator: str = ";") -> list[str]:
     return [piece for piece in (clean_text(p) for p in value.split(separator)) if piece]
 
 
-_NON_WORD = re.compile(r"[^\w]+")
+# -- folding: the one key that rules, vocabularies, highlighting, queries and dedup compare --------
+
+ASCII_WORD = re.compile(r"[a-z0-9]+")  # the words `fold` keeps of lower-cased ASCII text
+_NON_WORD = re.compile(r"[\W_]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def fold(value: str | None) -> str:
-    """Matching key: NFKD without accents, case-folded, punctuation to spaces, collapsed."""
+    """Matching key: NFKD without accents (so NFKC's compatibility forms too), case-folded, every
+    run of punctuation or space one space, no space at either end."""
     if not value:
         return ""
+    if value.isascii():  # most titles and abstracts: no accent to drop
+        return " ".join(ASCII_WORD.findall(value.lower()))
     decomposed = unicodedata.normalize("NFKD", value)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_NON_WORD.sub(" ", stripped.casefold()).replace("_", " ").split())
+    # only the non-ASCII characters can be combining marks: each looked at once
+    marks = {ord(c): None for c in set(_NON_ASCII.findall(decomposed)) if unicodedata.combining(c)}
+    stripped = decomposed.translate(marks) if marks else decomposed
+    return " ".join(_NON_WORD.sub(" ", stripped.casefold()).split())
+
+
+@lru_cache(maxsize=4096)
+def fold_char(char: str) -> str:
+    """One character as `fold` folds it, before punctuation becomes space: accents dropped, case
+    folded (maybe several letters: ß -> ss), "" for a combining mark (part of the letter before)."""
+    decomposed = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def fold_with_offsets(text: str, keep: str = "") -> tuple[str, list[int]]:
+    """`fold(text)` and, for each of its characters, the index of the original character.
+
+    `keep` lists ASCII characters kept as if they were letters (a term's wildcards)."""
+    if text.isascii() and not keep:
+        return _ascii_with_offsets(text)
+    out: list[str] = []
+    offsets: list[int] = []
+    space_pending = False
+    position = 0
+    # runs of ASCII letters and digits at once, other characters one by one
+    for match in _run_pattern(keep).finditer(text):
+        index = match.start()
+        if index > position:  # ASCII characters that are neither letters nor digits
+            space_pending = True
+        position = match.end()
+        run = match.group()
+        if run.isascii():
+            if space_pending and out:
+                out.append(" ")
+                offsets.append(index)
+            space_pending = False
+            out.append(run.lower())
+            offsets.extend(range(index, position))
+            continue
+        for piece in fold_char(run):
+            if piece.isalnum():  # what `\w` is, but "_"
+                if space_pending and out:
+                    out.append(" ")
+                    offsets.append(index)
+                space_pending = False
+                out.append(piece)
+                offsets.append(index)
+            else:
+                space_pending = True
+    return "".join(out), offsets
+
+
+@lru_cache(maxsize=8)
+def _run_pattern(keep: str) -> re.Pattern[str]:
+    return re.compile(rf"[A-Za-z0-9{re.escape(keep)}]+|[^\x00-\x7f]")
+
+
+def _ascii_with_offsets(text: str) -> tuple[str, list[int]]:
+    out: list[str] = []
+    offsets: list[int] = []
+    for match in ASCII_WORD.finditer(text.lower()):
+        if out:
+            out.append(" ")
+            offsets.append(match.start())
+        out.append(match.group())
+        offsets.extend(range(match.start(), match.end()))
+    return "".join(out), offsets

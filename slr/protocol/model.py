@@ -10,14 +10,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slr.errors import ProtocolError
+from slr.normalize.terms import term_pattern
 from slr.protocol.locate import Place, line_of, locate, position_in_file
-from slr.protocol.query import Query, QuerySyntaxError, parse_query, term_pattern
+from slr.protocol.query import Query, QueryError, QuerySyntaxError, check_names, parse_query
 
 if TYPE_CHECKING:
     from slr.screening.engine import CompiledRule, Matcher, Rule
     from slr.tagging.vocab import GroupSpec, Tagger
 
-# slr.screening imports this package (the query language); its engine is imported where used.
+# The protocol is data and its validation: what compiles it into matchers is in slr.screening
+# (rules, `protocol_rules`) and slr.tagging (vocabularies, `Tagger.of`); the three methods below
+# only hand over to them, for the callers that still ask the protocol.
 
 # Every key a protocol may use, per table; anything else is reported as unknown.
 KEYS: dict[str, tuple[str, ...]] = {
@@ -77,30 +80,24 @@ class Protocol:
     data: dict[str, Any] = field(default_factory=dict)
 
     def vocabulary_matcher(self) -> Tagger:
-        """What `vocab:` predicates count: the groups the tagging stage tags (compiled once)."""
+        """What `vocab:` predicates count: `slr.tagging.Tagger.of(protocol)`."""
         from slr.tagging.vocab import Tagger
 
-        if self._tagger is None or self._tagger[0] != id(self.vocabulary_groups):
-            self._tagger = (id(self.vocabulary_groups), Tagger(self.vocabulary_groups))
-        return self._tagger[1]
+        return Tagger.of(self)
 
     def compiled_rules(
         self, stage: str | None = None, vocabularies: Tagger | None = None
     ) -> list[CompiledRule]:
-        from slr.screening.engine import CompiledRule, Matcher
+        """`slr.screening.engine.protocol_rules`, with this protocol's vocabularies by default."""
+        from slr.screening.engine import protocol_rules
 
-        vocabularies = vocabularies or self.vocabulary_matcher()
-        return [
-            CompiledRule(rule, Matcher(parse_query(rule.query), vocabularies, self.periods))
-            for rule in self.rules
-            if stage is None or rule.stage == stage
-        ]
+        return protocol_rules(self, vocabularies or self.vocabulary_matcher(), stage)
 
     def matcher(self, text: str, vocabularies: Tagger | None = None) -> Matcher:
-        """Compile an ad hoc query against this protocol's vocabularies and periods."""
-        from slr.screening.engine import Matcher
+        """`slr.screening.engine.protocol_matcher`, with this protocol's vocabularies by default."""
+        from slr.screening.engine import protocol_matcher
 
-        return Matcher(parse_query(text), vocabularies or self.vocabulary_matcher(), self.periods)
+        return protocol_matcher(self, text, vocabularies or self.vocabulary_matcher())
 
 
 class _Checker:
@@ -196,11 +193,15 @@ class _Checker:
         label: str,
         protocol: Protocol,
     ) -> Query | None:
-        from slr.screening.engine import Matcher, QueryError
-
         try:
             query = parse_query(text)
-            Matcher(query, protocol.vocabulary_matcher(), protocol.periods)
+            # the names a query uses, checked against the protocol's (no vocabulary compiled)
+            vocabularies = protocol.vocabularies
+            check_names(
+                query,
+                lambda name: list(vocabularies[name]) if name in vocabularies else None,
+                protocol.periods,
+            )
         except QuerySyntaxError as error:
             self._query_problem(
                 path, label, f"query syntax error: {error.message}", text, error.position

@@ -5,17 +5,20 @@ One language accepts the strings reviewers already have: `slr`'s own (`title:`, 
 `AND NOT`, `PUBYEAR > 2017`), Web of Science (`TS=(...)`, `TI=`, `AB=`, `NEAR/n`, `PY=`) and
 PubMed (`term[tiab]`, `term[ti]`). Precedence, tightest first: proximity, NOT, AND (also
 implicit, between two terms), OR. Operators are case-insensitive; quote a phrase to search for
-the word "and" itself.
+the word "and" itself. What a term matches is `slr.normalize.terms`' (as in vocabularies);
+`exact:SME` is an abbreviation matched with its case, as a vocabulary's `exact` list.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from slr.normalize.terms import compile_term
 
 TITLE = "title"
 ABSTRACT = "abstract"
@@ -60,6 +63,7 @@ GRAMMAR = r"""
         | atom PUBMED_TAG -> tagged
 ?atom: WORD -> term
      | PHRASE -> phrase
+     | EXACT -> exact
      | BRACED -> phrase
      | "(" or_expr ")"
      | SLR_FIELD atom -> scoped
@@ -79,6 +83,7 @@ WOS_FIELD.5: /(TS|TI|AB|AK|KP)\s*=\s*/i
 WOS_YEAR.6: /PY\s*=\s*\(?\s*\d{4}(\s*-\s*\d{4})?\s*\)?/i
 PUBYEAR.6: /PUBYEAR\s*(>=|<=|>|<|=|AFT|BEF|IS)\s*\d{4}/i
 PREDICATE.5: /(year|type|lang|has|period|vocab):("[^"]*"|[^\s()\[\]"]+)/i
+EXACT.5: /exact:("[^"]*"|[^\s()\[\]"]+)/i
 PUBMED_TAG.5: /\[(tiab|ti|ab|tw|mh|ot|kw|all)\]/i
 PHRASE: /"[^"]*"/
 BRACED: /\{[^{}]*\}/
@@ -118,13 +123,15 @@ class QuerySyntaxError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """A word or phrase, possibly with wildcards; `pattern` is a regex over folded text."""
+    """A word or phrase, possibly with wildcards; `pattern` is a regex over folded text (over the
+    text as written when `exact`)."""
 
     text: str
     pattern: str
     fields: frozenset[str] = ALL_FIELDS
     position: int = 0
-    literals: tuple[str, ...] = ()  # folded text one of which any match contains: a prefilter
+    literals: tuple[str, ...] = ()  # text one of which any match contains: a prefilter
+    exact: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,63 +198,47 @@ class Query:
     periods: tuple[Meta, ...] = field(default=())
 
 
-# -- terms to regular expressions --------------------------------------------------------------
+class QueryError(Exception):
+    """A query that parses but names something the protocol does not define."""
 
-_WILDCARDS = {"*": r"\w*", "?": r"\w", "$": r"\w?"}
-
-
-def _fold_char(char: str) -> str:
-    if char.isascii():
-        return char.lower()
-    decomposed = unicodedata.normalize("NFKD", char)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
 
 
-def term_pattern(text: str) -> str:
-    """The regex a term or phrase matches in folded text: case and accents folded, any run of
-    punctuation or space is one space (so `cross-border` = `cross border`), `*` any letters,
-    `?` one letter, `$` none or one, and whole words only."""
-    parts: list[str] = []
-    pending_space = False
-    for char in text:
-        if char in _WILDCARDS:
-            if pending_space and parts:
-                parts.append(" ")
-            pending_space = False
-            parts.append(_WILDCARDS[char])
-            continue
-        folded = _fold_char(char)
-        for piece in folded:
-            if piece.isalnum():
-                if pending_space and parts:
-                    parts.append(" ")
-                pending_space = False
-                parts.append(re.escape(piece))
-            else:
-                pending_space = True
-    if not parts:
-        return ""
-    # \b, not lookarounds: folded text holds only letters, digits and separators, so the two
-    # agree, and Python's regex engine searches \b-anchored alternatives several times faster
-    return r"\b" + "".join(parts) + r"\b"
+def check_names(
+    query: Query,
+    groups: Callable[[str], Sequence[str] | None],
+    periods: Mapping[str, tuple[int, int]],
+) -> None:
+    """Raise QueryError for a vocabulary, group or period the query names and the protocol does
+    not define. `groups(name)` is a vocabulary's groups, None when there is no such vocabulary."""
+    for vocab in query.vocabularies:
+        known = groups(vocab.name)
+        if known is None:
+            raise QueryError(f"unknown vocabulary {vocab.name!r}", vocab.position)
+        if vocab.group and vocab.group not in known:
+            raise QueryError(
+                f"vocabulary {vocab.name!r} has no group {vocab.group!r}", vocab.position
+            )
+    for period in query.periods:
+        if period.value not in periods:
+            names = ", ".join(periods) or "none defined"
+            raise QueryError(f"unknown period {period.value!r} (periods: {names})", period.position)
 
 
-def term_literal(text: str) -> str:
-    """The longest run of folded text without wildcards that every match of a term contains."""
-    runs = [""]
-    for char in text:
-        if char in _WILDCARDS:
-            runs.append("")
-            continue
-        for piece in _fold_char(char):
-            runs[-1] += piece if piece.isalnum() else " "
-    folded = [" ".join(run.split()) for run in runs]
-    # a run next to a wildcard may be cut inside a word, but it is still a substring of any match
-    return max(folded, key=len)
+# -- terms ------------------------------------------------------------------------------------
 
 
-def make_term(text: str, fields: frozenset[str] = ALL_FIELDS, position: int = 0) -> Term:
-    return Term(text, term_pattern(text), fields, position, (term_literal(text),))
+def make_term(
+    text: str, fields: frozenset[str] = ALL_FIELDS, position: int = 0, exact: bool = False
+) -> Term | None:
+    """A term of the query, compiled by the one term compiler; None when it has no letters."""
+    compiled = compile_term(text, exact)
+    if compiled is None:
+        return None
+    return Term(text, compiled.pattern, fields, position, (compiled.literal,), exact)
 
 
 # -- parse tree to query tree ------------------------------------------------------------------
@@ -271,13 +262,13 @@ class _Build(Transformer):
         self.vocabularies: list[Vocab] = []
         self.periods: list[Meta] = []
 
-    def _error(self, message: str, position: int) -> QuerySyntaxError:
-        return QuerySyntaxError(message, self.text, position)
+    def _error(self, message: str, position: int | None) -> QuerySyntaxError:
+        return QuerySyntaxError(message, self.text, position or 0)
 
     def term(self, items: list[Token]) -> Term:
         token = items[0]
         term = make_term(str(token), position=token.start_pos or 0)
-        if not term.pattern:
+        if term is None:
             raise self._error(
                 f"{str(token)!r} has no letters or digits to search for", token.start_pos
             )
@@ -286,8 +277,16 @@ class _Build(Transformer):
     def phrase(self, items: list[Token]) -> Term:
         token = items[0]
         term = make_term(str(token)[1:-1], position=token.start_pos or 0)
-        if not term.pattern:
+        if term is None:
             raise self._error("empty phrase", token.start_pos)
+        return term
+
+    def exact(self, items: list[Token]) -> Term:
+        token = items[0]
+        text = str(token).partition(":")[2].strip('"')
+        term = make_term(text, position=token.start_pos or 0, exact=True)
+        if term is None:
+            raise self._error("exact: needs an abbreviation", token.start_pos)
         return term
 
     def or_expr(self, items: list[Node]) -> Or:
@@ -316,10 +315,14 @@ class _Build(Transformer):
         return left
 
     def _operand(self, node: Node, token: Token) -> tuple[Term, ...]:
-        if isinstance(node, Term):
-            return (node,)
+        terms: tuple[Node, ...] = (node,) if isinstance(node, Term) else ()
         if isinstance(node, Or) and all(isinstance(item, Term) for item in node.items):
-            return tuple(node.items)  # type: ignore[arg-type]
+            terms = node.items
+        if any(isinstance(t, Term) and t.exact for t in terms):
+            # proximity counts folded words; an exact term is matched in the text as written
+            raise self._error(f"{token} cannot take an exact: term", token.start_pos)
+        if terms:
+            return tuple(t for t in terms if isinstance(t, Term))
         raise self._error(
             f"{token} needs a word, a phrase or (words OR phrases) on each side", token.start_pos
         )
@@ -407,13 +410,9 @@ class _Build(Transformer):
 def _scope(node: Node, fields: frozenset[str]) -> Node:
     """Give every term under `node` the field scope, unless an inner scope already set one."""
     if isinstance(node, Term):
-        if node.fields != ALL_FIELDS:
-            return node
-        return Term(node.text, node.pattern, fields, node.position, node.literals)
+        return node if node.fields != ALL_FIELDS else replace(node, fields=fields)
     if isinstance(node, Near):
-        if node.fields != ALL_FIELDS:
-            return node
-        return Near(node.left, node.right, node.distance, node.ordered, fields, node.operator)
+        return node if node.fields != ALL_FIELDS else replace(node, fields=fields)
     if isinstance(node, And):
         return And(tuple(_scope(item, fields) for item in node.items))
     if isinstance(node, Or):
@@ -458,9 +457,10 @@ def parse_query(text: str) -> Query:
             ) from None
         raise QuerySyntaxError(f"unexpected {_describe(token)}", text, position) from None
     except UnexpectedCharacters as error:
-        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
+        at = error.pos_in_stream or 0
+        char = text[at] if at < len(text) else ""
         message = "unclosed quote" if char == '"' else f"unexpected character {char!r}"
-        raise QuerySyntaxError(message, text, error.pos_in_stream) from None
+        raise QuerySyntaxError(message, text, at) from None
     except UnexpectedEOF:
         raise QuerySyntaxError("unexpected end of the query", text, len(text)) from None
     except UnexpectedInput as error:  # pragma: no cover - lark's other cases

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slr.protocol.query import (
     ALL_FIELDS,
@@ -21,12 +21,12 @@ from slr.protocol.query import (
     Not,
     Or,
     Query,
+    QueryError,
     Term,
     Vocab,
     Year,
+    check_names,
     parse_query,
-    term_literal,
-    term_pattern,
 )
 from slr.screening.text import (
     FIELD_SEPARATOR,
@@ -35,6 +35,9 @@ from slr.screening.text import (
     canonical_language,
     canonical_type,
 )
+
+if TYPE_CHECKING:
+    from slr.protocol import Protocol as ReviewProtocol
 
 STAGES = ("title_abstract", "full_text")
 ACTIONS = ("exclude", "include", "flag")
@@ -45,8 +48,8 @@ Test = Callable[[RecordText], bool]
 class VocabularyMatcher(Protocol):
     """What `vocab:` predicates ask: which groups of a vocabulary match a record, with evidence.
 
-    The default (`TermVocabularies`) matches the protocol's term lists; the tagging stage can
-    plug in its own matcher with the same three methods.
+    The tagging stage's `slr.tagging.Tagger` is the one that matches a protocol's vocabularies
+    (and `slr tag` stores); anything with these three methods can stand in for it.
     """
 
     def groups(self, vocabulary: str) -> Sequence[str] | None:
@@ -58,63 +61,20 @@ class VocabularyMatcher(Protocol):
     def evidence(self, vocabulary: str, group: str, record: RecordText) -> list[Span]: ...
 
 
-class TermVocabularies:
-    """Vocabularies as the protocol writes them: name -> group -> terms (query-language terms)."""
-
-    def __init__(self, vocabularies: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
-        self._groups: dict[str, dict[str, tuple[tuple[re.Pattern[str], str], ...]]] = {}
-        self._any: dict[str, list[tuple[str, Test]]] = {}
-        self._either: dict[str, dict[str, Callable[[str], re.Match[str] | None]]] = {}
-        for name, groups in vocabularies.items():
-            compiled: dict[str, tuple[tuple[re.Pattern[str], str], ...]] = {}
-            tests: list[tuple[str, Test]] = []
-            for group, terms in groups.items():
-                patterns = [term_pattern(term) for term in terms]
-                compiled[group] = tuple(
-                    (re.compile(p), term_literal(term))
-                    for p, term in zip(patterns, terms, strict=True)
-                    if p
-                )
-                if compiled[group]:
-                    literals = tuple(term_literal(term) for term in terms)
-                    either = re.compile("|".join(p for p in patterns if p))
-                    tests.append((group, _term_test(either, ALL_FIELDS, literals)))
-                    self._either.setdefault(name, {})[group] = either.search
-            self._groups[name] = compiled
-            self._any[name] = tests
+class _NoVocabularies:
+    """A query's vocabularies when none are given: `vocab:` names an unknown vocabulary."""
 
     def groups(self, vocabulary: str) -> Sequence[str] | None:
-        groups = self._groups.get(vocabulary)
-        return None if groups is None else list(groups)
+        return None
 
     def matched(self, vocabulary: str, record: RecordText) -> frozenset[str]:
-        key = "vocab:" + vocabulary
-        found = record.cache.get(key)
-        if found is None:
-            found = frozenset(group for group, test in self._any[vocabulary] if test(record))
-            record.cache[key] = found
-        return found
+        return frozenset()
 
     def evidence(self, vocabulary: str, group: str, record: RecordText) -> list[Span]:
-        """The first words of the group in the record (title first, then abstract, keywords)."""
-        search = self._either[vocabulary][group]
-        for name in _FIELD_ORDER:
-            match = search(record.folded[name])
-            if match is not None:
-                return [record.span(name, match.start(), match.end())]
         return []
 
 
-class QueryError(Exception):
-    """A query that parses but names something the protocol does not define."""
-
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.position = position
-
-
-_NO_VOCABULARIES = TermVocabularies({})
+_NO_VOCABULARIES = _NoVocabularies()
 
 
 @dataclass(slots=True)
@@ -133,20 +93,7 @@ class Matcher:
 
     def check(self) -> None:
         """Raise QueryError for an unknown vocabulary, group or period."""
-        for vocab in self.query.vocabularies:
-            groups = self.vocabularies.groups(vocab.name)
-            if groups is None:
-                raise QueryError(f"unknown vocabulary {vocab.name!r}", vocab.position)
-            if vocab.group and vocab.group not in groups:
-                raise QueryError(
-                    f"vocabulary {vocab.name!r} has no group {vocab.group!r}", vocab.position
-                )
-        for period in self.query.periods:
-            if period.value not in self.periods:
-                known = ", ".join(self.periods) or "none defined"
-                raise QueryError(
-                    f"unknown period {period.value!r} (periods: {known})", period.position
-                )
+        check_names(self.query, self.vocabularies.groups, self.periods)
 
     # -- the fast path ------------------------------------------------------------------------
 
@@ -159,7 +106,7 @@ class Matcher:
 
     def _build(self, node: Node) -> Test:
         if isinstance(node, Term):
-            return _term_test(re.compile(node.pattern), node.fields, node.literals)
+            return _term_test(node)
         if isinstance(node, Or):
             merged = _merge_terms(node.items)
             return _any_of([self._compile(item) for item in merged])
@@ -221,8 +168,7 @@ class Matcher:
 
     def _explain(self, node: Node, record: RecordText) -> list[Span] | None:
         if isinstance(node, Term):
-            spans = _find(re.compile(node.pattern), node.fields, record, False, node.literals)
-            return spans or None
+            return find_term(node, record) or None
         if isinstance(node, Or):
             found = [s for item in node.items if (s := self._explain(item, record)) is not None]
             return [span for spans in found for span in spans] if found else None
@@ -294,31 +240,42 @@ _COMPARE: dict[str, Callable[[int, int], bool]] = {
 def _merge_terms(items: Iterable[Node]) -> list[Node]:
     """OR of plain terms over the same fields becomes one term: one regex search, not many."""
     merged: list[Node] = []
-    by_fields: dict[frozenset[str], list[Term]] = {}
+    by_kind: dict[tuple[frozenset[str], bool], list[Term]] = {}
     for item in items:
         if isinstance(item, Term):
-            by_fields.setdefault(item.fields, []).append(item)
+            by_kind.setdefault((item.fields, item.exact), []).append(item)
         else:
             merged.append(item)
-    for fields, terms in by_fields.items():
+    for (fields, exact), terms in by_kind.items():
         pattern = "|".join(term.pattern for term in terms)
         literals = tuple(literal for term in terms for literal in term.literals)
         text = " OR ".join(t.text for t in terms)
-        merged.insert(0, Term(text, pattern, fields, 0, literals))
+        merged.insert(0, Term(text, pattern, fields, 0, literals, exact))
     return merged
 
 
-def _term_test(pattern: re.Pattern[str], fields: frozenset[str], literals: tuple[str, ...]) -> Test:
-    """Words are rare: a substring test (fast) rules most records out before the regex runs."""
-    search = pattern.search
+def _prefilter(literals: tuple[str, ...]) -> tuple[str, ...]:
+    """Literals one of which every match contains, without those that contain a shorter one;
+    () when some match may contain none."""
     if "" in literals or not literals:
-        literals = ()
+        return ()
     # "influencer" in a text is enough to try "virtual influencer" and "influencer marketing" too
     unique = sorted(set(literals), key=len)
-    literals = tuple(
+    return tuple(
         lit for i, lit in enumerate(unique) if not any(shorter in lit for shorter in unique[:i])
     )
-    if fields == ALL_FIELDS:
+
+
+def _field_text(record: RecordText, name: str, exact: bool) -> str:
+    """Where a term looks: the folded field, or the field as written for an exact term."""
+    return record.original(name) if exact else record.folded[name]
+
+
+def _term_test(term: Term) -> Test:
+    """Words are rare: a substring test (fast) rules most records out before the regex runs."""
+    search = re.compile(term.pattern).search
+    literals = _prefilter(term.literals)
+    if term.fields == ALL_FIELDS and not term.exact:
         if len(literals) == 1:
             literal = literals[0]
             return lambda r: literal in r.combined and search(r.combined) is not None
@@ -327,11 +284,12 @@ def _term_test(pattern: re.Pattern[str], fields: frozenset[str], literals: tuple
                 any(map(r.combined.__contains__, literals)) and search(r.combined) is not None
             )
         return lambda r: search(r.combined) is not None
-    names = [name for name in _FIELD_ORDER if name in fields]
+    names = [name for name in _FIELD_ORDER if name in term.fields]
+    exact = term.exact
 
     def test(record: RecordText) -> bool:
         for name in names:
-            text = record.folded[name]
+            text = _field_text(record, name, exact)
             if literals and not any(map(text.__contains__, literals)):
                 continue
             if search(text) is not None:
@@ -341,25 +299,23 @@ def _term_test(pattern: re.Pattern[str], fields: frozenset[str], literals: tuple
     return test
 
 
-def _find(
-    pattern: re.Pattern[str],
-    fields: frozenset[str],
-    record: RecordText,
-    first_only: bool,
-    literals: tuple[str, ...] = (),
-) -> list[Span]:
+def find_term(term: Term, record: RecordText, names: Sequence[str] = _FIELD_ORDER) -> list[Span]:
+    """Every match of a term in a record (in the fields `names` among the term's), as spans of
+    the fields as written, in reading order."""
+    pattern = re.compile(term.pattern)
+    literals = _prefilter(term.literals)
     spans: list[Span] = []
-    check = bool(literals) and "" not in literals
-    for name in _FIELD_ORDER:
-        if name not in fields:
+    for name in names:
+        if name not in term.fields:
             continue
-        text = record.folded[name]
-        if check and not any(lit in text for lit in literals):
+        text = _field_text(record, name, term.exact)
+        if literals and not any(lit in text for lit in literals):
             continue
         for match in pattern.finditer(text):
-            spans.append(record.span(name, match.start(), match.end()))
-            if first_only:
-                break
+            if term.exact:
+                spans.append(Span(name, match.start(), match.end(), match.group()))
+            else:
+                spans.append(record.span(name, match.start(), match.end()))
     return spans
 
 
@@ -490,6 +446,22 @@ def compile_rules(
     ]
 
 
+def protocol_rules(
+    protocol: ReviewProtocol, vocabularies: VocabularyMatcher, stage: str | None = None
+) -> list[CompiledRule]:
+    """A protocol's rules (of one stage, or all), compiled against its periods and the given
+    vocabularies (the protocol's tagger, `slr.tagging.Tagger.of`, with reviewers' corrections)."""
+    rules = [rule for rule in protocol.rules if stage is None or rule.stage == stage]
+    return compile_rules(rules, vocabularies, protocol.periods)
+
+
+def protocol_matcher(
+    protocol: ReviewProtocol, text: str, vocabularies: VocabularyMatcher
+) -> Matcher:
+    """An ad hoc query (`slr query`) compiled against a protocol's vocabularies and periods."""
+    return Matcher(parse_query(text), vocabularies, protocol.periods)
+
+
 def first_match(
     record: RecordText, rules: Sequence[CompiledRule], stage: str
 ) -> CompiledRule | None:
@@ -519,9 +491,11 @@ __all__ = [
     "Matcher",
     "QueryError",
     "Rule",
-    "TermVocabularies",
     "VocabularyMatcher",
     "compile_rules",
     "decide",
+    "find_term",
     "first_match",
+    "protocol_matcher",
+    "protocol_rules",
 ]

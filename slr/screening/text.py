@@ -1,21 +1,20 @@
 """A record as the rule engine reads it: folded title, abstract and keywords, canonical metadata.
 
 Folding is `slr.normalize.fold`'s: accents and case folded, every run of punctuation or space one
-space. The slow path (`fold_with_offsets`) also maps each folded character back to the original
-text, so that a decision can quote the exact words that matched.
+space. Its twin `fold_with_offsets` also maps each folded character back to the original text, so
+that a decision, a tag or a highlight quotes the exact words that matched.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from slr.models import Record
-from slr.normalize import fold
+from slr.normalize.text import ASCII_WORD, fold, fold_with_offsets
 
 FIELD_SEPARATOR = "\n"  # between title, abstract and keywords in the combined text
 KEYWORD_SEPARATOR = " ; "  # between keywords: a phrase cannot run from one keyword into the next
@@ -123,92 +122,8 @@ def canonical_language(value: str) -> str:
     return LANGUAGES.get(folded, folded)
 
 
-def fold_with_offsets(text: str) -> tuple[str, list[int]]:
-    """`fold(text)` and, for each of its characters, the index of the original character."""
-    if text.isascii():
-        return _ascii_with_offsets(text)
-    out: list[str] = []
-    offsets: list[int] = []
-    space_pending = False
-    position = 0
-    # runs of ASCII letters and digits at once, other characters one by one
-    for match in _RUN.finditer(text):
-        index = match.start()
-        if index > position:  # ASCII characters that are neither letters nor digits
-            space_pending = True
-        position = match.end()
-        run = match.group()
-        if run.isascii():
-            if space_pending and out:
-                out.append(" ")
-                offsets.append(index)
-            space_pending = False
-            out.append(run.lower())
-            offsets.extend(range(index, position))
-            continue
-        for piece in _fold_char(run):
-            if _is_word(piece):
-                if space_pending and out:
-                    out.append(" ")
-                    offsets.append(index)
-                space_pending = False
-                out.append(piece)
-                offsets.append(index)
-            else:
-                space_pending = True
-    return "".join(out), offsets
-
-
-_RUN = re.compile(r"[A-Za-z0-9]+|[^\x00-\x7f]")
-
-
-@lru_cache(maxsize=4096)
-def _fold_char(char: str) -> str:
-    """A non-ASCII character folded: accents dropped, case folded (maybe several letters)."""
-    decomposed = unicodedata.normalize("NFKD", char)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-_WORD = re.compile(r"\w")
-
-
-def _is_word(char: str) -> bool:
-    return char != "_" and _WORD.match(char) is not None
-
-
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
-
-
-def fold_fast(text: str) -> str:
-    """`slr.normalize.fold`, with a shortcut for ASCII text (most titles and abstracts)."""
-    if text.isascii():
-        return " ".join(_ASCII_WORD.findall(text.lower()))
-    # `fold` drops the combining marks one character at a time; here only the non-ASCII
-    # characters are looked at, each once
-    decomposed = unicodedata.normalize("NFKD", text)
-    marks = {ord(c): None for c in set(_NON_ASCII.findall(decomposed)) if unicodedata.combining(c)}
-    stripped = decomposed.translate(marks) if marks else decomposed
-    return " ".join(_NON_WORD.sub(" ", stripped.casefold()).replace("_", " ").split())
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_NON_WORD = re.compile(r"[^\w]+")  # as `slr.normalize.fold`'s
-
-
-def _ascii_with_offsets(text: str) -> tuple[str, list[int]]:
-    out: list[str] = []
-    offsets: list[int] = []
-    for match in _ASCII_WORD.finditer(text.lower()):
-        if out:
-            out.append(" ")
-            offsets.append(match.start())
-        out.append(match.group())
-        offsets.extend(range(match.start(), match.end()))
-    return "".join(out), offsets
-
-
 def _join_keywords(keywords: list[str]) -> str:
-    return KEYWORD_SEPARATOR.join(k for k in (fold_fast(k) for k in keywords) if k)
+    return KEYWORD_SEPARATOR.join(k for k in (fold(k) for k in keywords) if k)
 
 
 @dataclass(slots=True)
@@ -244,8 +159,8 @@ class RecordText:
     def of(cls, record_id: int, record: Record) -> RecordText:
         keywords = [*record.author_keywords, *record.index_keywords]
         folded = {
-            "title": fold_fast(record.title),
-            "abstract": fold_fast(record.abstract),
+            "title": fold(record.title),
+            "abstract": fold(record.abstract),
             "keywords": _join_keywords(keywords),
         }
         return cls(
@@ -266,7 +181,7 @@ class RecordText:
             joined = self.cache.get("original:keywords")
             if joined is None:
                 joined = self.cache["original:keywords"] = "; ".join(
-                    k for k in self.keywords if fold_fast(k)
+                    k for k in self.keywords if fold(k)
                 )
             return joined
         return self.title if name == "title" else self.abstract
@@ -292,7 +207,7 @@ def _offset_map(
     if name != "keywords" and original.isascii():
         # ASCII: folding only lower-cases the words and joins them with one space, so the k-th
         # word of the folded text is the k-th word of the original
-        words = _ASCII_WORD.finditer(original.lower())
+        words = ASCII_WORD.finditer(original.lower())
         starts: list[int] = []  # where the words start, as far as asked
 
         def ascii_map(offset: int) -> int:

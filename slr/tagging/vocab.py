@@ -5,13 +5,14 @@ A group is what the protocol writes: either a list of terms, or a table
 
     { terms = [...], exact = [...], exclude = [...] }
 
-- `terms` match folded text (case and diacritics folded) on word boundaries; `*` is any letters,
-  `?` one letter. Hyphens and spaces are interchangeable and may be left out
+- `terms` match as every term of `slr` does (`slr.normalize.terms`, the compiler rules, queries
+  and highlighting share): folded text (case and diacritics folded) on word boundaries; `*` is
+  any letters, `?` one letter. Hyphens and spaces are interchangeable and may be left out
   (`cross-border` = `cross border` = `crossborder`), and the last word of a term without a
   wildcard also matches its inflections (plural, -ing, -ed: `influencer` -> `influencers`,
   `live stream` -> `live streaming`, `review` -> `reviews`).
 - `exact` terms are abbreviations matched with their case (`UGC`, `KOL`, `CBEC`), plural `s`
-  allowed (`KOLs`).
+  allowed (`KOLs`): `exact:UGC` in a rule or a query.
 - a term `A NEAR/n B` matches A and B at most n words apart, in either order, in one field;
   each side may list alternatives with `|` (`e-commerce NEAR/4 export*|overseas`).
 - `exclude` terms void a match they overlap: a false sense of a word (`review` in "literature
@@ -22,17 +23,20 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from slr.screening.text import RecordText, Span, fold_with_offsets
+from slr.normalize.terms import CompiledTerm, compile_term
+from slr.normalize.text import fold_with_offsets
+from slr.screening.text import RecordText, Span
+
+if TYPE_CHECKING:
+    from slr.protocol import Protocol
 
 FIELDS = ("title", "abstract", "keywords")
 _NEAR = re.compile(r"^(.+?)\s+NEAR/(\d+)\s+(.+)$")
-_WORD_CHAR = re.compile(r"[^\W_]")
-_VOWELS = "aeiou"
-_WILDCARDS = {"*": r"\w*", "?": r"\w", "$": r"\w?"}  # the query language's
 MAX_EVIDENCE = 10  # spans kept per tag (the first ones, title first)
 
 
@@ -103,133 +107,7 @@ class Tag:
         return f"{self.vocabulary}.{self.group}"
 
 
-# -- terms to regular expressions --------------------------------------------------------------
-
-
-def _inflect(word: str) -> str:
-    """A regex for a lower-case word and its plural, -ing and -ed forms."""
-    escaped = re.escape(word)
-    if len(word) < 3 or not word.isalpha():
-        return escaped + "s?"
-    if word.endswith("e"):
-        return re.escape(word[:-1]) + "(?:e|es|ed|ing)"
-    if word.endswith("y") and word[-2] not in _VOWELS:
-        return re.escape(word[:-1]) + "(?:y|ys|ies|ied|ying)"
-    if word.endswith(("s", "x", "z", "ch", "sh")):
-        return escaped + "(?:s|es|ed|ing)?"
-    double = ""
-    if word[-1] not in _VOWELS + "wy" and word[-2] in _VOWELS and word[-3] not in _VOWELS:
-        double = "|" + re.escape(word[-1]) + "(?:ing|ed)"  # shop -> shopping
-    return escaped + f"(?:s|es|ing|ed{double})?"
-
-
-def _words(text: str) -> list[str]:
-    """The words of a folded term, wildcards kept: `Cross-Border e-commerce*` ->
-    ['cross', 'border', 'e', 'commerce*']."""
-    out: list[str] = []
-    current = ""
-    for char in text:
-        if char in _WILDCARDS:
-            current += char
-            continue
-        folded = fold_with_offsets(char)[0] if not char.isascii() else char.lower()
-        for piece in folded or " ":
-            if _WORD_CHAR.match(piece):
-                current += piece
-            elif current:
-                out.append(current)
-                current = ""
-    if current:
-        out.append(current)
-    return out
-
-
-def _word_regex(word: str, last: bool) -> str:
-    if any(c in _WILDCARDS for c in word):
-        return "".join(_WILDCARDS.get(c, re.escape(c)) for c in word)
-    return _inflect(word) if last else re.escape(word)
-
-
-def folded_pattern(term: str) -> str:
-    """The regex a term matches in folded text (see the module's docstring)."""
-    words = _words(term)
-    if not words:
-        return ""
-    body = " ?".join(_word_regex(w, i == len(words) - 1) for i, w in enumerate(words))
-    return rf"\b{body}\b"
-
-
-def _pieces(term: str) -> list[str]:
-    """Pieces of folded text every match of a term contains, one per word."""
-    words = _words(term)
-    pieces = []
-    for index, word in enumerate(words):
-        piece = re.split(r"[*?$]", word)[0]
-        wild = any(c in _WILDCARDS for c in word)
-        if index == len(words) - 1 and not wild and len(word) >= 3:
-            piece = word[:-1]  # e/y may change before an inflection
-        pieces.append(piece)
-    return pieces
-
-
-def search_pattern(term: str) -> str:
-    """`folded_pattern(term)` written to start with the term's first letters: the same matches,
-    found much faster (the regular expression engine looks for a literal start as for a piece of
-    text, where it tries `\\b` at every position)."""
-    pattern = folded_pattern(term)
-    words = _words(term)
-    if not pattern or not words:
-        return pattern
-    body = pattern[2:]  # after the leading \b
-    lead = re.split(r"[*?$]", words[0])[0]
-    while lead:
-        escaped = re.escape(lead)
-        if body.startswith(escaped) and body[len(escaped) : len(escaped) + 1] not in "?*+{":
-            break
-        lead = lead[:-1]
-    if not lead:
-        return pattern
-    # `\b` before a letter: no letter before it, which a look-behind checks after the letters
-    return escaped + rf"(?<!\w.{{{len(lead)}}})" + body[len(escaped) :]
-
-
-def literal_of(term: str) -> str:
-    """A piece of folded text every match of a term contains (a fast prefilter)."""
-    pieces = _pieces(term)
-    return max(pieces, key=len) if pieces else ""
-
-
-def needs_of(term: str) -> frozenset[str]:
-    """Pieces of folded text every match of a term contains (a stronger prefilter than
-    `literal_of`: `online export*` needs both `online` and `export`): all but those another piece
-    contains, and but short ones (`of`, `the`: in every text) when there are longer ones."""
-    pieces = {p for p in _pieces(term) if p}
-    longer = {p for p in pieces if len(p) > 3}
-    if longer:
-        pieces = longer
-    return frozenset(p for p in pieces if not any(p in q for q in pieces if q != p))
-
-
-def exact_pattern(term: str) -> str:
-    """An abbreviation, case kept, `s` plural allowed, hyphens and spaces interchangeable."""
-    parts = [re.escape(p) for p in re.split(r"[\s\-]+", term.strip()) if p]
-    return r"(?<![^\W_])" + r"[\s\-]?".join(parts) + r"s?(?![^\W_])"
-
-
-def exclusion_pattern(term: str) -> str:
-    """An exclusion term on original text (for exact matches): case-insensitive words."""
-    words = _words(term)
-    body = r"[\W_]*".join(_word_regex(w, i == len(words) - 1) for i, w in enumerate(words))
-    return rf"\b{body}\b"
-
-
-@dataclass(slots=True)
-class _Term:
-    text: str
-    pattern: re.Pattern[str]
-    literal: str
-    needs: frozenset[str]  # `needs_of`
-    search: Callable[[str], re.Match[str] | None]  # `search_pattern`'s
+# -- groups compiled ------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -246,14 +124,13 @@ class _Near:
 @dataclass(slots=True)
 class _Group:
     name: str
-    terms: list[_Term]
+    terms: list[CompiledTerm]
     near: list[_Near]
-    exact: list[tuple[str, re.Pattern[str], str]]  # term, pattern, a literal it contains
+    exact: list[CompiledTerm]
     # exclude terms that spell an abbreviation out in another sense: anywhere in the record,
     # they void that abbreviation in the whole record ("University Grants Commission (UGC)")
     redefined: dict[str, re.Pattern[str]]
     exclude_folded: re.Pattern[str] | None
-    exclude_original: re.Pattern[str] | None
     either: re.Pattern[str] | None  # every folded term in one regex: the matches, in order
     literals: tuple[str, ...]
     exact_literals: tuple[str, ...] = ()
@@ -264,12 +141,12 @@ class _Group:
 def _alternatives(
     side: str,
 ) -> tuple[re.Pattern[str], tuple[str, ...], tuple[frozenset[str], ...]]:
-    options = [o.strip() for o in side.split("|") if o.strip()]
-    pattern = "|".join(f"(?:{folded_pattern(o)})" for o in options)
+    options = [c for c in (compile_term(o.strip()) for o in side.split("|")) if c is not None]
+    pattern = "|".join(f"(?:{c.pattern})" for c in options)
     return (
         re.compile(pattern),
-        tuple(literal_of(o) for o in options),
-        _fewest(needs_of(o) for o in options),
+        tuple(c.literal for c in options),
+        _fewest(c.needs for c in options),
     )
 
 
@@ -280,7 +157,7 @@ def _fewest(needs: Iterable[frozenset[str]]) -> tuple[frozenset[str], ...]:
 
 
 def _compile_group(name: str, spec: GroupSpec) -> _Group:
-    terms: list[_Term] = []
+    terms: list[CompiledTerm] = []
     near: list[_Near] = []
     for term in spec.terms:
         match = _NEAR.match(term)
@@ -298,35 +175,20 @@ def _compile_group(name: str, spec: GroupSpec) -> _Group:
                 )
             )
             continue
-        pattern = folded_pattern(term)
-        if pattern:
-            terms.append(
-                _Term(
-                    term,
-                    re.compile(pattern),
-                    literal_of(term),
-                    needs_of(term),
-                    re.compile(search_pattern(term)).search,
-                )
-            )
-    exact = [
-        (term, re.compile(exact_pattern(term)), re.split(r"[\W_]+", term.strip())[0])
-        for term in spec.exact
-    ]
+        compiled = compile_term(term)
+        if compiled is not None:
+            terms.append(compiled)
+    exact = [c for c in (compile_term(t, exact=True) for t in spec.exact) if c is not None]
+    excludes = [c for c in (compile_term(t) for t in spec.exclude) if c is not None]
     redefined = {}
-    for term in spec.exact:
-        senses = [x for x in spec.exclude if re.search(exact_pattern(term), x)]
+    for abbreviation in exact:
+        senses = [x for x in excludes if abbreviation.regex.search(x.text)]
         if senses:
-            redefined[term] = re.compile(
-                "|".join(exclusion_pattern(x) for x in senses), re.IGNORECASE
-            )
-    exclude_folded = exclude_original = None
-    if spec.exclude:
-        exclude_folded = re.compile("|".join(search_pattern(t) for t in spec.exclude))
-        exclude_original = re.compile(
-            "|".join(exclusion_pattern(t) for t in spec.exclude), re.IGNORECASE
-        )
-    either = re.compile("|".join(t.pattern.pattern for t in terms)) if terms else None
+            redefined[abbreviation.text] = re.compile("|".join(x.pattern for x in senses))
+    exclude_folded = None
+    if excludes:
+        exclude_folded = re.compile("|".join(x.pattern for x in excludes))
+    either = re.compile("|".join(t.pattern for t in terms)) if terms else None
     literals = tuple(t.literal for t in terms)
     return _Group(
         name,
@@ -335,12 +197,11 @@ def _compile_group(name: str, spec: GroupSpec) -> _Group:
         exact,
         redefined,
         exclude_folded,
-        exclude_original,
         either,
         _shortest(literals),
-        tuple(literal for _term, _pattern, literal in exact),
-        _fewest(needs_of(t.text) for t in terms),
-        _fewest(needs_of(t) for t in spec.exclude),
+        tuple(t.literal for t in exact),
+        _fewest(t.needs for t in terms),
+        _fewest(x.needs for x in excludes),
     )
 
 
@@ -452,6 +313,11 @@ class TextFields:
             return Span(name, first, last, text[first:last])
         return self.record.span(name, start, end)
 
+    def original_span(self, name: str, start: int, end: int) -> tuple[int, int]:
+        """Offsets into the original field of folded[start:end]."""
+        span = self.span(name, start, end)
+        return span.start, span.end
+
 
 def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(s < end and start < e for s, e in spans)
@@ -478,6 +344,16 @@ class Tagger:
         self._pieces = _Pieces(_all_pieces(g for groups in self._groups.values() for g in groups))
         self.overrides: Mapping[int, Mapping[tuple[str, str], str]] = overrides or {}
         self._cache_key = f"tag{next(_TAGGERS)}:"
+
+    @classmethod
+    def of(cls, protocol: Protocol) -> Tagger:
+        """The vocabularies of a protocol, compiled (once for the same vocabularies)."""
+        return _compiled(
+            tuple(
+                (name, tuple((group, GroupSpec.of(spec)) for group, spec in groups.items()))
+                for name, groups in protocol.vocabulary_groups.items()
+            )
+        )
 
     @property
     def vocabularies(self) -> list[str]:
@@ -522,7 +398,7 @@ class Tagger:
             group.either is not None
             and any(map(present.issuperset, group.needs))
             # whether any term matches: one at a time, those whose pieces are all there
-            and any(t.search(combined) for t in group.terms if t.needs <= present)
+            and any(t.regex.search(combined) for t in group.terms if t.needs <= present)
         ):
             if group.exclude_folded is None or not any(
                 map(present.issuperset, group.exclude_needs)
@@ -553,7 +429,6 @@ class Tagger:
             group.exact if exact else [],
             group.redefined,
             group.exclude_folded,
-            group.exclude_original,
             None,
             (),
         )
@@ -581,6 +456,22 @@ class Tagger:
         return groups
 
     # -- tagging ------------------------------------------------------------------------------
+
+    def spans(self, record: RecordText) -> list[Span]:
+        """Every place any group of any vocabulary matches (what the screen highlights), in
+        reading order, each place once."""
+        key = self._cache_key + "spans"
+        found = record.cache.get(key)
+        if found is None:
+            fields = TextFields(record)
+            hits = [
+                hit
+                for groups in self._groups.values()
+                for group in groups
+                for hit in self._hits(group, fields, False)
+            ]
+            found = record.cache[key] = [hit.span() for hit in _distinct(hits, fields.names)]
+        return list(found)
 
     def tag(self, record: RecordText, extra: Mapping[str, str] | None = None) -> list[Tag]:
         """The automatic tags of a record (no reviewer corrections), each with its evidence."""
@@ -635,28 +526,38 @@ class Tagger:
             if not group.exact:
                 continue
             original = fields.original(name)
-            out: list[tuple[int, int]] | None = None
-            for term, pattern, literal in group.exact:
-                if literal not in original:
+            out: list[tuple[int, int]] | None = None  # exclusions, as offsets into the original
+            for abbreviation in group.exact:
+                if abbreviation.literal not in original:
                     continue
-                for match in pattern.finditer(original):
-                    if term in group.redefined:
-                        if term not in redefined:
-                            redefined[term] = any(
-                                group.redefined[term].search(fields.original(other))
+                for match in abbreviation.regex.finditer(original):
+                    if abbreviation.text in group.redefined:
+                        if abbreviation.text not in redefined:
+                            redefined[abbreviation.text] = any(
+                                group.redefined[abbreviation.text].search(fields.folded(other))
                                 for other in fields.names
                             )
-                        if redefined[term]:
+                        if redefined[abbreviation.text]:
                             break
-                    if group.exclude_original is not None:
+                    if group.exclude_folded is not None:
                         if out is None:
-                            out = [m.span() for m in group.exclude_original.finditer(original)]
+                            out = [
+                                fields.original_span(name, *m.span())
+                                for m in group.exclude_folded.finditer(folded)
+                            ]
                         if _overlaps(match.start(), match.end(), out):
                             continue
-                    hits.append(Evidence(name, match.start(), match.end(), match.group(), term))
+                    hits.append(
+                        Evidence(name, match.start(), match.end(), match.group(), abbreviation.text)
+                    )
                     if first_only:
                         return hits
         return hits
+
+
+@lru_cache(maxsize=8)
+def _compiled(vocabularies: tuple[tuple[str, tuple[tuple[str, GroupSpec], ...]], ...]) -> Tagger:
+    return Tagger({name: dict(groups) for name, groups in vocabularies})
 
 
 def _original(record: RecordText) -> str:
@@ -671,7 +572,7 @@ def _original(record: RecordText) -> str:
 
 def _term_of(group: _Group, words: str) -> str:
     """The protocol term behind a match of the group's combined regex."""
-    return next((t.text for t in group.terms if t.pattern.fullmatch(words)), "")
+    return next((t.text for t in group.terms if t.regex.fullmatch(words)), "")
 
 
 def _distinct(hits: list[Evidence], order: list[str]) -> list[Evidence]:
