@@ -94,3 +94,39 @@ class ParseResult:
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     flavour: str = ""  # the vendor an export came from when the content tells (scopus, wos, ...)
+
+
+# -- screening: what was decided, as the store hands it to the one status resolver --------------
+
+STAGES = ("title_abstract", "full_text")
+
+
+@dataclass(slots=True)
+class HumanDecision:
+    """One reviewer's decision on a record at a stage ("maybe" is a person's flag)."""
+
+    reviewer: str
+    decision: str  # include | exclude | maybe
+    reason: str = ""
+    note: str = ""
+
+
+@dataclass(slots=True)
+class StageDecisions:
+    """Every decision recorded at one stage, by record id."""
+
+    humans: dict[int, list[HumanDecision]] = field(default_factory=dict)
+    rules: dict[int, tuple[str, str]] = field(
+        default_factory=dict
+    )  # (include|exclude|flag, reason)
+    resolutions: dict[int, tuple[str, str]] = field(default_factory=dict)  # (decision, reason)
+
+
+@dataclass(slots=True)
+class DecisionSnapshot:
+    """Everything the status of every record depends on, read at one moment."""
+
+    records: list[int]  # every record id, in id order
+    duplicate_of: dict[int, int]  # records marked duplicate -> the record kept
+    stages: dict[str, StageDecisions]
+    not_retrieved: dict[int, str]  # full texts that could not be retrieved -> why

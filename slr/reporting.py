@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from slr.screening.status import review_statuses, stage_counts
 from slr.store import Review, StoredRecord
-from slr.store.screening import stage_counts
 
 
 def review_status(review: Review) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def review_status(review: Review) -> dict[str, Any]:
             "identified": identified,
             "marked duplicate": duplicates,
             "unique": identified - duplicates,
-            **stage_counts(review.db),
+            **stage_counts(review_statuses(review)),
         },
     }
 

@@ -130,9 +130,11 @@ def test_import_status_show_export(review: Path, tmp_path: Path, runner: CliRunn
         "  id  file        format  database  searched on  records  rejected\n"
         "   1  scopus.ris  ris     Scopus    2026-01-15         2         0\n"
         "Records:\n"
-        "  identified             2\n"
-        "  marked duplicate       0\n"
-        "  unique                 2\n"
+        "  identified                            2\n"
+        "  marked duplicate                      0\n"
+        "  unique                                2\n"
+        "  title/abstract: no decision yet       2\n"
+        "  included in the review                0\n"
     )
     status = json.loads(runner.invoke(main, ["status", "--review", str(review), "--json"]).output)
     assert [

@@ -21,11 +21,12 @@ from click.testing import CliRunner
 from slr.cli import main
 from slr.importing import import_files
 from slr.screening.agreement import cohen, fleiss, landis_koch
-from slr.screening.final import exclusion_reasons, stage_statuses
 from slr.screening.run import review_protocol, screen_auto
 from slr.screening.session import Session
+from slr.screening.status import resolve
 from slr.store import Review
 from slr.store import screening as store
+from slr.store.screening import decision_snapshot
 
 REPO = Path(__file__).resolve().parent.parent
 PROTOCOL = REPO / "protocols" / "msme-digital-drivers.toml"
@@ -44,6 +45,14 @@ def screened(tmp_path_factory: pytest.TempPathFactory) -> Path:
         protocol, sha256 = review_protocol(review)
         screen_auto(review, protocol, protocol_sha256=sha256)
     return path
+
+
+def stage_statuses(db: sqlite3.Connection, stage: str) -> dict:
+    return resolve(decision_snapshot(db)).stage(stage)
+
+
+def exclusion_reasons(db: sqlite3.Connection, stage: str) -> dict[str, int]:
+    return resolve(decision_snapshot(db)).exclusion_reasons(stage)
 
 
 def queue(review: Path, stage: str) -> list[int]:
@@ -537,7 +546,7 @@ def test_full_text_exclusions_need_the_same_reason_and_count_per_reason(
         statuses = stage_statuses(db, "full_text")
         assert (statuses[first].status, statuses[second].status) == ("conflict", "exclude")
         assert statuses[second].reason == "No MSME/SME context"
-        assert statuses[third].status == "undecided"  # flagged by a rule: nobody decided yet
+        assert statuses[third].status == "awaiting"  # flagged by a rule: nobody decided yet
         store.record_final_decision(
             db, first, "full_text", "exclude", "Outside the Asian context", "cy"
         )

@@ -22,8 +22,10 @@ from slr.importing import import_files
 from slr.models import Record
 from slr.normalize.terms import search_pattern, term_pattern
 from slr.protocol import load_protocol, parse_protocol
+from slr.screening.status import review_statuses
 from slr.screening.text import RecordText
 from slr.store import Review
+from slr.store import screening as screening_store
 from slr.store.schema import SCHEMA_VERSION
 from slr.tagging import Tagger
 
@@ -299,6 +301,13 @@ def screened(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Review.create(path, PROTOCOL) as review:
         import_files(review, EXPORTS)
     assert run("screen", "auto", "--review", str(path))[0] == 0
+    # a reviewer includes at full text every record the rules included at title/abstract:
+    # those are the studies `slr tag` and `slr extract` work on by default
+    with Review.open(path) as review:
+        for record_id in review_statuses(review).ids("full_text"):
+            screening_store.record_human_decision(
+                review.db, record_id, "full_text", "ana", "include"
+            )
     return path
 
 

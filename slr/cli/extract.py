@@ -12,6 +12,7 @@ from slr.cli.screen import protocol_option
 from slr.errors import SlrError
 from slr.export.matrix import FORMATS, matrix_csv, matrix_markdown, write_matrix
 from slr.screening.run import review_protocol
+from slr.screening.status import STUDY_SETS
 from slr.store import Review
 from slr.store import tagging as store
 from slr.store.transaction import write
@@ -36,7 +37,7 @@ from slr.tagging.matrix import build_matrix
 )
 @click.option(
     "--stage",
-    type=click.Choice(store.STAGES),
+    type=click.Choice(STUDY_SETS),
     default="included",
     show_default=True,
     help="Which records are rows (see `slr tag --help`).",

@@ -12,15 +12,15 @@ from slr.cli.screen import protocol_option
 from slr.errors import ProtocolError, SlrError
 from slr.graphs import build, citation_graphs, cooccurrence_graphs, render
 from slr.screening.run import review_protocol
+from slr.screening.status import STUDY_SETS, STUDY_SETS_HELP
 from slr.store import Review
-from slr.store.tagging import STAGES
 
 stage_option = click.option(
     "--stage",
-    type=click.Choice(STAGES),
+    type=click.Choice(STUDY_SETS),
     default="included",
     show_default=True,
-    help="Which records: included, screened (included or flagged) or all (not duplicates).",
+    help=STUDY_SETS_HELP,
 )
 output_option = click.option(
     "--output",

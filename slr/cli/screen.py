@@ -13,10 +13,10 @@ from slr.cli.common import progress_reporter, review_option
 from slr.cli.screen_ui import describe, reviewer_option, run_resolve, run_session
 from slr.errors import SlrError
 from slr.screening import agreement as stats
-from slr.screening import final
 from slr.screening.engine import STAGES
 from slr.screening.run import RunSummary, review_protocol, screen_auto, undo_last_run
 from slr.screening.session import ORDERS
+from slr.screening.status import Ratings, Status, ratings, review_statuses
 from slr.store import Review
 from slr.store.screening import Change
 
@@ -157,7 +157,7 @@ def describe_change(change: Change) -> str:
 def conflicts(review_dir: Path, stage: str) -> None:
     """List the records reviewers disagree on (or all marked maybe) at a stage."""
     with Review.open(review_dir) as review:
-        pending = final.conflicts(review.db, stage)
+        pending = review_statuses(review).conflicts(stage)
         titles = dict(review.db.execute("SELECT id, title FROM records"))
     disagree = sum(1 for s in pending if s.status == "conflict")
     click.echo(
@@ -207,8 +207,9 @@ def agreement(review_dir: Path, stage: str, csv_file: str | None) -> None:
     The label is Landis and Koch's (poor, slight, fair, moderate, substantial, almost perfect).
     """
     with Review.open(review_dir) as review:
-        found = final.ratings(review.db, stage)
-        statuses = final.stage_statuses(review.db, stage)
+        resolved = review_statuses(review)
+        found = ratings(resolved, stage)
+        statuses = resolved.stage(stage)
         titles = dict(review.db.execute("SELECT id, title FROM records"))
     to_stdout = csv_file == "-"
     if csv_file is not None:
@@ -245,8 +246,8 @@ def agreement(review_dir: Path, stage: str, csv_file: str | None) -> None:
 
 def write_csv(
     handle: TextIO,
-    found: final.Ratings,
-    statuses: dict[int, final.Status],
+    found: Ratings,
+    statuses: dict[int, Status],
     titles: dict[int, str],
 ) -> None:
     writer = safe_csv_writer(handle)  # titles, reviewer names, reasons and notes: people's text

@@ -19,9 +19,9 @@ from pathlib import Path
 import click
 
 from slr.errors import SlrError
-from slr.screening.final import Status, conflicts
 from slr.screening.run import review_protocol
 from slr.screening.session import HELP, Session, reason_for_key
+from slr.screening.status import Status, review_statuses
 from slr.store import Review
 from slr.store import screening as store
 
@@ -272,7 +272,7 @@ def run_resolve(review_dir: Path, stage: str, reviewer: str) -> tuple[int, int]:
     keys = Keys()
     resolved = left = 0
     with review:
-        pending = conflicts(review.db, stage)
+        pending = review_statuses(review, protocol).conflicts(stage)  # type: ignore[arg-type]
         reasons = list(protocol.exclusion_reasons) if protocol else []  # type: ignore[attr-defined]
         with keys.cbreak():
             for number, status in enumerate(pending, start=1):

@@ -10,18 +10,17 @@ import click
 from slr.cli.common import review_option
 from slr.cli.screen import protocol_option
 from slr.screening.run import review_protocol
+from slr.screening.status import STUDY_SETS, STUDY_SETS_HELP
 from slr.store import Review
-from slr.store.tagging import STAGES
 from slr.tagging.matrix import period_of
 from slr.tagging.run import TagLine, correct, default_reviewer, record_tags, tag_review
 
 stage_option = click.option(
     "--stage",
-    type=click.Choice(STAGES),
+    type=click.Choice(STUDY_SETS),
     default="included",
     show_default=True,
-    help="included: included at title/abstract and not excluded at full text; screened: "
-    "included or flagged at title/abstract; all: every record not marked duplicate.",
+    help=STUDY_SETS_HELP,
 )
 
 

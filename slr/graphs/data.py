@@ -10,6 +10,7 @@ from slr.errors import SlrError
 from slr.graphs.citations import Citing, Target, target_of
 from slr.models import Record
 from slr.protocol import Protocol
+from slr.screening.status import review_statuses
 from slr.store import Review
 from slr.store import tagging as store
 from slr.tagging.matrix import author_year, period_of
@@ -44,7 +45,7 @@ def _clusters(review: Review, ids: list[int]) -> dict[int, list[Record]]:
 def load_studies(
     review: Review, stage: str, protocol: Protocol | None = None
 ) -> tuple[dict[int, Study], dict[int, list[Record]]]:
-    ids = store.stage_ids(review.db, stage)
+    ids = review_statuses(review, protocol).studies(stage)
     if not ids:
         raise SlrError(
             f"no records at stage {stage}",

@@ -10,10 +10,11 @@ Every record lands in exactly one box of one column, and the counts are the size
   that could not be read at import are "removed for other reasons"; records marked duplicate
   (`records.duplicate_of`) are "duplicates" (in the other-methods column, a record that
   duplicates a database record counts as `other_duplicates`: it was found already).
-- Title/abstract (`slr.screening.final`): a rule's exclusion that no person overrode is "marked
-  ineligible by automation tools" (or, with automation="screened", a screened record excluded by
-  automation); a person's or a resolution's exclusion is "records excluded"; an inclusion is a
-  report sought for retrieval; maybe, conflict and undecided are "awaiting a decision".
+- Title/abstract (`slr.screening.status`, the one resolver): a rule's exclusion that no person
+  overrode is "marked ineligible by automation tools" (or, with automation="screened", a screened
+  record excluded by automation); a person's or a resolution's exclusion is "records excluded";
+  an inclusion is a report sought for retrieval; maybe, conflict and awaiting are "awaiting a
+  decision".
 - Full text: "not retrieved" (the fulltexts table), excluded with reasons, included, awaiting.
 
 Studies and reports are one to one (slr keeps no link between several reports of one study).
@@ -23,11 +24,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from slr.errors import SlrError
-from slr.screening import final
+from slr.screening.status import DEFAULT_REVIEWERS, Status, resolve
+from slr.store.screening import decision_snapshot
 
 DBR_METHODS = ("database", "register")
 OTHER_RESULTS = {
@@ -160,8 +163,13 @@ def _ids(values: list[int] | list[str], limit: int = 20) -> str:
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
-def prisma_counts(db: sqlite3.Connection, automation: str = "removed") -> Counts:
-    """Count every box from the store and check that the counts add up (PrismaError if not)."""
+def prisma_counts(
+    db: sqlite3.Connection,
+    automation: str = "removed",
+    reviewers: Mapping[str, int] = DEFAULT_REVIEWERS,
+) -> Counts:
+    """Count every box from the store and check that the counts add up (PrismaError if not);
+    `reviewers`: how many must decide at each stage (the protocol's `[screening] reviewers`)."""
     if automation not in AUTOMATION:
         raise SlrError(f"unknown automation mode {automation!r}", f"use one of {AUTOMATION}")
     sources = {row["id"]: row for row in db.execute("SELECT * FROM sources ORDER BY id")}
@@ -206,8 +214,8 @@ def prisma_counts(db: sqlite3.Connection, automation: str = "removed") -> Counts
             if rid != stands:
                 columns[column_of_source[source_of[rid]]].duplicates.append(rid)
 
-    title_abstract = final.stage_statuses(db, "title_abstract")
-    full_text = final.stage_statuses(db, "full_text")
+    statuses = resolve(decision_snapshot(db), reviewers)
+    title_abstract, full_text = statuses.title_abstract, statuses.full_text
     for rid, status in title_abstract.items():
         column = columns[column_of[rid]]
         if status.status == "exclude":
@@ -220,13 +228,13 @@ def prisma_counts(db: sqlite3.Connection, automation: str = "removed") -> Counts
         elif status.status == "include":
             column.sought.append(rid)
             _full_text(column, rid, full_text.get(rid))
-        else:  # maybe, conflict, undecided
+        else:  # maybe, conflict, awaiting
             column.awaiting.append(rid)
     _check(counts, title_abstract, source_of)
     return counts
 
 
-def _full_text(column: Column, rid: int, status: final.Status | None) -> None:
+def _full_text(column: Column, rid: int, status: Status | None) -> None:
     if status is None:  # not at the full-text stage: the check below names the record
         return
     if status.status == "not retrieved":
@@ -283,7 +291,7 @@ def _check_duplicates(duplicate_of: dict[int, int], source_of: dict[int, int]) -
         )
 
 
-def _check(counts: Counts, title_abstract: dict[int, final.Status], source_of: dict) -> None:
+def _check(counts: Counts, title_abstract: dict[int, Status], source_of: dict) -> None:
     """The arithmetic of the diagram, column by column; a failure names the records."""
     problems: list[str] = []
     unique = set(title_abstract)

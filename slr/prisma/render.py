@@ -6,6 +6,7 @@ from slr.prisma.counts import prisma_counts
 from slr.prisma.diagram import diagram_html, diagram_svg
 from slr.prisma.searches import searches, searches_csv, searches_json, searches_markdown
 from slr.prisma.template import prisma_csv, prisma_json, prisma_markdown
+from slr.screening.status import required_reviewers
 from slr.store import Review
 
 FORMATS = ("md", "json", "csv", "svg", "html")
@@ -13,7 +14,7 @@ SEARCH_FORMATS = ("md", "json", "csv")
 
 
 def render_prisma(review: Review, fmt: str, automation: str = "removed") -> str:
-    counts = prisma_counts(review.db, automation)
+    counts = prisma_counts(review.db, automation, required_reviewers(review))
     title = review.meta().get("title", "")
     if fmt == "json":
         return prisma_json(counts)

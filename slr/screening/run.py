@@ -11,8 +11,8 @@ from pathlib import Path
 from slr.errors import ProtocolError, SlrError
 from slr.protocol import Protocol, load_protocol
 from slr.protocol.query import parse_query
-from slr.screening import final
 from slr.screening.engine import STAGES, Matcher, decide
+from slr.screening.status import review_statuses
 from slr.screening.text import RecordText, Span
 from slr.store import Review
 from slr.store import screening as store
@@ -88,7 +88,7 @@ def screen_auto(
         rules = protocol.compiled_rules(stage, vocabularies)
         if stage not in stages:
             if stage == STAGES[0]:
-                included = _included_as_stored(review)
+                included = _included_as_stored(review, protocol)
             continue
         all_rules += len(rules)
         progress(f"Applying {len(rules)} {stage} rules")
@@ -104,7 +104,7 @@ def screen_auto(
                 eligible = True
             if text.id in humans:
                 summary.human += 1
-                if stage == STAGES[0] and text.id in _included_as_stored(review, cache):
+                if stage == STAGES[0] and text.id in _included_as_stored(review, protocol, cache):
                     now_included.add(text.id)
                 continue
             if not eligible:
@@ -144,11 +144,13 @@ def corrected_vocabularies(review: Review, protocol: Protocol) -> Tagger:
     return protocol.vocabulary_matcher().with_overrides(override_map(review.db))
 
 
-def _included_as_stored(review: Review, cache: dict[str, set[int]] | None = None) -> set[int]:
+def _included_as_stored(
+    review: Review, protocol: Protocol | None, cache: dict[str, set[int]] | None = None
+) -> set[int]:
     """Records finally included at title/abstract (resolutions, agreeing reviewers, rules)."""
     if cache is not None and "included" in cache:
         return cache["included"]
-    included = final.included(review.db, STAGES[0])
+    included = review_statuses(review, protocol).included(STAGES[0])
     if cache is not None:
         cache["included"] = included
     return included
@@ -201,7 +203,7 @@ def find(
     )
     texts = store.load_texts(review.db)
     if stage == "full_text":
-        included = _included_as_stored(review)
+        included = _included_as_stored(review, protocol)
         texts = (t for t in texts if t.id in included)
     hits: list[Hit] = []
     searched = 0

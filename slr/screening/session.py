@@ -22,8 +22,8 @@ from slr.errors import SlrError
 from slr.models import Author, Record
 from slr.protocol import Protocol
 from slr.screening.engine import STAGES
-from slr.screening.final import stage_statuses
 from slr.screening.highlight import Highlighter
+from slr.screening.status import review_statuses
 from slr.screening.text import RecordText
 from slr.store import Review
 from slr.store import screening as store
@@ -123,7 +123,7 @@ class Session:
         every record not marked duplicate that the rules did not exclude; at full text every
         record finally included at title/abstract whose report is not missing. Records already
         resolved are left out."""
-        statuses = stage_statuses(self.review.db, self.stage)
+        statuses = review_statuses(self.review, self.protocol).stage(self.stage)
         ids = [
             rid
             for rid, status in statuses.items()

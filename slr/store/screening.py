@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from slr.errors import SlrError
-from slr.models import Record
-from slr.screening.engine import STAGES, AutoDecision
+from slr.models import STAGES, DecisionSnapshot, HumanDecision, Record, StageDecisions
+from slr.screening.engine import AutoDecision
 from slr.screening.text import RecordText
 from slr.store.paths import FULLTEXT_DIR, copy_private, fulltext_file
 from slr.store.transaction import write
@@ -202,63 +202,6 @@ def dump(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
     return db.execute(f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions ORDER BY id").fetchall()
 
 
-def stage_counts(db: sqlite3.Connection) -> dict[str, int]:
-    """Screening counts per stage for `slr status` (empty before any decision exists).
-
-    A record counts once per stage: a reviewer's decision first, else the rules'. Exclusions by
-    rules are PRISMA's "records marked as ineligible by automation tools".
-    """
-    if not db.execute("SELECT 1 FROM decisions LIMIT 1").fetchone():
-        return {}
-    unique = db.execute("SELECT count(*) FROM records WHERE duplicate_of IS NULL").fetchone()[0]
-    counts: dict[str, int] = {}
-    for stage in STAGES:
-        rows = db.execute(
-            "SELECT d.record_id, d.reviewer LIKE 'auto:%' AS auto, d.decision FROM decisions d "
-            "JOIN records r ON r.id = d.record_id AND r.duplicate_of IS NULL WHERE d.stage = ?",
-            (stage,),
-        ).fetchall()
-        if not rows and stage != STAGES[0]:
-            continue
-        human = {record_id for record_id, auto, _ in rows if not auto}
-        auto = {
-            record_id: decision
-            for record_id, is_auto, decision in rows
-            if is_auto and record_id not in human
-        }
-        label = "title/abstract" if stage == "title_abstract" else "full text"
-        values = list(auto.values())
-        counts[f"{label}: ineligible by automation tools"] = values.count("exclude")
-        counts[f"{label}: included by rules"] = values.count("include")
-        counts[f"{label}: flagged by rules for a reviewer"] = values.count("flag")
-        counts[f"{label}: decided by reviewers"] = len(human)
-        if (
-            human
-            or db.execute("SELECT 1 FROM final_decisions WHERE stage = ?", (stage,)).fetchone()
-        ):
-            counts.update(_final_counts(db, stage, label))
-        if stage == STAGES[0]:
-            counts[f"{label}: no decision yet"] = unique - len(human) - len(auto)
-    if db.execute("SELECT 1 FROM fulltexts WHERE missing_reason <> '' LIMIT 1").fetchone():
-        counts["full text: reports not retrieved"] = len(missing_fulltexts(db))
-    return counts
-
-
-def _final_counts(db: sqlite3.Connection, stage: str, label: str) -> dict[str, int]:
-    """The final decisions (resolutions, agreeing reviewers, else rules): what PRISMA counts.
-    Records still in conflict or all "maybe" are counted as such, never as included or excluded.
-    """
-    from slr.screening.final import stage_statuses
-
-    statuses = [s.status for s in stage_statuses(db, stage).values()]
-    return {
-        f"{label}: final include": statuses.count("include"),
-        f"{label}: final exclude": statuses.count("exclude"),
-        f"{label}: in conflict between reviewers": statuses.count("conflict"),
-        f"{label}: maybe, awaiting a final decision": statuses.count("maybe"),
-    }
-
-
 # -- human screening: reviewers' decisions, notes, final decisions, full texts -----------------
 
 HUMAN_DECISIONS = {"include": "include", "exclude": "exclude", "maybe": "flag"}
@@ -346,24 +289,6 @@ def decided_by(db: sqlite3.Connection, stage: str, reviewer: str) -> set[int]:
     }
 
 
-def human_rows(db: sqlite3.Connection, stage: str) -> list[sqlite3.Row]:
-    """Every person's decision at a stage (records marked duplicate left out), by record."""
-    db_rows = db.execute(
-        "SELECT d.record_id, d.reviewer, d.decision, d.reason, d.note, d.decided_at "
-        "FROM decisions d JOIN records r ON r.id = d.record_id AND r.duplicate_of IS NULL "
-        "WHERE d.stage = ? AND d.reviewer NOT LIKE 'auto:%' ORDER BY d.record_id, d.reviewer",
-        (stage,),
-    ).fetchall()
-    return db_rows
-
-
-def final_rows(db: sqlite3.Connection, stage: str) -> dict[int, sqlite3.Row]:
-    return {
-        row["record_id"]: row
-        for row in db.execute("SELECT * FROM final_decisions WHERE stage = ?", (stage,))
-    }
-
-
 def record_final_decision(
     db: sqlite3.Connection,
     record_id: int,
@@ -430,6 +355,45 @@ def attach_fulltext(review_path: Path, db: sqlite3.Connection, record_id: int, s
     if old_file is not None and old_file != target:
         old_file.unlink(missing_ok=True)
     return relative
+
+
+def decision_snapshot(db: sqlite3.Connection) -> DecisionSnapshot:
+    """Every record and every decision the status resolver needs, read in one transaction so
+    that the statuses are of one moment even while reviewers go on deciding."""
+    started = not db.in_transaction
+    if started:
+        db.execute("BEGIN")
+    try:
+        records: list[int] = []
+        duplicate_of: dict[int, int] = {}
+        for record_id, kept in db.execute("SELECT id, duplicate_of FROM records ORDER BY id"):
+            records.append(record_id)
+            if kept is not None:
+                duplicate_of[record_id] = kept
+        stages = {stage: StageDecisions() for stage in STAGES}
+        for record_id, stage, reviewer, decision, reason, note in db.execute(
+            "SELECT record_id, stage, reviewer, decision, reason, note FROM decisions ORDER BY id"
+        ):
+            if reviewer.startswith(AUTO):
+                stages[stage].rules[record_id] = (decision, reason)
+            else:
+                label = "maybe" if decision == "flag" else decision
+                human = HumanDecision(reviewer, label, reason, note)
+                stages[stage].humans.setdefault(record_id, []).append(human)
+        for record_id, stage, decision, reason in db.execute(
+            "SELECT record_id, stage, decision, reason FROM final_decisions"
+        ):
+            stages[stage].resolutions[record_id] = (decision, reason)
+        not_retrieved = dict(
+            db.execute("SELECT record_id, missing_reason FROM fulltexts WHERE missing_reason <> ''")
+        )
+    finally:
+        if started:
+            db.rollback()
+    for decisions in stages.values():
+        for humans in decisions.humans.values():
+            humans.sort(key=lambda human: human.reviewer)
+    return DecisionSnapshot(records, duplicate_of, stages, not_retrieved)
 
 
 def fulltext_rows(db: sqlite3.Connection) -> list[sqlite3.Row]:

@@ -13,7 +13,6 @@ from typing import Any
 from slr.store.paths import fulltext_file
 from slr.tagging.vocab import MAX_EVIDENCE, Evidence, Tag
 
-STAGES = ("included", "screened", "all")
 FULLTEXT_SUFFIXES = (".txt", ".md", ".text")  # full texts tagging can read (not PDF)
 
 
@@ -24,64 +23,8 @@ def _now() -> str:
 # -- which records a stage holds ---------------------------------------------------------------
 
 
-def _has_table(db: sqlite3.Connection, name: str) -> bool:
-    row = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
-    return row.fetchone() is not None
-
-
-def effective_decisions(db: sqlite3.Connection, stage: str) -> dict[int, str]:
-    """record id -> include | exclude | flag at a screening stage: a final decision after a
-    conflict first, else the reviewers' (any exclusion excludes, all inclusions include,
-    otherwise flag), else the rules'."""
-    human: dict[int, list[str]] = {}
-    auto: dict[int, str] = {}
-    for record_id, reviewer, decision in db.execute(
-        "SELECT record_id, reviewer, decision FROM decisions WHERE stage = ? ORDER BY id",
-        (stage,),
-    ):
-        if reviewer.startswith("auto:"):
-            auto[record_id] = decision
-        else:
-            human.setdefault(record_id, []).append(decision)
-    found = dict(auto)
-    for record_id, decisions in human.items():
-        if "exclude" in decisions:
-            found[record_id] = "exclude"
-        elif all(d == "include" for d in decisions):
-            found[record_id] = "include"
-        else:
-            found[record_id] = "flag"
-    if _has_table(db, "final_decisions"):
-        for record_id, decision in db.execute(
-            "SELECT record_id, decision FROM final_decisions WHERE stage = ?", (stage,)
-        ):
-            found[record_id] = decision
-    return found
-
-
-def stage_ids(db: sqlite3.Connection, stage: str) -> list[int]:
-    """The records (not marked duplicate) of a stage, in id order.
-
-    all: every record; screened: those a title/abstract decision keeps (included or flagged);
-    included: included at title/abstract and not excluded at full text.
-    """
-    ids = [
-        row[0]
-        for row in db.execute("SELECT id FROM records WHERE duplicate_of IS NULL ORDER BY id")
-    ]
-    if stage == "all":
-        return ids
-    title_abstract = effective_decisions(db, "title_abstract")
-    if stage == "screened":
-        return [i for i in ids if title_abstract.get(i) in ("include", "flag")]
-    full_text = effective_decisions(db, "full_text")
-    return [i for i in ids if title_abstract.get(i) == "include" and full_text.get(i) != "exclude"]
-
-
 def fulltext_text(db: sqlite3.Connection, review_path: Path, record_id: int) -> str:
     """The attached full text of a record (`slr fulltext attach`) when it is a text file."""
-    if not _has_table(db, "fulltexts"):
-        return ""
     row = db.execute(
         "SELECT path FROM fulltexts WHERE record_id = ? AND path <> ''", (record_id,)
     ).fetchone()

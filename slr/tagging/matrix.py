@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from slr.models import Author
 from slr.protocol import Protocol
+from slr.screening.status import review_statuses
 from slr.store import Review
 from slr.store import tagging as store
 from slr.store.screening import load_texts
@@ -44,7 +45,7 @@ def build_matrix(review: Review, protocol: Protocol, stage: str = "included") ->
     """The matrix of a stage's records. Tags are those `slr tag` stored, corrected by reviewers;
     a record no run has tagged yet is tagged on the fly the same way."""
     db = review.db
-    ids = store.stage_ids(db, stage)
+    ids = review_statuses(review, protocol).studies(stage)
     wanted = set(ids)
     stored = store.all_stored_tags(db)
     corrections = store.override_map(db)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from slr.errors import SlrError
 from slr.protocol import Protocol
+from slr.screening.status import review_statuses
 from slr.store import Review
 from slr.store import tagging as store
 from slr.store.screening import load_texts
@@ -35,7 +36,7 @@ def tag_review(
     review: Review, protocol: Protocol, stage: str = "included", protocol_sha256: str = ""
 ) -> TagSummary:
     db = review.db
-    ids = set(store.stage_ids(db, stage))
+    ids = set(review_statuses(review, protocol).studies(stage))
     if not ids:  # nothing to tag: no run is recorded
         return TagSummary(stage, 0, 0, store.TagChanges())
     tagger = protocol.vocabulary_matcher()
