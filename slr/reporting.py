@@ -7,6 +7,7 @@ from typing import Any
 
 from slr.screening.status import review_statuses, stage_counts
 from slr.store import Review, StoredRecord
+from slr.store.review import duplicate_count
 
 
 def review_status(review: Review) -> dict[str, Any]:
@@ -29,9 +30,7 @@ def review_status(review: Review) -> dict[str, Any]:
         for row in review.sources()
     ]
     identified = review.record_count()
-    duplicates = review.db.execute(
-        "SELECT count(*) FROM records WHERE duplicate_of IS NOT NULL"
-    ).fetchone()[0]
+    duplicates = duplicate_count(review.db)
     return {
         "review": {
             "title": meta.get("title", ""),

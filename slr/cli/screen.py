@@ -18,6 +18,7 @@ from slr.screening.run import RunSummary, review_protocol, screen_auto, undo_las
 from slr.screening.session import ORDERS
 from slr.screening.status import Ratings, Status, ratings, review_statuses
 from slr.store import Review
+from slr.store.review import titles as titles_of
 from slr.store.screening import Change
 
 stage_option = click.option(
@@ -158,7 +159,7 @@ def conflicts(review_dir: Path, stage: str) -> None:
     """List the records reviewers disagree on (or all marked maybe) at a stage."""
     with Review.open(review_dir) as review:
         pending = review_statuses(review).conflicts(stage)
-        titles = dict(review.db.execute("SELECT id, title FROM records"))
+        titles = titles_of(review.db)
     disagree = sum(1 for s in pending if s.status == "conflict")
     click.echo(
         f"{stage}: {disagree} records in conflict, {len(pending) - disagree} marked maybe by "
@@ -210,7 +211,7 @@ def agreement(review_dir: Path, stage: str, csv_file: str | None) -> None:
         resolved = review_statuses(review)
         found = ratings(resolved, stage)
         statuses = resolved.stage(stage)
-        titles = dict(review.db.execute("SELECT id, title FROM records"))
+        titles = titles_of(review.db)
     to_stdout = csv_file == "-"
     if csv_file is not None:
         if to_stdout:

@@ -24,6 +24,7 @@ from slr.screening.session import HELP, Session, reason_for_key
 from slr.screening.status import Status, review_statuses
 from slr.store import Review
 from slr.store import screening as store
+from slr.store.screening import screen_row
 
 CLEAR = "\x1b[H\x1b[2J"
 ESCAPE = "\x1b"
@@ -276,11 +277,9 @@ def run_resolve(review_dir: Path, stage: str, reviewer: str) -> tuple[int, int]:
         reasons = list(protocol.exclusion_reasons) if protocol else []  # type: ignore[attr-defined]
         with keys.cbreak():
             for number, status in enumerate(pending, start=1):
-                row = review.db.execute(
-                    "SELECT title, year FROM records WHERE id = ?", (status.record_id,)
-                ).fetchone()
-                click.echo(f"\n[{number}/{len(pending)}] record {status.record_id}: {row[0]}")
-                click.echo(f"  year: {row[1] or 'none'}; {status.status}")
+                row = screen_row(review.db, status.record_id)
+                click.echo(f"\n[{number}/{len(pending)}] record {status.record_id}: {row['title']}")
+                click.echo(f"  year: {row['year'] or 'none'}; {status.status}")
                 for human in status.humans:
                     line = f"  {human.reviewer}: {human.decision}"
                     if human.reason:

@@ -76,7 +76,7 @@ def deduplicate(
                 ),
             )
         seconds = round(time.perf_counter() - started, 2)
-        review.db.execute("UPDATE dedup_runs SET seconds = ? WHERE id = ?", (seconds, run_id))
+        store.set_run_seconds(review.db, run_id, seconds)
     return Summary(
         records=len(items),
         candidates=result.candidates,
@@ -93,7 +93,7 @@ def undo(review: Review, cluster_id: int | None = None) -> int:
     with write(review.db):
         if cluster_id is not None:
             return store.undo_cluster(review.db, cluster_id)
-        freed = review.db.execute("SELECT count(*) FROM dedup_members").fetchone()[0]
+        freed = store.member_count(review.db)
         store.clear(review.db, keep_decisions=False)
         return freed
 

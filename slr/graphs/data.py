@@ -71,7 +71,7 @@ def load_tags(review: Review, ids: list[int], vocabulary: str | None) -> dict[in
 
     Raises when no study of the stage has been tagged: run `slr tag` first."""
     db = review.db
-    tagged = {row[0] for row in db.execute("SELECT record_id FROM tagged_records")}
+    tagged = store.tagged_ids(db)
     if not tagged.intersection(ids):
         raise SlrError(
             "the records of this stage have no tags yet",

@@ -30,6 +30,7 @@ from typing import Any
 
 from slr.errors import SlrError
 from slr.screening.status import DEFAULT_REVIEWERS, Status, resolve
+from slr.store.review import failure_places, record_origins, source_rows
 from slr.store.screening import decision_snapshot
 
 DBR_METHODS = ("database", "register")
@@ -172,14 +173,15 @@ def prisma_counts(
     `reviewers`: how many must decide at each stage (the protocol's `[screening] reviewers`)."""
     if automation not in AUTOMATION:
         raise SlrError(f"unknown automation mode {automation!r}", f"use one of {AUTOMATION}")
-    sources = {row["id"]: row for row in db.execute("SELECT * FROM sources ORDER BY id")}
+    sources = {row["id"]: row for row in source_rows(db)}
     column_of_source = {
         sid: "dbr" if row["method"] in DBR_METHODS else "other" for sid, row in sources.items()
     }
-    _check_sources(db, sources)
-    rows = db.execute("SELECT id, source_id, duplicate_of FROM records ORDER BY id").fetchall()
-    source_of = {row[0]: row[1] for row in rows}
-    duplicate_of = {row[0]: row[2] for row in rows if row[2] is not None}
+    origins = record_origins(db)
+    failures = failure_places(db)
+    _check_sources(sources, origins, failures)
+    source_of = {rid: sid for rid, sid, _kept in origins}
+    duplicate_of = {rid: kept for rid, _sid, kept in origins if kept is not None}
     _check_duplicates(duplicate_of, source_of)
 
     counts = Counts(Column(), Column(), Counter(), Counter(), Counter(), automation)
@@ -194,9 +196,8 @@ def prisma_counts(
         else:
             counts.other_by_method[OTHER_RESULTS[row["method"]]] += n
         columns[column_of_source[sid]].identified[name] += n
-    for failure in db.execute("SELECT source_id, line FROM import_failures ORDER BY id"):
-        where = f"source {failure[0]} line {failure[1]}"
-        columns[column_of_source[failure[0]]].failed.append(where)  # type: ignore[arg-type]
+    for source_id, line in failures:
+        columns[column_of_source[source_id]].failed.append(f"source {source_id} line {line}")
 
     # clusters: the kept record (duplicate_of IS NULL) and the records pointing at it
     members: dict[int, list[int]] = {rid: [rid] for rid in source_of if rid not in duplicate_of}
@@ -257,9 +258,13 @@ def _reason_label(reason: str) -> str:
     return cleaned or NO_REASON
 
 
-def _check_sources(db: sqlite3.Connection, sources: dict[int, sqlite3.Row]) -> None:
-    stored = Counter(row[0] for row in db.execute("SELECT source_id FROM records"))
-    failed = Counter(row[0] for row in db.execute("SELECT source_id FROM import_failures"))
+def _check_sources(
+    sources: dict[int, sqlite3.Row],
+    origins: list[tuple[int, int, int | None]],
+    failures: list[tuple[int, int]],
+) -> None:
+    stored = Counter(source_id for _rid, source_id, _kept in origins)
+    failed = Counter(source_id for source_id, _line in failures)
     wrong = [
         f"source {sid} ({row['file_name']}): {row['records']} records and {row['failures']} "
         f"rejected entries imported, {stored[sid]} and {failed[sid]} stored"

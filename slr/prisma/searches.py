@@ -9,6 +9,7 @@ import sqlite3
 from dataclasses import asdict, dataclass
 
 from slr.cells import markdown_cell, safe_csv_writer
+from slr.store.review import source_rows
 
 COLUMNS = ("source", "file", "database", "method", "search_string", "searched_on", "records")
 
@@ -39,7 +40,7 @@ def searches(db: sqlite3.Connection) -> list[Search]:
             row["failures"],
             row["sha256"],
         )
-        for row in db.execute("SELECT * FROM sources ORDER BY id")
+        for row in source_rows(db)
     ]
 
 

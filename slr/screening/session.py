@@ -28,6 +28,7 @@ from slr.screening.text import RecordText
 from slr.store import Review
 from slr.store import screening as store
 from slr.store.paths import fulltext_file
+from slr.store.review import years as record_years
 
 ORDERS = ("id", "random", "year", "rule")
 STYLES = {
@@ -133,7 +134,7 @@ class Session:
         if self.order == "random":
             random.Random(self.seed).shuffle(ids)
         elif self.order == "year":
-            years = dict(self.review.db.execute("SELECT id, year FROM records"))
+            years = record_years(self.review.db)
             ids.sort(key=lambda rid: (-(years.get(rid) or 0), rid))
         elif self.order == "rule":
             rank = {"include": 0, "flag": 1, None: 2, "exclude": 3}
@@ -243,11 +244,7 @@ class Session:
     # -- the screen -----------------------------------------------------------------------------
 
     def load(self, record_id: int) -> Shown:
-        row = self.review.db.execute(
-            "SELECT r.title, r.abstract, r.authors, r.year, r.source_title, r.document_type, "
-            "r.doi, r.author_keywords, r.index_keywords, r.language FROM records r WHERE r.id = ?",
-            (record_id,),
-        ).fetchone()
+        row = store.screen_row(self.review.db, record_id)
         record = Record(
             title=row[0],
             abstract=row[1],

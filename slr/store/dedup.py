@@ -378,3 +378,12 @@ REPORT_COLUMNS = (
     "uncertain_with",
     "version_of",
 )
+
+
+def set_run_seconds(db: sqlite3.Connection, run_id: int, seconds: float) -> None:
+    db.execute("UPDATE dedup_runs SET seconds = ? WHERE id = ?", (seconds, run_id))
+
+
+def member_count(db: sqlite3.Connection) -> int:
+    """Records in duplicate clusters, kept ones included."""
+    return int(db.execute("SELECT count(*) FROM dedup_members").fetchone()[0])

@@ -416,6 +416,35 @@ class Review:
         return self.db.execute("SELECT * FROM log ORDER BY id").fetchall()
 
 
+def source_rows(db: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Every imported file's PRISMA-S row, in import order."""
+    return db.execute("SELECT * FROM sources ORDER BY id").fetchall()
+
+
+def record_origins(db: sqlite3.Connection) -> list[tuple[int, int, int | None]]:
+    """(record id, source id, the record it duplicates or None) of every record, in id order."""
+    return [tuple(row) for row in db.execute("SELECT id, source_id, duplicate_of FROM records")]
+
+
+def failure_places(db: sqlite3.Connection) -> list[tuple[int, int]]:
+    """(source id, line) of every entry an import rejected."""
+    rows = db.execute("SELECT source_id, line FROM import_failures ORDER BY id")
+    return [tuple(row) for row in rows]
+
+
+def titles(db: sqlite3.Connection) -> dict[int, str]:
+    return dict(db.execute("SELECT id, title FROM records"))
+
+
+def years(db: sqlite3.Connection) -> dict[int, int | None]:
+    return dict(db.execute("SELECT id, year FROM records"))
+
+
+def duplicate_count(db: sqlite3.Connection) -> int:
+    row = db.execute("SELECT count(*) FROM records WHERE duplicate_of IS NOT NULL").fetchone()
+    return int(row[0])
+
+
 _SELECT_SQL = (
     "SELECT r.*, s.file_name AS source_file, s.database AS database "
     "FROM records r JOIN sources s ON s.id = r.source_id"

@@ -357,6 +357,16 @@ def attach_fulltext(review_path: Path, db: sqlite3.Connection, record_id: int, s
     return relative
 
 
+def screen_row(db: sqlite3.Connection, record_id: int) -> sqlite3.Row:
+    """The fields the screen shows of a record."""
+    row: sqlite3.Row = db.execute(
+        "SELECT title, abstract, authors, year, source_title, document_type, doi, "
+        "author_keywords, index_keywords, language FROM records WHERE id = ?",
+        (record_id,),
+    ).fetchone()
+    return row
+
+
 def decision_snapshot(db: sqlite3.Connection) -> DecisionSnapshot:
     """Every record and every decision the status resolver needs, read in one transaction so
     that the statuses are of one moment even while reviewers go on deciding."""

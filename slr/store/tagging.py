@@ -67,6 +67,11 @@ def all_stored_tags(db: sqlite3.Connection) -> dict[int, list[Tag]]:
     return found
 
 
+def tagged_ids(db: sqlite3.Connection) -> set[int]:
+    """The records some `slr tag` run has read (tagged or found to have no tag)."""
+    return {row[0] for row in db.execute("SELECT record_id FROM tagged_records")}
+
+
 def is_tagged(db: sqlite3.Connection, record_id: int) -> bool:
     row = db.execute("SELECT 1 FROM tagged_records WHERE record_id = ?", (record_id,))
     return row.fetchone() is not None

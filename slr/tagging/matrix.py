@@ -50,7 +50,7 @@ def build_matrix(review: Review, protocol: Protocol, stage: str = "included") ->
     stored = store.all_stored_tags(db)
     corrections = store.override_map(db)
     values = store.extraction_values(db)
-    tagged = {row[0] for row in db.execute("SELECT record_id FROM tagged_records")}
+    tagged = store.tagged_ids(db)
     tagger = protocol.vocabulary_matcher()
     live = {}
     for text in load_texts(db):
