@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,3 +131,86 @@ class DecisionSnapshot:
     duplicate_of: dict[int, int]  # records marked duplicate -> the record kept
     stages: dict[str, StageDecisions]
     not_retrieved: dict[int, str]  # full texts that could not be retrieved -> why
+
+
+# -- evidence: the words a rule, a tag or a highlight points at -------------------------------
+
+TEXT_FIELDS = ("title", "abstract", "keywords")  # the fields rules and tags read, in order
+MAX_EVIDENCE = 10  # spans kept per tag (the first ones, title first)
+
+
+@dataclass(slots=True)
+class Span:
+    """Evidence for a decision: where the words matched, as offsets into the original field."""
+
+    field: str
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass(slots=True)
+class Evidence:
+    """Where a tag's words are: field, offsets into the original field text, the words, and the
+    protocol term that matched them."""
+
+    field: str
+    start: int
+    end: int
+    text: str
+    term: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "term": self.term,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
+        return cls(data["field"], data["start"], data["end"], data["text"], data.get("term", ""))
+
+    def span(self) -> Span:
+        return Span(self.field, self.start, self.end, self.text)
+
+
+@dataclass(slots=True)
+class Tag:
+    """A vocabulary group found in a record, with the evidence that justifies it."""
+
+    vocabulary: str
+    group: str
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.vocabulary}.{self.group}"
+
+
+@dataclass(slots=True)
+class AutoDecision:
+    """What one rule decided about one record at one stage, and why."""
+
+    record_id: int
+    stage: str
+    decision: str
+    reason: str
+    rule_id: str
+    evidence: list[Span]
+
+    @property
+    def reviewer(self) -> str:
+        return f"auto:{self.rule_id}"
+
+    @property
+    def span(self) -> Span | None:
+        textual = [s for s in self.evidence if s.field in TEXT_FIELDS and s.text]
+        if textual:
+            return min(textual, key=lambda s: (TEXT_FIELDS.index(s.field), s.start))
+        return self.evidence[0] if self.evidence else None

@@ -10,6 +10,7 @@ from slr.models import Record
 from slr.protocol import QuerySyntaxError, load_protocol, parse_query
 from slr.protocol.query import ABSTRACT, ALL_FIELDS, KEYWORDS, TITLE, Near, Term, Year
 from slr.screening import Matcher, QueryError, RecordText
+from slr.screening.engine import protocol_matcher
 from slr.tagging import Tagger
 
 PROTOCOLS = Path(__file__).resolve().parent.parent / "protocols"
@@ -344,10 +345,10 @@ def test_the_002_search_configurations_written_out_in_full() -> None:
         "a-wos": "Export performance of Indonesian SMEs on e-commerce marketplaces",
     }
     for key, title in samples.items():
-        matcher = protocol.matcher(searches[key].string)
+        matcher = protocol_matcher(protocol, searches[key].string, Tagger.of(protocol))
         assert matcher.matches(text(title=title, year=2022)), key
         assert not matcher.matches(text(title=title, year=2016)), key  # the 2018-2026 window
-    b = protocol.matcher(searches["b"].string)
+    b = protocol_matcher(protocol, searches["b"].string, Tagger.of(protocol))
     assert not b.matches(text(title="Social influence on SME trust", year=2022))  # not influencer
 
 

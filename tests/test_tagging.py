@@ -22,6 +22,7 @@ from slr.importing import import_files
 from slr.models import Record
 from slr.normalize.terms import search_pattern, term_pattern
 from slr.protocol import load_protocol, parse_protocol
+from slr.screening.engine import protocol_matcher
 from slr.screening.status import review_statuses
 from slr.screening.text import RecordText
 from slr.store import Review
@@ -161,17 +162,18 @@ def test_full_text_is_an_extra_field() -> None:
 def test_vocab_predicates_count_tags_with_reviewer_corrections() -> None:
     protocol = load_protocol(PROTOCOL)
     record = RecordText.of(7, Record(title="User-generated reviews and influencers", year=2024))
-    assert protocol.matcher("vocab:drivers>=2").matches(record)
-    corrected = protocol.vocabulary_matcher().with_overrides({7: {("drivers", "ugc"): "remove"}})
-    assert not protocol.matcher("vocab:drivers>=2", corrected).matches(record)
-    added = protocol.vocabulary_matcher().with_overrides({7: {("drivers", "cbec"): "add"}})
-    assert protocol.matcher("vocab:drivers=3", added).matches(RecordText.of(7, record_of(record)))
+    assert protocol_matcher(protocol, "vocab:drivers>=2", Tagger.of(protocol)).matches(record)
+    corrected = Tagger.of(protocol).with_overrides({7: {("drivers", "ugc"): "remove"}})
+    assert not protocol_matcher(protocol, "vocab:drivers>=2", corrected).matches(record)
+    added = Tagger.of(protocol).with_overrides({7: {("drivers", "cbec"): "add"}})
+    record7 = RecordText.of(7, record_of(record))
+    assert protocol_matcher(protocol, "vocab:drivers=3", added).matches(record7)
 
 
 def test_a_protocols_vocabularies_are_compiled_once(tmp_path: Path) -> None:
     protocol = load_protocol(PROTOCOL)
     assert Tagger.of(protocol) is Tagger.of(load_protocol(PROTOCOL))  # the same vocabularies
-    assert protocol.vocabulary_matcher() is Tagger.of(protocol)
+    assert Tagger.of(protocol) is Tagger.of(protocol)
     other = parse_protocol(BASE + '[vocabularies.d]\ng = ["x"]\n', tmp_path / "p.toml")
     assert Tagger.of(other) is not Tagger.of(protocol)
     assert Tagger.of(other).vocabularies == ["d"]
@@ -185,7 +187,7 @@ def record_of(record: RecordText) -> Record:
 
 
 def figures(split: str) -> dict[str, tuple[float, float]]:
-    tagger = load_protocol(PROTOCOL).vocabulary_matcher()
+    tagger = Tagger.of(load_protocol(PROTOCOL))
     items = [i for i in json.loads(LABELS.read_text("utf-8"))["items"] if i["split"] == split]
     counts = {d: [0, 0, 0] for d in DRIVERS}
     for index, item in enumerate(items):
@@ -223,7 +225,7 @@ def test_precision_and_recall_per_driver_on_the_labelled_set() -> None:
 
 def test_the_fast_vocab_path_agrees_with_tagging() -> None:
     # `vocab:` predicates ask `matched` (prefilters, no offsets); `slr tag` stores `tag`
-    tagger = load_protocol(PROTOCOL).vocabulary_matcher()
+    tagger = Tagger.of(load_protocol(PROTOCOL))
     for index, item in enumerate(json.loads(LABELS.read_text("utf-8"))["items"]):
         record = Record(
             title=item["title"], abstract=item["abstract"], author_keywords=item["keywords"]

@@ -57,7 +57,7 @@ class SlrGroup(click.Group):
         except SlrError as error:
             _fail(error)
         except Exception as error:  # the database's or the file system's refusals
-            from slr.store.failures import as_slr_error
+            from slr.store.failures import as_slr_error  # (only when a command fails)
 
             translated = as_slr_error(error)
             if translated is None:

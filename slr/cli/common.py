@@ -14,7 +14,7 @@ def _named_review(ctx: click.Context, param: click.Parameter, value: Path) -> Pa
     """The review a command works on: `--review` given to it or to a group above it
     (`slr screen --review B auto` works on B), then SLR_REVIEW, then the current directory.
     Two different reviews named on one command line are an error, never a guess."""
-    from click.core import ParameterSource
+    from click.core import ParameterSource  # (click does not export it at the top)
 
     named = (
         value if ctx.get_parameter_source(param.name or "") is ParameterSource.COMMANDLINE else None

@@ -68,6 +68,7 @@ def _value(review: Review, record_id: int, name: str) -> str:
 @review_option
 def review_command(review_dir: Path) -> None:
     """Decide the uncertain pairs, side by side: m merge, a keep apart, s skip, q quit."""
+    # rich is loaded only where used: a tenth of the start of every command
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

@@ -51,6 +51,7 @@ class Keys:
         if not self.tty:
             yield
             return
+        # POSIX terminals only: imported where the screen runs
         import termios
         import tty
 
@@ -76,7 +77,7 @@ class Keys:
 
     def _drain_escape(self) -> None:
         """An arrow key sends ESC [ A: swallow the rest so it is not read as keys."""
-        import select
+        import select  # (POSIX only)
 
         fd = self.stream.fileno()
         while select.select([fd], [], [], 0.02)[0]:
@@ -85,7 +86,7 @@ class Keys:
 
     def line(self, prompt: str, default: str = "") -> str:
         if self.tty:
-            import termios
+            import termios  # (POSIX only)
 
             fd = self.stream.fileno()
             attrs = termios.tcgetattr(fd)

@@ -30,6 +30,7 @@ def matrix_markdown(matrix: Matrix) -> str:
 
 def write_xlsx(matrix: Matrix, path: Path) -> None:
     """One sheet, "Extraction": a bold frozen header row, filters, numbers kept as numbers."""
+    # openpyxl is loaded only to write XLSX (a quarter of a second)
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 

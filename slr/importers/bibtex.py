@@ -629,7 +629,7 @@ def _parse_part(text: str, lines_before: int, result: ParseResult, state: _FileS
     # loaded here: bibtexparser (and pylatexenc) were a tenth of the start of every import
     import logging
 
-    import bibtexparser
+    import bibtexparser  # loaded only to parse BibTeX
     from bibtexparser.model import (
         DuplicateBlockKeyBlock,
         DuplicateFieldKeyBlock,

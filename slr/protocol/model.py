@@ -5,22 +5,21 @@ from __future__ import annotations
 import datetime
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slr.errors import ProtocolError
+from slr.models import STAGES
+from slr.normalize.metadata import DOCUMENT_TYPES, canonical_language, canonical_type
 from slr.normalize.terms import term_pattern
 from slr.protocol.locate import Place, line_of, locate, position_in_file
 from slr.protocol.query import Query, QueryError, QuerySyntaxError, check_names, parse_query
 
-if TYPE_CHECKING:
-    from slr.screening.engine import CompiledRule, Matcher, Rule
-    from slr.tagging.vocab import GroupSpec, Tagger
-
-# The protocol is data and its validation: what compiles it into matchers is in slr.screening
-# (rules, `protocol_rules`) and slr.tagging (vocabularies, `Tagger.of`); the three methods below
-# only hand over to them, for the callers that still ask the protocol.
+# The protocol is data and its validation only: what compiles it into matchers is in
+# slr.screening (rules: `protocol_rules`, `protocol_matcher`) and slr.tagging (`Tagger.of`).
+ACTIONS = ("exclude", "include", "flag")
 
 # Every key a protocol may use, per table; anything else is reported as unknown.
 KEYS: dict[str, tuple[str, ...]] = {
@@ -47,6 +46,44 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 YEAR_LIMITS = (1450, 2100)
 
 
+@dataclass(frozen=True, slots=True)
+class GroupSpec:
+    """One group of a vocabulary as the protocol writes it."""
+
+    terms: tuple[str, ...] = ()
+    exact: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def all_terms(self) -> tuple[str, ...]:
+        return (*self.terms, *self.exact)
+
+    @classmethod
+    def of(cls, value: Any) -> GroupSpec:
+        if isinstance(value, GroupSpec):
+            return value
+        if isinstance(value, Mapping):
+            return cls(
+                tuple(value.get("terms", ())),
+                tuple(value.get("exact", ())),
+                tuple(value.get("exclude", ())),
+            )
+        return cls(tuple(value))
+
+
+GROUP_KEYS = ("terms", "exact", "exclude")
+
+
+@dataclass(slots=True)
+class Rule:
+    id: str
+    stage: str
+    action: str
+    reason: str
+    query: str
+    line: int = 0
+
+
 @dataclass(slots=True)
 class Search:
     id: str
@@ -70,7 +107,6 @@ class Protocol:
     # the groups as written (terms, exact abbreviations, exclusions): what tagging matches
     vocabulary_groups: dict[str, dict[str, GroupSpec]] = field(default_factory=dict)
     extraction_fields: dict[str, str] = field(default_factory=dict)
-    _tagger: tuple[int, Tagger] | None = field(default=None, repr=False, compare=False)
     exclusion_reasons: list[str] = field(default_factory=list)
     # how many reviewers must decide a record at each stage before it is decided
     reviewers: dict[str, int] = field(default_factory=lambda: {"title_abstract": 1, "full_text": 1})
@@ -78,26 +114,6 @@ class Protocol:
     exclude_terms: list[str] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
-
-    def vocabulary_matcher(self) -> Tagger:
-        """What `vocab:` predicates count: `slr.tagging.Tagger.of(protocol)`."""
-        from slr.tagging.vocab import Tagger
-
-        return Tagger.of(self)
-
-    def compiled_rules(
-        self, stage: str | None = None, vocabularies: Tagger | None = None
-    ) -> list[CompiledRule]:
-        """`slr.screening.engine.protocol_rules`, with this protocol's vocabularies by default."""
-        from slr.screening.engine import protocol_rules
-
-        return protocol_rules(self, vocabularies or self.vocabulary_matcher(), stage)
-
-    def matcher(self, text: str, vocabularies: Tagger | None = None) -> Matcher:
-        """`slr.screening.engine.protocol_matcher`, with this protocol's vocabularies by default."""
-        from slr.screening.engine import protocol_matcher
-
-        return protocol_matcher(self, text, vocabularies or self.vocabulary_matcher())
 
 
 class _Checker:
@@ -286,8 +302,6 @@ def _vocabulary_group(
     check: _Checker, groups: dict[str, Any], where: tuple[str | int, ...]
 ) -> GroupSpec | None:
     """A group of a vocabulary: a list of terms, or a table of terms, exact and exclude lists."""
-    from slr.tagging.vocab import GROUP_KEYS, GroupSpec
-
     value = groups[where[-1]]  # type: ignore[index]
     label = ".".join(str(part) for part in where[1:])
     if isinstance(value, dict):
@@ -347,9 +361,6 @@ def _table(check: _Checker, data: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _build(data: dict[str, Any], check: _Checker, path: Path) -> Protocol:
-    from slr.screening.engine import ACTIONS, STAGES, Rule
-    from slr.screening.text import DOCUMENT_TYPES, canonical_language, canonical_type
-
     check.unknown_keys(data, (), "")
     review = _table(check, data, "review")
     if "review" not in data:

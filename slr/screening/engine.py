@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from slr.models import STAGES, TEXT_FIELDS, AutoDecision
+from slr.protocol.model import ACTIONS, Rule
 from slr.protocol.query import (
     ALL_FIELDS,
     And,
@@ -39,9 +41,7 @@ from slr.screening.text import (
 if TYPE_CHECKING:
     from slr.protocol import Protocol as ReviewProtocol
 
-STAGES = ("title_abstract", "full_text")
-ACTIONS = ("exclude", "include", "flag")
-_FIELD_ORDER = ("title", "abstract", "keywords")
+_FIELD_ORDER = TEXT_FIELDS
 Test = Callable[[RecordText], bool]
 
 
@@ -397,42 +397,9 @@ def _metadata_span(node: Year | Meta, record: RecordText) -> Span:
 
 
 @dataclass(slots=True)
-class Rule:
-    id: str
-    stage: str
-    action: str
-    reason: str
-    query: str
-    line: int = 0
-
-
-@dataclass(slots=True)
 class CompiledRule:
     rule: Rule
     matcher: Matcher
-
-
-@dataclass(slots=True)
-class AutoDecision:
-    """What one rule decided about one record at one stage, and why."""
-
-    record_id: int
-    stage: str
-    decision: str
-    reason: str
-    rule_id: str
-    evidence: list[Span]
-
-    @property
-    def reviewer(self) -> str:
-        return f"auto:{self.rule_id}"
-
-    @property
-    def span(self) -> Span | None:
-        textual = [s for s in self.evidence if s.field in _FIELD_ORDER and s.text]
-        if textual:
-            return min(textual, key=lambda s: (_FIELD_ORDER.index(s.field), s.start))
-        return self.evidence[0] if self.evidence else None
 
 
 def compile_rules(

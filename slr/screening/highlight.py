@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from slr.protocol import Protocol
 from slr.protocol.query import ALL_FIELDS, And, Near, Node, Not, Or, Term, make_term
-from slr.screening.engine import find_term
+from slr.screening.engine import find_term, protocol_rules
 from slr.screening.text import RecordText, Span
 from slr.tagging.vocab import Tagger
 
@@ -61,7 +61,7 @@ class Highlighter:
             return cls()
         include = [t for t in map(make_term, protocol.include_terms) if t is not None]
         exclude = [t for t in map(make_term, protocol.exclude_terms) if t is not None]
-        for compiled in protocol.compiled_rules():
+        for compiled in protocol_rules(protocol, Tagger.of(protocol)):
             action = compiled.rule.action
             if action == "flag":
                 continue
@@ -70,7 +70,7 @@ class Highlighter:
             wanted, unwanted = (include, exclude) if action == "include" else (exclude, include)
             wanted.extend(found[True])
             unwanted.extend(found[False])
-        return cls(_unique(include), _unique(exclude), protocol.vocabulary_matcher())
+        return cls(_unique(include), _unique(exclude), Tagger.of(protocol))
 
     def _found(self, kind: str, text: RecordText, name: str) -> list[Span]:
         if kind == "vocabulary":

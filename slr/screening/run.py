@@ -11,9 +11,9 @@ from pathlib import Path
 from slr.errors import ProtocolError, SlrError
 from slr.protocol import Protocol, load_protocol
 from slr.protocol.query import parse_query
-from slr.screening.engine import STAGES, Matcher, decide
+from slr.screening.engine import STAGES, Matcher, decide, protocol_matcher, protocol_rules
 from slr.screening.status import review_statuses
-from slr.screening.text import RecordText, Span
+from slr.screening.text import RecordText, Span, load_texts
 from slr.store import Review
 from slr.store import screening as store
 from slr.store.paths import inside
@@ -77,7 +77,7 @@ def screen_auto(
     """
     db = review.db
     progress("Reading records")
-    texts = list(store.load_texts(db))
+    texts = list(load_texts(db))
     summaries: list[StageSummary] = []
     changes: list[store.Change] = []
     included: set[int] | None = None  # records included at title/abstract (the new decisions)
@@ -85,7 +85,7 @@ def screen_auto(
     cache: dict[str, set[int]] = {}
     vocabularies = corrected_vocabularies(review, protocol)
     for stage in STAGES:
-        rules = protocol.compiled_rules(stage, vocabularies)
+        rules = protocol_rules(protocol, vocabularies, stage)
         if stage not in stages:
             if stage == STAGES[0]:
                 included = _included_as_stored(review, protocol)
@@ -141,7 +141,7 @@ def screen_auto(
 def corrected_vocabularies(review: Review, protocol: Protocol) -> Tagger:
     """The protocol's vocabularies as `slr tag` applies them, with the reviewers' tag
     corrections (`slr tag add/rm`): what `vocab:` predicates count."""
-    return protocol.vocabulary_matcher().with_overrides(override_map(review.db))
+    return Tagger.of(protocol).with_overrides(override_map(review.db))
 
 
 def _included_as_stored(
@@ -197,11 +197,11 @@ def find(
     """Records (not marked duplicate) a query matches, with the spans that matched; and how many
     records were searched. `stage="full_text"` searches the records included at title/abstract."""
     matcher = (
-        protocol.matcher(query, corrected_vocabularies(review, protocol))
+        protocol_matcher(protocol, query, corrected_vocabularies(review, protocol))
         if protocol is not None
         else Matcher(parse_query(query))
     )
-    texts = store.load_texts(review.db)
+    texts = load_texts(review.db)
     if stage == "full_text":
         included = _included_as_stored(review, protocol)
         texts = (t for t in texts if t.id in included)

@@ -7,136 +7,22 @@ that a decision, a tag or a highlight quotes the exact words that matched.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from slr.models import Record
+from slr.models import Record, Span
+from slr.normalize.metadata import canonical_language, canonical_type
 from slr.normalize.text import ASCII_WORD, fold, fold_with_offsets
+from slr.store.screening import load_text_records
 
 FIELD_SEPARATOR = "\n"  # between title, abstract and keywords in the combined text
 KEYWORD_SEPARATOR = " ; "  # between keywords: a phrase cannot run from one keyword into the next
 
-# Document types of every export, to one vocabulary (`type:` predicates use these names).
-DOCUMENT_TYPES = {
-    "article": "article",
-    "journal article": "article",
-    "jour": "article",
-    "ejour": "article",
-    "article in press": "article",
-    "early access": "article",
-    "data paper": "article",
-    "review": "review",
-    "review article": "review",
-    "systematic review": "review",
-    "conference paper": "conference paper",
-    "proceedings paper": "conference paper",
-    "inproceedings": "conference paper",
-    "conference": "conference paper",
-    "conf": "conference paper",
-    "cpaper": "conference paper",
-    "conference proceeding": "conference paper",
-    "book chapter": "chapter",
-    "chapter": "chapter",
-    "incollection": "chapter",
-    "inbook": "chapter",
-    "chap": "chapter",
-    "book": "book",
-    "edited book": "book",
-    "ebook": "book",
-    "thesis": "thesis",
-    "phdthesis": "thesis",
-    "mastersthesis": "thesis",
-    "dissertation": "thesis",
-    "thes": "thesis",
-    "report": "report",
-    "techreport": "report",
-    "rprt": "report",
-    "preprint": "preprint",
-    "posted content": "preprint",
-    "misc": "other",
-    "editorial": "editorial",
-    "letter": "letter",
-    "note": "note",
-    "erratum": "erratum",
-}
-
-LANGUAGES = {
-    "en": "en",
-    "eng": "en",
-    "english": "en",
-    "id": "id",
-    "ind": "id",
-    "indonesian": "id",
-    "bahasa indonesia": "id",
-    "zh": "zh",
-    "chi": "zh",
-    "zho": "zh",
-    "chinese": "zh",
-    "ms": "ms",
-    "may": "ms",
-    "msa": "ms",
-    "malay": "ms",
-    "th": "th",
-    "tha": "th",
-    "thai": "th",
-    "vi": "vi",
-    "vie": "vi",
-    "vietnamese": "vi",
-    "es": "es",
-    "spa": "es",
-    "spanish": "es",
-    "pt": "pt",
-    "por": "pt",
-    "portuguese": "pt",
-    "fr": "fr",
-    "fre": "fr",
-    "fra": "fr",
-    "french": "fr",
-    "de": "de",
-    "ger": "de",
-    "deu": "de",
-    "german": "de",
-    "ja": "ja",
-    "jpn": "ja",
-    "japanese": "ja",
-    "ko": "ko",
-    "kor": "ko",
-    "korean": "ko",
-}
-
-
-@lru_cache(maxsize=1024)
-def canonical_type(value: str) -> str:
-    folded = fold(value)
-    return DOCUMENT_TYPES.get(folded, folded)
-
-
-@lru_cache(maxsize=1024)
-def canonical_language(value: str) -> str:
-    # "English; Indonesian": the first language named
-    first = re.split(r"[;,/]", value, maxsplit=1)[0] if value else ""
-    folded = fold(first)
-    return LANGUAGES.get(folded, folded)
-
 
 def _join_keywords(keywords: list[str]) -> str:
     return KEYWORD_SEPARATOR.join(k for k in (fold(k) for k in keywords) if k)
-
-
-@dataclass(slots=True)
-class Span:
-    """Evidence for a decision: where the words matched, as offsets into the original field."""
-
-    field: str
-    start: int
-    end: int
-    text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "start": self.start, "end": self.end, "text": self.text}
 
 
 @dataclass(slots=True)
@@ -242,3 +128,9 @@ def _keywords_with_offsets(keywords: list[str]) -> tuple[str, list[int]]:
         offsets.extend(map(base.__add__, mapped))
         base += len(keyword) + 2  # "; " in the original joined text
     return "".join(out), offsets
+
+
+def load_texts(db: sqlite3.Connection) -> Iterator[RecordText]:
+    """Every record not marked duplicate, as rules and tags read it, in id order."""
+    for record_id, record in load_text_records(db):
+        yield RecordText.of(record_id, record)

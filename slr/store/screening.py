@@ -12,9 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from slr.errors import SlrError
-from slr.models import STAGES, DecisionSnapshot, HumanDecision, Record, StageDecisions
-from slr.screening.engine import AutoDecision
-from slr.screening.text import RecordText
+from slr.models import (
+    STAGES,
+    AutoDecision,
+    DecisionSnapshot,
+    HumanDecision,
+    Record,
+    StageDecisions,
+)
 from slr.store.paths import FULLTEXT_DIR, copy_private, fulltext_file
 from slr.store.transaction import write
 
@@ -41,8 +46,8 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load_texts(db: sqlite3.Connection) -> Iterator[RecordText]:
-    """Every record not marked duplicate, as the rule engine reads it, in id order."""
+def load_text_records(db: sqlite3.Connection) -> Iterator[tuple[int, Record]]:
+    """Every record not marked duplicate, with the fields rules and tags read, in id order."""
     rows = db.execute(
         "SELECT id, title, abstract, author_keywords, index_keywords, year, language, "
         "document_type, doi FROM records WHERE duplicate_of IS NULL ORDER BY id"
@@ -58,7 +63,7 @@ def load_texts(db: sqlite3.Connection) -> Iterator[RecordText]:
             document_type=row[7],
             doi=row[8],
         )
-        yield RecordText.of(row[0], record)
+        yield row[0], record
 
 
 def duplicates(db: sqlite3.Connection) -> int:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from slr.models import MAX_EVIDENCE, Evidence, Tag
 from slr.store.paths import fulltext_file
-from slr.tagging.vocab import MAX_EVIDENCE, Evidence, Tag
 
 FULLTEXT_SUFFIXES = (".txt", ".md", ".text")  # full texts tagging can read (not PDF)
 

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from slr.models import Author
 from slr.protocol import Protocol
 from slr.screening.status import review_statuses
+from slr.screening.text import load_texts
 from slr.store import Review
 from slr.store import tagging as store
-from slr.store.screening import load_texts
 from slr.tagging.run import effective_keys, fulltext
+from slr.tagging.vocab import Tagger
 
 FIXED_COLUMNS = ("id", "author_year", "title", "year", "period", "source", "doi")
 
@@ -51,7 +52,7 @@ def build_matrix(review: Review, protocol: Protocol, stage: str = "included") ->
     corrections = store.override_map(db)
     values = store.extraction_values(db)
     tagged = store.tagged_ids(db)
-    tagger = protocol.vocabulary_matcher()
+    tagger = Tagger.of(protocol)
     live = {}
     for text in load_texts(db):
         if text.id in wanted and text.id not in tagged:

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from slr.errors import SlrError
 from slr.protocol import Protocol
 from slr.screening.status import review_statuses
+from slr.screening.text import load_texts
 from slr.store import Review
 from slr.store import tagging as store
-from slr.store.screening import load_texts
 from slr.store.transaction import write
-from slr.tagging.vocab import Tag
+from slr.tagging.vocab import Tag, Tagger
 
 
 @dataclass(slots=True)
@@ -39,7 +39,7 @@ def tag_review(
     ids = set(review_statuses(review, protocol).studies(stage))
     if not ids:  # nothing to tag: no run is recorded
         return TagSummary(stage, 0, 0, store.TagChanges())
-    tagger = protocol.vocabulary_matcher()
+    tagger = Tagger.of(protocol)
     corrections = store.override_map(db)
     per_group: dict[str, int] = {}
     total = store.TagChanges()
@@ -146,7 +146,7 @@ def correct(
 
 
 def default_reviewer() -> str:
-    import getpass
+    import getpass  # (rarely needed)
 
     try:
         return getpass.getuser()

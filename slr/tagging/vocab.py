@@ -24,87 +24,21 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from slr.models import MAX_EVIDENCE, Evidence, Span, Tag
 from slr.normalize.terms import CompiledTerm, compile_term
 from slr.normalize.text import fold_with_offsets
-from slr.screening.text import RecordText, Span
+from slr.protocol.model import GroupSpec
+from slr.screening.text import RecordText
 
 if TYPE_CHECKING:
     from slr.protocol import Protocol
 
 FIELDS = ("title", "abstract", "keywords")
 _NEAR = re.compile(r"^(.+?)\s+NEAR/(\d+)\s+(.+)$")
-MAX_EVIDENCE = 10  # spans kept per tag (the first ones, title first)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupSpec:
-    """One group of a vocabulary as the protocol writes it."""
-
-    terms: tuple[str, ...] = ()
-    exact: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-
-    @property
-    def all_terms(self) -> tuple[str, ...]:
-        return (*self.terms, *self.exact)
-
-    @classmethod
-    def of(cls, value: Any) -> GroupSpec:
-        if isinstance(value, GroupSpec):
-            return value
-        if isinstance(value, Mapping):
-            return cls(
-                tuple(value.get("terms", ())),
-                tuple(value.get("exact", ())),
-                tuple(value.get("exclude", ())),
-            )
-        return cls(tuple(value))
-
-
-GROUP_KEYS = ("terms", "exact", "exclude")
-
-
-@dataclass(slots=True)
-class Evidence:
-    """Where a tag's words are: field, offsets into the original field text, the words, and the
-    protocol term that matched them."""
-
-    field: str
-    start: int
-    end: int
-    text: str
-    term: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "field": self.field,
-            "start": self.start,
-            "end": self.end,
-            "text": self.text,
-            "term": self.term,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
-        return cls(data["field"], data["start"], data["end"], data["text"], data.get("term", ""))
-
-    def span(self) -> Span:
-        return Span(self.field, self.start, self.end, self.text)
-
-
-@dataclass(slots=True)
-class Tag:
-    vocabulary: str
-    group: str
-    evidence: list[Evidence] = field(default_factory=list)
-
-    @property
-    def key(self) -> str:
-        return f"{self.vocabulary}.{self.group}"
 
 
 # -- groups compiled ------------------------------------------------------------------------

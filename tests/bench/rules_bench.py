@@ -21,8 +21,9 @@ from slr.models import Record
 from slr.protocol import load_protocol
 from slr.protocol.query import parse_query
 from slr.screening import Rule
-from slr.screening.engine import CompiledRule, Matcher, decide
+from slr.screening.engine import CompiledRule, Matcher, decide, protocol_rules
 from slr.screening.text import RecordText
+from slr.tagging.vocab import Tagger
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -77,8 +78,8 @@ def make_records(count: int) -> list[tuple[int, Record]]:
 
 def main(count: int = 100_000) -> float:
     protocol = load_protocol(REPO / "protocols" / "msme-digital-drivers.toml")
-    vocabularies = protocol.vocabulary_matcher()
-    rules = protocol.compiled_rules()
+    vocabularies = Tagger.of(protocol)
+    rules = protocol_rules(protocol, Tagger.of(protocol))
     for rule_id, action, query in EXTRA_RULES:
         rule = Rule(rule_id, "title_abstract", action, rule_id, query)
         rules.append(

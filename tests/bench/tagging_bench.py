@@ -23,6 +23,7 @@ from pathlib import Path
 from slr.models import Record
 from slr.protocol import load_protocol
 from slr.screening.text import RecordText
+from slr.tagging.vocab import Tagger
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVERS = ("cbec", "influencer", "ugc", "personal_shopper")
@@ -31,7 +32,7 @@ DRIVERS = ("cbec", "influencer", "ugc", "personal_shopper")
 def evaluate(split: str = "", show_errors: bool = False) -> dict[str, tuple[float, float]]:
     """Figures for one split ("tuning" or "holdout") or, with "", for every item."""
     protocol = load_protocol(REPO / "protocols" / "msme-digital-drivers.toml")
-    tagger = protocol.vocabulary_matcher()
+    tagger = Tagger.of(protocol)
     items = json.loads((REPO / "tests" / "data" / "driver_labels.json").read_text("utf-8"))["items"]
     items = [item for item in items if not split or item["split"] == split]
     counts = {d: [0, 0, 0] for d in DRIVERS}  # tp, fp, fn
