@@ -4,13 +4,61 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
 REAL_EXPORTS = REPO.parent / "shared" / "real-exports"
+PROTOCOL = REPO / "protocols" / "msme-digital-drivers.toml"
+EXPORTS = REPO / "corpus" / "exports"
+
+
+@pytest.fixture(autouse=True)
+def no_slr_variables(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A test sees none of the SLR_* variables of the shell that runs it (SLR_REVIEW would point
+    every command at another review)."""
+    for name in list(os.environ):
+        if name.startswith("SLR_"):
+            monkeypatch.delenv(name)
+    yield
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def demo_screened(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's main job, built once: the three database exports, Google Scholar as a
+    website, deduplicated and screened by the protocol's rules. Copy it (`demo`) to change it."""
+    from slr.dedup import deduplicate
+    from slr.importing import ImportOptions, import_files
+    from slr.protocol import load_protocol
+    from slr.screening.run import screen_auto
+    from slr.store import Review
+
+    path = tmp_path_factory.mktemp("demo") / "review"
+    with Review.create(path, PROTOCOL) as review:
+        import_files(review, [EXPORTS / "scopus.csv", EXPORTS / "wos.txt", EXPORTS / "ebsco.ris"])
+        scholar = ImportOptions(database="Google Scholar", method="website")
+        import_files(review, [EXPORTS / "scholar.bib"], scholar)
+        deduplicate(review)
+        screen_auto(review, load_protocol(PROTOCOL))
+    return path
+
+
+@pytest.fixture
+def demo(demo_screened: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the screened demo review for one test."""
+    target = tmp_path / "review"
+    shutil.copytree(demo_screened, target)
+    return target
 
 
 def manifest_rows() -> list[dict[str, str]]:

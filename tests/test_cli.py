@@ -42,11 +42,6 @@ def ris_entry(number: int, title: str | None = None) -> str:
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
 def review(tmp_path: Path, runner: CliRunner) -> Path:
     path = tmp_path / "rev"
     result = runner.invoke(main, ["init", str(path), "--title", "Test review"])

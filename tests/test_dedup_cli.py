@@ -77,11 +77,6 @@ ER  -
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
 def review(tmp_path: Path, runner: CliRunner) -> Path:
     path = tmp_path / "rev"
     assert runner.invoke(main, ["init", str(path)]).exit_code == 0

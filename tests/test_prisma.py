@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -17,13 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from slr.cli import main
-from slr.dedup import deduplicate
 from slr.importing import ImportOptions, import_files
 from slr.prisma import PrismaError, prisma_counts, prisma_csv
 from slr.prisma.diagram import diagram_html, diagram_svg
 from slr.prisma.template import COLUMNS, DATA_IDS
-from slr.protocol import load_protocol
-from slr.screening.run import screen_auto
 from slr.store import Review
 from slr.store import screening as store
 from slr.store.schema import migrate
@@ -33,25 +29,6 @@ PROTOCOL = REPO / "protocols" / "msme-digital-drivers.toml"
 EXPORTS = REPO / "corpus" / "exports"
 DATABASES = [EXPORTS / "scopus.csv", EXPORTS / "wos.txt", EXPORTS / "ebsco.ris"]
 SCHOLAR = EXPORTS / "scholar.bib"
-
-
-@pytest.fixture(scope="module")
-def screened(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README's main job: three databases, Google Scholar as a website, dedup, screen auto."""
-    path = tmp_path_factory.mktemp("prisma") / "review"
-    with Review.create(path, PROTOCOL) as review:
-        import_files(review, DATABASES)
-        import_files(review, [SCHOLAR], ImportOptions(database="Google Scholar", method="website"))
-        deduplicate(review)
-        screen_auto(review, load_protocol(PROTOCOL))
-    return path
-
-
-@pytest.fixture
-def demo(screened: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "review"
-    shutil.copytree(screened, target)
-    return target
 
 
 def run(*args: str) -> tuple[int, str]:

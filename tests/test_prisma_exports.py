@@ -11,31 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from slr.cli import main
-from slr.dedup import deduplicate
 from slr.export import safe_cell
-from slr.importing import ImportOptions, import_files
-from slr.protocol import load_protocol
-from slr.screening.run import screen_auto
+from slr.importing import import_files
 from slr.store import Review
 
 REPO = Path(__file__).resolve().parent.parent
 PROTOCOL = REPO / "protocols" / "msme-digital-drivers.toml"
 EXPORTS = REPO / "corpus" / "exports"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("exports") / "review"
-    with Review.create(path, PROTOCOL) as review:
-        import_files(review, [EXPORTS / "scopus.csv", EXPORTS / "wos.txt", EXPORTS / "ebsco.ris"])
-        import_files(
-            review,
-            [EXPORTS / "scholar.bib"],
-            ImportOptions(database="Google Scholar", method="website"),
-        )
-        deduplicate(review)
-        screen_auto(review, load_protocol(PROTOCOL))
-    return path
 
 
 def run(*args: str) -> tuple[int, str]:
