@@ -109,8 +109,8 @@ def review_command(review_dir: Path) -> None:
                 console.print("Kept apart")
             else:
                 console.print("Skipped")
-        left = len(store.uncertain_pairs(review.db))
-    click.echo(f"Merged: {merged}; kept apart: {apart}; uncertain pairs left: {left}")
+        remaining = len(store.uncertain_pairs(review.db))
+    click.echo(f"Merged: {merged}; kept apart: {apart}; uncertain pairs left: {remaining}")
 
 
 @dedup.command("undo")

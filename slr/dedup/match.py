@@ -217,7 +217,7 @@ def compare(x: Features, y: Features, settings: Settings | None = None) -> Pair:
             if y.ids.get(name) == value:
                 shared_id = f"id:{name}"
                 break
-    skip = frozenset()
+    skip: frozenset[str] = frozenset()
     if settings.merge_preprints:
         # a preprint server registers its own DOI: that the DOIs differ proves nothing
         skip = frozenset(

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import bibtexparser
 import rispy
-from bibtexparser.model import Entry, Field
+from bibtexparser.model import Block, Entry, Field
 
 from slr.cells import safe_csv_writer
 from slr.models import Author
@@ -119,7 +119,7 @@ def _bibtex_key(stored: StoredRecord, used: set[str]) -> str:
 
 def write_bibtex(records: Iterable[StoredRecord]) -> str:
     used: set[str] = set()
-    entries = []
+    entries: list[Block] = []
     for stored in records:
         record = stored.record
         entry_type = _BIBTEX_TYPES[_ris_type(record.document_type)]

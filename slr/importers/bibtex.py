@@ -298,17 +298,17 @@ def _build_record(
     raw: dict[str, Any] = {"ENTRYTYPE": entry_type, "ID": key}
     values: dict[str, str] = {}  # lower-cased name -> first value
     repeated: list[str] = []
-    for name, value in fields:
+    for name, text in fields:
         if name in raw:
-            add_raw(raw, name, value)
+            add_raw(raw, name, text)
         else:
-            raw[name] = value
+            raw[name] = text
         lower = name.lower()
         if lower in values:
             if lower in _CORE_FIELDS:
                 repeated.append(name)
         else:
-            values[lower] = value
+            values[lower] = text
     if repeated:
         warnings.append(f"line {line}: field(s) {', '.join(repeated)} repeated; first value used")
     get = values.get

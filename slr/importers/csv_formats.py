@@ -742,7 +742,7 @@ def _make_plan(header: list[str], table: Mapping[str, str]) -> _Plan:
     width = len(header)
     while width and not header[width - 1]:
         width -= 1
-    position = {}
+    position: dict[str, int] = {}
     for index, name in enumerate(header):
         position.setdefault(name, index)
     by_key: dict[str, list[int]] = {}

@@ -285,9 +285,9 @@ def _ids(values: Values, record: Record, flavour: str, notes: Values) -> None:
         if value[:1] == "L" and value[1:].isdigit():
             ids["embase"] = value
     if flavour == "ebsco":
-        accession = notes.get("Accession Number") or values.get("AN") or values.get("ID")
-        if accession:
-            ids["ebsco"] = accession[0]
+        numbers = notes.get("Accession Number") or values.get("AN") or values.get("ID")
+        if numbers:
+            ids["ebsco"] = numbers[0]
     elif flavour == "proquest":
         accession = _first(values, ("AN",))
         if accession:

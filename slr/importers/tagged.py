@@ -344,11 +344,13 @@ def parse_medline(text: str, column_map: Mapping[str, str] | None = None) -> Par
     stray_first = 0
 
     def close() -> None:
-        values = _values(fields, _NO_LIST_TAGS)
+        assert fields is not None  # (called only inside a record)
+        lines = fields
+        values = _values(lines, _NO_LIST_TAGS)
         if "PMID" not in values:
             out.warn("records without PMID", f"line {start}: MEDLINE record has no PMID line")
         out.add(
-            lambda v, n: build_medline(v, n, _medline_authors(fields)),
+            lambda v, n: build_medline(v, n, _medline_authors(lines)),
             values,
             start,
             _excerpt(fields, "{tag:<4}- {value}"),

@@ -218,19 +218,19 @@ def prisma_counts(
     statuses = resolve(decision_snapshot(db), reviewers)
     title_abstract, full_text = statuses.title_abstract, statuses.full_text
     for rid, status in title_abstract.items():
-        column = columns[column_of[rid]]
+        box = columns[column_of[rid]]
         if status.status == "exclude":
             if status.by != "rules":
-                column.excluded_human.append(rid)
+                box.excluded_human.append(rid)
             elif automation == "removed":
-                column.excluded_automatic.append(rid)
+                box.excluded_automatic.append(rid)
             else:
-                column.excluded_by_rules.append(rid)
+                box.excluded_by_rules.append(rid)
         elif status.status == "include":
-            column.sought.append(rid)
-            _full_text(column, rid, full_text.get(rid))
+            box.sought.append(rid)
+            _full_text(box, rid, full_text.get(rid))
         else:  # maybe, conflict, awaiting
-            column.awaiting.append(rid)
+            box.awaiting.append(rid)
     _check(counts, title_abstract, source_of)
     return counts
 

@@ -410,7 +410,7 @@ def _build(data: dict[str, Any], check: _Checker, path: Path) -> Protocol:
             protocol.periods[name] = period
 
     for name, groups in _table(check, data, "vocabularies").items():
-        where = ("vocabularies", name)
+        where: tuple[str | int, ...] = ("vocabularies", name)
         if not isinstance(groups, dict) or not groups:
             check.problem(
                 where, f'vocabulary `{name}` must be a table of groups: group = ["term", ...]'
