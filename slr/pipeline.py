@@ -4,28 +4,49 @@ init → import → dedup → screen auto → tag → graphs → PRISMA → expo
 review itself (review.db, protocol.toml, sources/) plus what the run writes: dedup.csv, prisma/,
 graphs/ and exports/. Running again on the same directory and inputs imports nothing twice,
 keeps every reviewer's decision, and writes the same files byte for byte.
+
+The first four stages make the review: an error there stops the run. The last four only write
+from it, one output at a time: an output that fails (a graph too large for memory, a bug in one
+writer) is reported with the command that redoes it, and every other output is still written.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
+import networkx as nx
+
+from slr.dedup import Settings, deduplicate
 from slr.errors import SlrError
 from slr.export.run import export_stage
-from slr.importing import ImportOptions, import_files
+from slr.graphs import citation_graphs, cooccurrence_graphs, render
+from slr.importers import read_file
+from slr.importing import DATABASE_OF_FLAVOUR, ImportOptions, import_files
 from slr.prisma.render import render_prisma, render_searches
 from slr.protocol import Protocol, load_protocol
+from slr.screening.run import screen_auto
 from slr.store import Review
+from slr.store import dedup as dedup_store
+from slr.store.failures import as_slr_error
 from slr.store.review import DB_NAME
+from slr.tagging.run import tag_review
 
 STAGES = ("init", "import", "dedup", "screen", "tag", "graphs", "prisma", "exports")
+# The run screens titles and abstracts only, by the protocol's rules: the studies it tags, draws
+# and exports are the records included there (the full-text stage's), not the review's final
+# studies (`included`: at full text), which reviewers decide afterwards.
+STUDIES = "full_text"
 EXPORTS = (
-    ("included", "ris", "exports/included.ris"),
-    ("included", "bibtex", "exports/included.bib"),
-    ("included", "csv", "exports/included.csv"),
+    (STUDIES, "ris", "exports/included.ris"),
+    (STUDIES, "bibtex", "exports/included.bib"),
+    (STUDIES, "csv", "exports/included.csv"),
     ("unique", "asreview", "exports/asreview.csv"),
 )
 PRISMA_FILES = (
@@ -38,6 +59,7 @@ PRISMA_FILES = (
 
 # stage name, message -> None; a stage starts with its first message and ends with "done"
 Progress = Callable[[str, str], None]
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -47,6 +69,22 @@ class RunOptions:
     out: Path
     methods: Mapping[str, str] = field(default_factory=dict)  # file name -> method
     databases: Mapping[str, str] = field(default_factory=dict)  # file name -> database
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An output the run could not write; the others were written."""
+
+    output: str  # "graphs/citations.html", or "tags"
+    error: str  # "MemoryError: Unable to allocate 8.4 GiB ..."
+    hint: str  # what to do: the command that redoes it alone, with the whole error
+
+
+@dataclass(frozen=True, slots=True)
+class StageTime:
+    stage: str
+    seconds: float
+    peak_mb: float | None  # the process's peak resident memory when the stage ended
 
 
 @dataclass(slots=True)
@@ -60,6 +98,42 @@ class RunReport:
     tagged: int | None = None
     stages_skipped: dict[str, str] = field(default_factory=dict)  # stage -> why
     written: list[Path] = field(default_factory=list)
+    notes: dict[Path, str] = field(default_factory=dict)  # written file -> what it leaves out
+    failures: list[Failure] = field(default_factory=list)
+    times: list[StageTime] = field(default_factory=list)
+
+    def timed(self, stage: str, started: float) -> None:
+        self.times.append(StageTime(stage, time.perf_counter() - started, peak_memory_mb()))
+
+
+def peak_memory_mb() -> float | None:
+    """This process's peak resident memory (None where the platform does not say)."""
+    try:
+        import resource  # here: Unix only
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes there, KiB here
+
+
+def _attempt(
+    report: RunReport, output: str, command: str, action: Callable[..., T], *args: Any
+) -> T | None:
+    """action(*args) for one output; on failure note it, with the command that redoes it
+    alone, and return None so that the run goes on to the next output."""
+    try:
+        return action(*args)
+    except Exception as error:  # whatever it is, the other outputs do not depend on this one
+        # a full disk or a locked database says so, as every command does
+        known = error if isinstance(error, SlrError) else as_slr_error(error)
+        if known is not None:
+            report.failures.append(Failure(output, known.message, known.hint or f"run `{command}`"))
+        else:
+            text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            report.failures.append(
+                Failure(output, text, f"run `{command}` alone to see the whole error")
+            )
+    return None
 
 
 def _key(path: Path, table: Mapping[str, str]) -> str:
@@ -104,6 +178,7 @@ def run_review(options: RunOptions, progress: Progress = lambda _s, _m: None) ->
     sha256 = hashlib.sha256(protocol_bytes).hexdigest()
     out = options.out
 
+    started = time.perf_counter()
     progress("init", f"Opening {out}")
     if (out / DB_NAME).is_file():
         review = Review.open(out)
@@ -118,30 +193,63 @@ def run_review(options: RunOptions, progress: Progress = lambda _s, _m: None) ->
         review = Review.create(out, options.protocol)
         report.created = True
     progress("init", "done")
+    report.timed("init", started)
     with review:
-        _import(review, protocol, options, report, progress)
-        _dedup(review, out, report, progress)
-        _screen(review, protocol, sha256, report, progress)
-        _tag(review, protocol, sha256, report, progress)
-        _graphs(review, protocol, out, report, progress)
-        progress("prisma", "Counting")
-        for fmt, relative in PRISMA_FILES:
-            _write(out, relative, render_prisma(review, fmt), report)
-        _write(out, "prisma/searches.md", render_searches(review, "md"), report)
-        progress("prisma", "done")
-        for stage, fmt, relative in EXPORTS:
-            progress("exports", f"Writing {relative}")
-            text, _count = export_stage(review, stage, fmt)
-            _write(out, relative, text, report)
-        progress("exports", "done")
+        for stage, action in (
+            ("import", lambda: _import(review, protocol, options, report, progress)),
+            ("dedup", lambda: _dedup(review, out, report, progress)),
+            ("screen", lambda: _screen(review, protocol, sha256, report, progress)),
+            ("tag", lambda: _tag(review, protocol, sha256, out, report, progress)),
+            ("graphs", lambda: _graphs(review, protocol, out, report, progress)),
+            ("prisma", lambda: _prisma(review, out, report, progress)),
+            ("exports", lambda: _exports(review, out, report, progress)),
+        ):
+            started = time.perf_counter()
+            action()
+            report.timed(stage, started)
     return report
+
+
+def _prisma(review: Review, out: Path, report: RunReport, progress: Progress) -> None:
+    progress("prisma", "Counting")
+    for fmt, relative in PRISMA_FILES:
+        _attempt(
+            report,
+            relative,
+            f"slr prisma --review {out} --format {fmt} --out {out / relative}",
+            lambda fmt, relative: _write(out, relative, render_prisma(review, fmt), report),
+            fmt,
+            relative,
+        )
+    _attempt(
+        report,
+        "prisma/searches.md",
+        f"slr prisma --review {out} --searches --out {out / 'prisma/searches.md'}",
+        lambda: _write(out, "prisma/searches.md", render_searches(review, "md"), report),
+    )
+    progress("prisma", "done")
+
+
+def _exports(review: Review, out: Path, report: RunReport, progress: Progress) -> None:
+    for stage, fmt, relative in EXPORTS:
+        progress("exports", f"Writing {relative}")
+        _attempt(
+            report,
+            relative,
+            f"slr export --review {out} --stage {stage} --format {fmt} --out {out / relative}",
+            lambda stage, fmt, relative: _write(
+                out, relative, export_stage(review, stage, fmt)[0], report
+            ),
+            stage,
+            fmt,
+            relative,
+        )
+    progress("exports", "done")
 
 
 def _import(
     review: Review, protocol: Protocol, options: RunOptions, report: RunReport, progress: Progress
 ) -> None:
-    from slr.importers import read_file
-
     for path in options.exports:
         progress("import", f"Reading {path.name}")
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -150,8 +258,6 @@ def _import(
             continue
         database = _key(path, options.databases)
         if not database:
-            from slr.importing import DATABASE_OF_FLAVOUR
-
             flavour = read_file(path).result.flavour
             database = DATABASE_OF_FLAVOUR.get(flavour, "")
         import_options = ImportOptions(
@@ -166,11 +272,6 @@ def _import(
 
 
 def _dedup(review: Review, out: Path, report: RunReport, progress: Progress) -> None:
-    import csv
-
-    from slr.dedup import Settings, deduplicate
-    from slr.store import dedup as dedup_store
-
     summary = deduplicate(review, Settings(), lambda message: progress("dedup", message))
     report.duplicates = summary.duplicates
     path = out / "dedup.csv"
@@ -185,8 +286,6 @@ def _dedup(review: Review, out: Path, report: RunReport, progress: Progress) -> 
 def _screen(
     review: Review, protocol: Protocol, sha256: str, report: RunReport, progress: Progress
 ) -> None:
-    from slr.screening.run import screen_auto
-
     summary = screen_auto(
         review,
         protocol,
@@ -198,50 +297,87 @@ def _screen(
 
 
 def _tag(
-    review: Review, protocol: Protocol, sha256: str, report: RunReport, progress: Progress
+    review: Review,
+    protocol: Protocol,
+    sha256: str,
+    out: Path,
+    report: RunReport,
+    progress: Progress,
 ) -> None:
-    from slr.tagging.run import tag_review
-
-    progress("tag", "Tagging the included records")
-    summary = tag_review(review, protocol, "included", sha256)
-    report.tagged = summary.records
+    progress("tag", "Tagging the records included at title/abstract")
+    summary = _attempt(
+        report,
+        "tags",
+        f"slr tag --review {out}",
+        lambda: tag_review(review, protocol, STUDIES, sha256),
+    )
+    if summary is not None:
+        report.tagged = summary.records
     progress("tag", "done")
 
 
 def _graphs(
     review: Review, protocol: Protocol, out: Path, report: RunReport, progress: Progress
 ) -> None:
-    """The drivers' co-occurrence (synergies) and the direct citations of the included studies,
-    as offline HTML pages and GraphML, with the synergy table."""
-    try:
-        from slr.graphs import citation_graphs, cooccurrence_graphs, render
-    except ImportError as error:  # pragma: no cover - graphs are part of the package
-        report.stages_skipped["graphs"] = f"slr.graphs is not available ({error})"
+    """The drivers' co-occurrence (synergies) and the direct citations of the run's STUDIES,
+    as offline HTML pages and GraphML, with the synergy table; each file on its own."""
+    if report.tagged == 0:
+        report.stages_skipped["graphs"] = "no records included at title/abstract to draw"
         progress("graphs", "done")
         return
     folder = out / "graphs"
     folder.mkdir(exist_ok=True)
+
+    def files(graph: nx.Graph, name: str, command: str) -> None:
+        # the page and the GraphML each on its own: GraphML needs no layout
+        for suffix in (".html", ".graphml"):
+            path = folder / f"{name}{suffix}"
+            written = _attempt(
+                report,
+                f"graphs/{name}{suffix}",
+                f"{command} -o {path}",
+                render.write_graph,
+                graph,
+                path,
+                "community",
+            )
+            if written is not None:
+                report.written.append(path)
+                note = written.partition("; ")[2]
+                if note:
+                    report.notes[path] = note
+
     vocabulary = "drivers" if "drivers" in protocol.vocabularies else None
     if vocabulary is None and protocol.vocabularies:
         vocabulary = next(iter(protocol.vocabularies))
     if vocabulary is not None:
         progress("graphs", f"{vocabulary} co-occurrence")
-        result = cooccurrence_graphs(review, protocol, "included", vocabulary)
-        graph = result.graphs[""]
-        for suffix in (".html", ".graphml"):
-            path = folder / f"{vocabulary}-cooccurrence{suffix}"
-            render.write_graph(graph, path, "community")
-            report.written.append(path)
-        _write(
-            out,
-            f"graphs/{vocabulary}-synergies.csv",
-            render.synergy_csv(result.rows.get("", []), result.studies),
+        command = f"slr graph cooccurrence --review {out} --vocab {vocabulary}"
+        table = f"graphs/{vocabulary}-synergies.csv"
+        result = _attempt(
             report,
+            f"graphs/{vocabulary}-cooccurrence.*",
+            command,
+            lambda: cooccurrence_graphs(review, protocol, STUDIES, vocabulary),
         )
+        if result is not None:
+            files(result.graphs[""], f"{vocabulary}-cooccurrence", command)
+            _attempt(
+                report,
+                table,
+                f"{command} --table {out / table}",
+                lambda: _write(
+                    out, table, render.synergy_csv(result.rows.get("", []), result.studies), report
+                ),
+            )
     progress("graphs", "citations")
-    citations = citation_graphs(review, protocol, "included", "direct")
-    for suffix in (".html", ".graphml"):
-        path = folder / f"citations{suffix}"
-        render.write_graph(citations.graph, path, "community")
-        report.written.append(path)
+    command = f"slr graph citation --review {out}"
+    citations = _attempt(
+        report,
+        "graphs/citations.*",
+        command,
+        lambda: citation_graphs(review, protocol, STUDIES, "direct"),
+    )
+    if citations is not None:
+        files(citations.graph, "citations", command)
     progress("graphs", "done")

@@ -10,16 +10,28 @@ import json
 import math
 import re
 import shutil
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 
 import networkx as nx
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from slr.cli import main
 from slr.graphs import build, render
-from slr.graphs.citations import Citing, Target, _abbreviation_score, match_citations
+from slr.graphs.citations import (
+    EXACT_TITLE,
+    Citing,
+    Match,
+    Target,
+    _abbreviation_score,
+    match_citations,
+    title_pieces,
+)
 from slr.graphs.data import Study, citation_inputs, load_studies
 from slr.importing import import_files
 from slr.normalize.text import fold
@@ -119,6 +131,113 @@ def test_communities_are_reproducible_and_numbered_by_size() -> None:
 def itertools_pairs(nodes: range) -> list[tuple[int, int]]:
     items = list(nodes)
     return [(a, b) for i, a in enumerate(items) for b in items[i + 1 :]]
+
+
+# -- layouts and pages of large graphs -----------------------------------------------------------
+
+
+def test_large_layouts_grow_with_n_not_n_squared() -> None:
+    """Above DENSE_LIMIT nodes, repulsion comes from a grid and unlinked nodes wait in rows
+    below: the same positions every time, neighbours drawn nearer than strangers, and memory
+    far below one 4,000 x 4,000 matrix (61 MB in float32)."""
+    graph = nx.barabasi_albert_graph(4_000, 2, seed=1)
+    graph.add_nodes_from(range(4_000, 4_100))
+    tracemalloc.start()
+    positions = build.layout(graph)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 12 * 2**20, peak
+    assert positions == build.layout(graph) and len(positions) == 4_100
+
+    def distance(a: int, b: int) -> float:
+        return math.dist(positions[a], positions[b])
+
+    linked = sum(distance(a, b) for a, b in graph.edges) / graph.number_of_edges()
+    strangers = sum(distance(i, (i * 7919) % 4_000) for i in range(4_000)) / 4_000
+    assert linked < strangers / 2
+    lowest = max(y for node, (_x, y) in positions.items() if node < 4_000)
+    rows = [positions[node] for node in range(4_000, 4_100)]
+    assert min(y for _x, y in rows) > lowest and len(set(rows)) == 100
+    assert {y for _x, y in rows} == {rows[0][1] + 60 * i for i in range(10)}
+
+
+def test_small_layouts_are_the_pairwise_ones() -> None:
+    """Up to DENSE_LIMIT nodes the layout is what it was (the demo's pages keep their
+    positions), an unlinked node included."""
+    graph = nx.path_graph(5)
+    graph.add_node(9)
+    assert build.layout(graph) == {
+        0: (-25.6, 108.9),
+        1: (-39.0, 39.4),
+        2: (-55.7, -38.6),
+        3: (-75.6, -115.5),
+        4: (-95.5, -183.1),
+        9: (291.3, 188.8),
+    }
+
+
+def test_a_citation_page_draws_only_linked_studies_and_says_how_many_are_not() -> None:
+    studies = {i: Study(i, f"S{i} (2020)", f"Title {i}", 2020) for i in range(1, 6)}
+    graph = build.citation_graph([Match(1, 2, "doi", 1.0, "10.1/x")], studies)
+    build.communities(graph)
+    data = render.page_data(graph)
+    assert [n["label"] for n in data["nodes"]] == ["S1 (2020)", "S2 (2020)"]
+    assert len(data["edges"]) == 1 and sorted(data["studies"]) == ["1", "2"]
+    note = "3 of the 5 studies have no citation link within the set and are not drawn"
+    assert data["note"] == note
+    page = render.html_page(graph)
+    assert f"{note} (GraphML, GEXF and VOSviewer files hold them)." in page
+    # the other formats keep every study
+    assert nx.read_graphml(io.StringIO(render.graphml_text(graph))).number_of_nodes() == 5
+    assert len(render.vosviewer_json(graph)["network"]["items"]) == 5
+
+
+def test_a_page_keeps_the_most_linked_nodes() -> None:
+    graph = nx.star_graph(10)  # centre 0, degree 10
+    nx.add_path(graph, [20, 21, 22, 23, 24])  # 21, 22 and 23 have two links
+    part, note = render.page_part(graph, limit=3)
+    assert list(part.nodes) == [0, 21, 22] and note == (
+        "only the 3 most linked of the 16 nodes are drawn"
+    )
+    assert render.page_part(graph) == (graph, "")
+
+
+def test_graph_citation_says_what_its_page_leaves_out(demo: Path, tmp_path: Path) -> None:
+    page = tmp_path / "c.html"
+    code, output = run("graph", "citation", f"--review={demo}", "--stage=full_text", f"-o{page}")
+    assert code == 0, output
+    assert output.splitlines()[-1] == (
+        f"Wrote {page} (html; 4 of the 7 studies have no citation link within the set and "
+        "are not drawn)"
+    )
+
+
+@given(
+    title=st.text("abcde ", min_size=30, max_size=90),
+    edits=st.lists(
+        st.tuples(st.integers(0, 89), st.sampled_from(["insert", "delete", "replace"])),
+        max_size=6,
+    ),
+    head=st.text("abcde ,.", max_size=30),
+    tail=st.text("abcde ,.", max_size=30),
+)
+def test_title_pieces_never_hide_a_title_the_reference_holds(
+    title: str, edits: list[tuple[int, str]], head: str, tail: str
+) -> None:
+    """The shortcut of the any-year title rule is exact: whenever partial_ratio >= 97 finds a
+    title in a longer reference, the reference holds enough of the title's pieces (so the
+    titles compared are only those that have them)."""
+    copy = list(title)
+    for position, edit in edits:
+        at = position % (len(copy) + 1)
+        if edit == "insert":
+            copy.insert(at, "x")
+        elif at < len(copy):
+            copy[at : at + 1] = [] if edit == "delete" else ["y"]
+    reference = head + "".join(copy) + tail
+    if len(title) < len(reference) and fuzz.partial_ratio(title, reference) >= EXACT_TITLE:
+        pieces, needed = title_pieces(title)
+        assert sum(piece in reference for piece in pieces) >= needed
 
 
 # -- citation matching rules ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from slr.cli import main
@@ -64,7 +65,7 @@ def test_the_main_job_and_a_second_run_writes_the_same_files(tmp_path: Path) -> 
         f"Created the review in {out}",
         "Imported: scopus.csv, wos.txt, ebsco.ris, scholar.bib",
         "Duplicates marked: 130; records screened: 124",
-        "Tagged: 7 included records",
+        "Tagged: 7 records included at title/abstract",
         "Wrote:",
     ]
     assert lines[-1] == f"Open {out / 'prisma' / 'prisma.html'} for the PRISMA 2020 flow diagram"
@@ -124,3 +125,77 @@ def test_options_name_the_exports(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 1 and output.startswith("Error: --method 'scopus.csv=web': unknown method")
     assert not (tmp_path / "r").exists()
+
+
+NO_MEMORY = (
+    "Unable to allocate 8.43 GiB for an array with shape (47529, 47529) and data type float32"
+)
+
+
+def test_a_failing_graph_loses_no_other_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page whose layout runs out of memory (numpy's words at 47,529 studies) is named with
+    the command that redoes it; GraphML, PRISMA and exports are written; exit status 3. The
+    next run writes the pages."""
+
+    def no_memory(*_args: object, **_kwargs: object) -> None:
+        raise MemoryError(NO_MEMORY)
+
+    monkeypatch.setattr("slr.graphs.render.layout", no_memory)
+    out = tmp_path / "demo-review"
+    code, output = main_job(out)
+    assert code == 3, output
+    lines = output.splitlines()
+    assert lines[1:4] == [
+        "Imported: scopus.csv, wos.txt, ebsco.ris, scholar.bib",
+        "Duplicates marked: 130; records screened: 124",
+        "Tagged: 7 records included at title/abstract",
+    ]
+    for name, command in (
+        ("drivers-cooccurrence", "slr graph cooccurrence --review {out} --vocab drivers"),
+        ("citations", "slr graph citation --review {out}"),
+    ):
+        page = out / "graphs" / f"{name}.html"
+        assert (
+            f"Not written: graphs/{name}.html: MemoryError: {NO_MEMORY}; run "
+            f"`{command.format(out=out)} -o {page}` alone to see the whole error"
+        ) in lines
+    assert lines[-2].startswith("Seconds per stage (peak memory so far): init ")
+    assert [stage.split()[0] for stage in lines[-2].split(": ", 1)[1].split(", ")] == list(STAGES)
+    assert lines[-1] == f"Open {out / 'prisma' / 'prisma.html'} for the PRISMA 2020 flow diagram"
+    written = digests(out)
+    assert [p for p in OUTPUTS if p not in written] == [
+        "graphs/citations.html",
+        "graphs/drivers-cooccurrence.html",
+    ]
+
+    monkeypatch.undo()
+    code, output = main_job(out)
+    assert code == 0, output
+    assert set(OUTPUTS) <= set(digests(out))
+
+
+def test_a_failing_tag_stage_still_writes_prisma_exports_and_citations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("slr.pipeline.tag_review", broken)
+    out = tmp_path / "r"
+    report = run_review(RunOptions(PROTOCOL, [Path(f) for f in FILES], out))
+    assert [(f.output, f.error) for f in report.failures] == [
+        ("tags", "RuntimeError: a bug"),
+        ("graphs/drivers-cooccurrence.*", "the records of this stage have no tags yet"),
+    ]
+    assert report.failures[0].hint == f"run `slr tag --review {out}` alone to see the whole error"
+    assert report.tagged is None
+    written = {p.relative_to(out).as_posix() for p in report.written}
+    assert {"graphs/citations.html", "prisma/prisma.html", "exports/included.ris"} <= written
+
+
+def test_run_help_documents_the_exit_statuses() -> None:
+    code, output = run("run", "--help")
+    assert code == 0
+    assert "3 done, but an output could not be written" in " ".join(output.split())

@@ -7,9 +7,16 @@ from pathlib import Path
 
 import click
 
-from slr.errors import SlrError
+from slr.errors import ExitCode, SlrError
 from slr.importing import METHODS
-from slr.pipeline import STAGES, RunOptions, run_review
+from slr.pipeline import STAGES, RunOptions, RunReport, run_review
+
+EXIT_CODES_HELP = (
+    "Exit status: 0 done; 1 error in init, import, dedup or screening, the run stopped there "
+    "(the message says what to do next); 2 bad usage; 3 done, but an output could not be "
+    "written (the tags, a graph, a PRISMA file or an export): every other output is written, "
+    "and the summary names what failed and the command that redoes it."
+)
 
 
 def _pairs(values: tuple[str, ...], option: str, allowed: tuple[str, ...] = ()) -> dict[str, str]:
@@ -29,7 +36,7 @@ def _pairs(values: tuple[str, ...], option: str, allowed: tuple[str, ...] = ()) 
     return table
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @click.option(
     "--protocol",
     "protocol_file",
@@ -69,9 +76,11 @@ def run(
 
     OUT is the review directory (`slr screen`, `slr status` ... work on it afterwards); the run
     writes OUT/dedup.csv, OUT/prisma/ (prisma.svg, prisma.html, PRISMA.csv for the PRISMA2020
-    R package, prisma.json, prisma.md, searches.md), OUT/graphs/ and OUT/exports/ (the included
-    studies as RIS, BibTeX and CSV; asreview.csv with every unique record). Running it again
-    imports nothing twice, keeps reviewers' decisions and writes the same files.
+    R package, prisma.json, prisma.md, searches.md), OUT/graphs/ and OUT/exports/ (included.ris,
+    .bib and .csv: the records included at title/abstract, which the tags and graphs cover too;
+    asreview.csv with every unique record). Running it again imports nothing twice, keeps
+    reviewers' decisions and writes the same files. The summary lists each stage's seconds and
+    the peak memory so far.
     """
     options = RunOptions(
         protocol_file,
@@ -81,6 +90,7 @@ def run(
         _pairs(databases, "--database"),
     )
     if sys.stderr.isatty():
+        # rich is loaded only where used: a tenth of the start of every command
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         with Progress(
@@ -101,6 +111,12 @@ def run(
             report = run_review(options, progress)
     else:
         report = run_review(options)
+    _summary(report, out)
+    if report.failures:
+        sys.exit(int(ExitCode.PARTIAL))
+
+
+def _summary(report: RunReport, out: Path) -> None:
     state = "Created" if report.created else "Updated"
     click.echo(f"{state} the review in {out}")
     imported = ", ".join(report.imported) or "none"
@@ -110,13 +126,23 @@ def run(
     )
     click.echo(f"Duplicates marked: {report.duplicates}; records screened: {report.screened}")
     if report.tagged is not None:
-        click.echo(f"Tagged: {report.tagged} included records")
+        click.echo(f"Tagged: {report.tagged} records included at title/abstract")
     for stage, why in report.stages_skipped.items():
         click.echo(f"Skipped {stage}: {why}")
     click.echo("Wrote:")
     for path in report.written:
-        click.echo(f"  {path}")
-    click.echo(f"Open {out / 'prisma' / 'prisma.html'} for the PRISMA 2020 flow diagram")
+        note = report.notes.get(path)
+        click.echo(f"  {path}" + (f" ({note})" if note else ""))
+    for failure in report.failures:
+        click.echo(f"Not written: {failure.output}: {failure.error}; {failure.hint}", err=True)
+    times = ", ".join(
+        f"{t.stage} {t.seconds:.1f} s" + (f" ({t.peak_mb:.0f} MB)" if t.peak_mb else "")
+        for t in report.times
+    )
+    click.echo(f"Seconds per stage (peak memory so far): {times}")
+    prisma = out / "prisma" / "prisma.html"
+    if prisma in report.written:
+        click.echo(f"Open {prisma} for the PRISMA 2020 flow diagram")
 
 
 COMMANDS = (run,)

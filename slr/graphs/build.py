@@ -218,11 +218,14 @@ def coupling_graph(
             found.setdefault(key, f"DOI {doi}")
         keys[item.id] = found
     graph = nx.Graph(kind="coupling")
-    ids = sorted(keys)
-    for a, b in itertools.combinations(ids, 2):
+    # only the pairs that share a reference, not every pair of citing studies
+    citing_of: dict[str, list[int]] = {}
+    for item_id in sorted(keys):
+        for key in keys[item_id]:
+            citing_of.setdefault(key, []).append(item_id)
+    pairs = {pair for ids in citing_of.values() for pair in itertools.combinations(ids, 2)}
+    for a, b in sorted(pairs):
         shared = sorted(set(keys[a]) & set(keys[b]))
-        if not shared:
-            continue
         for node in (a, b):
             if node not in graph:
                 _study_node(graph, studies[node])
@@ -262,18 +265,69 @@ def communities(graph: nx.Graph, seed: int = SEED) -> dict[object, int]:
     return membership
 
 
+# Up to this many nodes the layout compares every pair (n x n matrices of 4 MB at most), as it
+# always has; above it, repulsion comes from a grid (memory and time grow with n, not n^2) and
+# nodes without a link wait in rows below the others.
+DENSE_LIMIT = 1_000
+SPACING = 60.0  # pixels between neighbours at the scale the page opens with
+
+
 def layout(graph: nx.Graph, seed: int = SEED, iterations: int = 60) -> dict[object, tuple]:
     """Fruchterman-Reingold positions computed here (numpy, fixed seed; about 60 px between
-    neighbours), so the browser draws at once with physics off."""
+    neighbours), so the browser draws at once with physics off.
+
+    Up to DENSE_LIMIT nodes every pair of nodes repels; above it the linked nodes are laid out
+    with repulsion from a grid (`_grid_layout`) and the nodes without a link are put in rows
+    below them."""
     nodes = list(graph.nodes)
-    n = len(nodes)
-    if n == 0:
+    if len(nodes) <= DENSE_LIMIT:
+        return _pixels(nodes, _dense_layout(graph, nodes, seed, iterations))
+    linked = [node for node in nodes if graph.degree(node) > 0]
+    alone = [node for node in nodes if graph.degree(node) == 0]
+    if len(linked) <= DENSE_LIMIT:
+        found = _pixels(linked, _dense_layout(graph, linked, seed, iterations))
+    else:
+        # a large graph settles more slowly: at least 100 rounds (about 6 s for 100,000 nodes)
+        found = _pixels(linked, _grid_layout(graph, linked, seed, max(iterations, 100)))
+    found.update(_rows(alone, found))
+    return found
+
+
+def _pixels(nodes: list, pos: np.ndarray) -> dict[object, tuple]:
+    """Unit-square positions centred and scaled so that the ideal distance is SPACING px."""
+    if not nodes:
         return {}
-    if n == 1:
+    if len(nodes) == 1:
         return {nodes[0]: (0.0, 0.0)}
+    pos = (pos - pos.mean(axis=0)) * (SPACING / math.sqrt(1.0 / len(nodes)))
+    return {
+        node: (round(float(x), 1), round(float(y), 1))
+        for node, (x, y) in zip(nodes, pos, strict=True)
+    }
+
+
+def _rows(nodes: list, placed: Mapping[object, tuple]) -> dict[object, tuple]:
+    """Nodes without a link, in a square block of rows below the laid-out ones."""
+    if not nodes:
+        return {}
+    xs = [x for x, _y in placed.values()] or [0.0]
+    top = max((y for _x, y in placed.values()), default=-2 * SPACING) + 2 * SPACING
+    columns = math.ceil(math.sqrt(len(nodes)))
+    left = (min(xs) + max(xs)) / 2 - (columns - 1) * SPACING / 2
+    return {
+        node: (round(left + (i % columns) * SPACING, 1), round(top + (i // columns) * SPACING, 1))
+        for i, node in enumerate(nodes)
+    }
+
+
+def _dense_layout(graph: nx.Graph, nodes: list, seed: int, iterations: int) -> np.ndarray:
+    """Every pair of nodes repels: n x n arrays, for small graphs only."""
+    n = len(nodes)
+    if n < 2:
+        return np.zeros((n, 2), dtype=np.float32)
     index = {node: i for i, node in enumerate(nodes)}
     adjacency = np.zeros((n, n), dtype=np.float32)
-    for a, b, data in graph.edges(data=True):
+    for a, b, data in graph.edges(nodes, data=True):
         weight = float(data.get("count", 1) or 1)
         adjacency[index[a], index[b]] += weight
         adjacency[index[b], index[a]] += weight
@@ -298,10 +352,61 @@ def layout(graph: nx.Graph, seed: int = SEED, iterations: int = 60) -> dict[obje
         length = np.maximum(np.hypot(displacement[:, 0], displacement[:, 1]), 0.01)
         pos += displacement * (temperature / length)[:, None]
         temperature -= cooling
-    pos -= pos.mean(axis=0)
-    # about 60 pixels between neighbours at the scale the page opens with
-    pos = pos * (60.0 / k)
-    return {
-        node: (round(float(x), 1), round(float(y), 1))
-        for node, (x, y) in zip(nodes, pos, strict=True)
-    }
+    return pos
+
+
+def _grid_layout(graph: nx.Graph, nodes: list, seed: int, iterations: int) -> np.ndarray:
+    """The same forces for large graphs, in O(n + edges) memory: attraction along the edges,
+    repulsion k^2/d from the node density on a grid of about 2 sqrt(n) cells a side, convolved
+    with the force of one node by FFT (a particle-mesh method; nodes in one cell do not push
+    each other, and a cell is about half the distance wanted between neighbours)."""
+    n = len(nodes)
+    index = {node: i for i, node in enumerate(nodes)}
+    weights: dict[tuple[int, int], float] = {}
+    for a, b, data in graph.edges(nodes, data=True):
+        i, j = sorted((index[a], index[b]))
+        if i != j:
+            weights[i, j] = weights.get((i, j), 0.0) + float(data.get("count", 1) or 1)
+    pairs = np.array(list(weights), dtype=np.int64).reshape(-1, 2)
+    strength = np.array(list(weights.values()), dtype=np.float64)
+    if strength.size:
+        strength /= strength.max()
+    cells = int(min(512, max(32, 2 * math.sqrt(n))))
+    # the repulsion of one node in cell units, (a, b) / (a^2 + b^2), laid out for a circular
+    # convolution of size 2 * cells (offsets from -(cells - 1) to cells - 1 never wrap onto
+    # each other)
+    offsets = np.fft.fftfreq(2 * cells, 1 / (2 * cells))
+    a, b = np.meshgrid(offsets, offsets, indexing="ij")
+    square = a * a + b * b
+    square[0, 0] = np.inf
+    kernel_x = np.fft.rfft2(a / square)
+    kernel_y = np.fft.rfft2(b / square)
+    rng = np.random.default_rng(seed)
+    pos = rng.random((n, 2))
+    k = math.sqrt(1.0 / n)
+    temperature = 0.1
+    cooling = temperature / (iterations + 1)
+    for _ in range(iterations):
+        low = pos.min(axis=0)
+        span = max(float((pos.max(axis=0) - low).max()), 1e-9)
+        cell = np.minimum(((pos - low) * (cells / span)).astype(np.int64), cells - 1)
+        flat = cell[:, 0] * cells + cell[:, 1]
+        density = np.bincount(flat, minlength=cells * cells).reshape(cells, cells)
+        spectrum = np.fft.rfft2(density, s=(2 * cells, 2 * cells))
+        scale = k * k * cells / span  # k^2 / (cell size)
+        field_x = np.fft.irfft2(spectrum * kernel_x, s=(2 * cells, 2 * cells))[:cells, :cells]
+        field_y = np.fft.irfft2(spectrum * kernel_y, s=(2 * cells, 2 * cells))[:cells, :cells]
+        displacement = np.stack(
+            [field_x.ravel()[flat] * scale, field_y.ravel()[flat] * scale], axis=1
+        )
+        if pairs.size:
+            delta = pos[pairs[:, 0]] - pos[pairs[:, 1]]
+            pull = delta * (np.hypot(delta[:, 0], delta[:, 1]) * strength / k)[:, None]
+            for axis in (0, 1):
+                displacement[:, axis] -= np.bincount(pairs[:, 0], pull[:, axis], n)
+                displacement[:, axis] += np.bincount(pairs[:, 1], pull[:, axis], n)
+        displacement -= (pos - 0.5) * (0.05 * n * k)
+        length = np.maximum(np.hypot(displacement[:, 0], displacement[:, 1]), 0.01)
+        pos += displacement * (temperature / length)[:, None]
+        temperature -= cooling
+    return pos

@@ -7,6 +7,7 @@ Pure: records in, matches out; no database, no files.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -148,7 +149,7 @@ def _reference_author(reference: str) -> str:
     `Az Zahra S., ...` -> az zahra, `Gefen D., Karahanna E., ...` -> gefen."""
     head = reference.split(",", 1)[0]
     tokens = head.replace(".", ". ").split()
-    kept = []
+    kept: list[str] = []
     for index, token in enumerate(tokens):
         bare = token.rstrip(".")
         initials = token.endswith(".") or (bare.isupper() and len(bare) <= 3 and index > 0)
@@ -158,6 +159,7 @@ def _reference_author(reference: str) -> str:
     return fold(" ".join(kept))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a few thousand sources, compared again and again
 def _abbreviation_score(abbreviation: str, full: str) -> float:
     """How well a WoS-style abbreviated or truncated source (`J ELECT COMMER RES`) fits a full
     one (`journal of electronic commerce research`): each abbreviated word must start the next
@@ -197,23 +199,91 @@ def _abbreviation_score(abbreviation: str, full: str) -> float:
     return 100.0 * matched / (len(short) + skipped + (0 if truncated else left))
 
 
+# A title of at least LONG_TITLE characters may be matched whatever the years say, when the
+# reference holds it almost whole (partial ratio >= EXACT_TITLE); pieces of CHUNK characters
+# find the few titles that can be (`_Family.whole_titles`), instead of comparing every title.
+LONG_TITLE = 30
+EXACT_TITLE = 97.0
+CHUNK = 8
+
+
+def title_pieces(text: str) -> tuple[tuple[str, ...], int]:
+    """The disjoint CHUNK-character pieces of a text, and how many of them a longer text must
+    hold unchanged for partial_ratio of the two to reach EXACT_TITLE.
+
+    That ratio allows at most 0.06 * len(text) characters inserted or deleted in the best
+    window of the longer text (a substitution is one of each), and each of them breaks at most
+    one piece: the others are there as they are (one more spare for rounding)."""
+    pieces = tuple(text[i : i + CHUNK] for i in range(0, len(text) - CHUNK + 1, CHUNK))
+    return pieces, len(pieces) - int((100 - EXACT_TITLE) / 50 * len(text)) - 1
+
+
+class _Family:
+    """The targets whose first author has one family name (spaces removed): by year, and the
+    long titles indexed by their pieces."""
+
+    def __init__(self, targets: Sequence[Target]) -> None:
+        self.by_year: dict[int, list[Target]] = {}
+        for target in targets:
+            if target.year is not None:  # no year: never matched by author and year
+                self.by_year.setdefault(target.year, []).append(target)
+        self.long = [t for t in targets if t.year is not None and len(t.title) >= LONG_TITLE]
+        self.needed: list[int] = []
+        self.pieces: dict[str, list[int]] = {}  # a piece -> the long titles that have it
+        for index, target in enumerate(self.long):
+            pieces, needed = title_pieces(target.title)
+            self.needed.append(needed)
+            for piece in pieces:
+                self.pieces.setdefault(piece, []).append(index)
+
+    def whole_titles(self, folded: str) -> list[Target]:
+        """The long titles a reference may hold whole: shorter than it, with enough of their
+        pieces in it for partial_ratio(title, folded) to reach EXACT_TITLE (title_pieces)."""
+        counts: dict[int, int] = {}
+        for gram in {folded[i : i + CHUNK] for i in range(len(folded) - CHUNK + 1)}:
+            for index in self.pieces.get(gram, ()):
+                counts[index] = counts.get(index, 0) + 1
+        return [
+            self.long[i]
+            for i, found in counts.items()
+            if found >= self.needed[i] and len(self.long[i].title) < len(folded)
+        ]
+
+
 class Matcher:
-    """Matches references against a fixed set of targets."""
+    """Matches references against a fixed set of targets.
+
+    A reference string always gets the same answer, so answers are kept: a set of 100,000
+    records cites the same works in the same words many times over."""
 
     def __init__(self, targets: Iterable[Target]) -> None:
         self.targets = {t.id: t for t in targets}
         self.by_doi: dict[str, int] = {}
         self.by_id: dict[str, int] = {}
-        self.by_author: dict[str, list[Target]] = {}
+        self._answers: dict[str, tuple[int, str, float] | None] = {}
+        grouped: dict[str, dict[str, list[Target]]] = {}
         for target in self.targets.values():
             if target.doi:
                 self.by_doi.setdefault(target.doi, target.id)
             for key in target.ids:
                 self.by_id.setdefault(key, target.id)
             if target.family:
-                self.by_author.setdefault(_author_key(target.family), []).append(target)
+                families = grouped.setdefault(_author_key(target.family), {})
+                families.setdefault(target.family.replace(" ", ""), []).append(target)
+        # first four letters of the family name -> family name -> its targets
+        self.by_author = {
+            key: {family: _Family(targets) for family, targets in families.items()}
+            for key, families in grouped.items()
+        }
 
     def match_reference(self, reference: str) -> tuple[int, str, float] | None:
+        if reference in self._answers:
+            return self._answers[reference]
+        answer = self._match(reference)
+        self._answers[reference] = answer
+        return answer
+
+    def _match(self, reference: str) -> tuple[int, str, float] | None:
         for doi in find_dois(reference):
             if doi in self.by_doi:
                 return self.by_doi[doi], "doi", 1.0
@@ -246,70 +316,31 @@ class Matcher:
         bare = author.replace(" ", "")
         dois = find_dois(reference)
         scored: list[tuple[float, str, int]] = []
-        for target in self.by_author.get(_author_key(author), ()):
-            if target.year is None:
-                continue
-            family = target.family.replace(" ", "")
+        for family, group in self.by_author.get(_author_key(author), {}).items():
             name = 100.0 if family == bare else fuzz.ratio(bare, family)
             shorter = min(len(bare), len(family))
             if name < 85 and not (
                 shorter >= 6 and (bare.startswith(family) or family.startswith(bare))
             ):
                 continue
-            if dois and target.doi and target.doi not in dois:
-                continue  # the reference's DOI is another work's
             penalty = (100.0 - name) / 2 if name < 100 else 0.0
-            gap = abs(target.year - year)
-            title = (
-                fuzz.partial_ratio(target.title, folded)
-                if target.title and len(target.title) >= 12
-                else 0.0
-            )
-            # the title inside the reference: the year may be a year off (online first), or
-            # wrong in the citing paper when the title is long and all there
-            if title >= FUZZY_TITLE and (gap <= 1 or (title >= 97 and len(target.title) >= 30)):
-                penalty += 0 if gap == 0 else 5 if gap == 1 else 10
-                scored.append((title - penalty, "fuzzy:title", target.id))
-                continue
-            if gap or _conflicts(reference, target):
-                continue
-            best = 0.0
-            if venue:
-                for candidate in (*target.venues, target.title):
-                    if candidate:
-                        best = max(best, _abbreviation_score(venue, candidate))
-            else:
-                # a full source name inside a Scopus/APA reference whose title differs
-                for candidate in target.venues:
-                    if (
-                        len(candidate) >= 8
-                        and title >= 60
-                        and fuzz.partial_ratio(candidate, folded) >= 95
-                    ):
-                        best = max(best, min(FUZZY_SOURCE + (title - 60) / 4, 100.0))
-            # an old Scopus reference without title, "Warburg, O., (1956) Science, 123, p. 309":
-            # author, year, volume and first page all agree, and the source is there
-            page = _PAGE.search(reference)
-            if (
-                best < FUZZY_SOURCE
-                and not venue
-                and target.volume
-                and target.page
-                and page
-                and page.group(1).lstrip("0") == target.page
-                and re.search(rf"(?<![\d.]){target.volume}(?![\d.])", reference)
-                and any(_venue_in(v, reference) for v in target.venues)
-            ):
-                best = 95.0
-            # a reference with a DOI none of the records has, matched by its source alone,
-            # is another work of that author in that journal unless volume or page agree
-            if best >= FUZZY_SOURCE and dois and not target.doi:
-                volume = _VOLUME.search(reference)
-                page = _PAGE.search(reference)
-                if not ((volume and target.volume) or (page and target.page)):
+            for gap in (0, 1):
+                for target_year in {year - gap, year + gap}:
+                    for target in group.by_year.get(target_year, ()):
+                        if dois and target.doi and target.doi not in dois:
+                            continue  # the reference's DOI is another work's
+                        found = self._near(reference, folded, venue, dois, target, gap, penalty)
+                        if found is not None:
+                            scored.append(found)
+            # the year wrong in the citing paper: a long title all there in the reference
+            for target in group.whole_titles(folded):
+                if abs(target.year - year) <= 1:  # type: ignore[operator]
+                    continue  # compared with the nearby years
+                if dois and target.doi and target.doi not in dois:
                     continue
-            if best >= FUZZY_SOURCE:
-                scored.append((best - penalty, "fuzzy:source", target.id))
+                title = fuzz.partial_ratio(target.title, folded, score_cutoff=EXACT_TITLE)
+                if title >= EXACT_TITLE:
+                    scored.append((title - penalty - 10, "fuzzy:title", target.id))
         if not scored:
             return None
         scored.sort(key=lambda item: -item[0])
@@ -317,6 +348,68 @@ class Matcher:
             return None  # two records fit equally well: no link rather than a wrong one
         score, rule, target_id = scored[0]
         return target_id, rule, round(score / 100.0, 3)
+
+    @staticmethod
+    def _near(
+        reference: str,
+        folded: str,
+        venue: str,
+        dois: Sequence[str],
+        target: Target,
+        gap: int,
+        penalty: float,
+    ) -> tuple[float, str, int] | None:
+        """A target of the reference's year (gap 0) or a year off (gap 1): by title, or (same
+        year only) by source, or by volume, first page and source."""
+        # below 60 the title counts for nothing (the source rule wants 60): not computed
+        title = (
+            fuzz.partial_ratio(target.title, folded, score_cutoff=60 if gap == 0 else FUZZY_TITLE)
+            if target.title and len(target.title) >= 12
+            else 0.0
+        )
+        # the title inside the reference: the year may be a year off (online first)
+        if title >= FUZZY_TITLE:
+            return title - penalty - (0 if gap == 0 else 5), "fuzzy:title", target.id
+        if gap or _conflicts(reference, target):
+            return None
+        best = 0.0
+        if venue:
+            for candidate in (*target.venues, target.title):
+                if candidate:
+                    best = max(best, _abbreviation_score(venue, candidate))
+        else:
+            # a full source name inside a Scopus/APA reference whose title differs
+            for candidate in target.venues:
+                if (
+                    len(candidate) >= 8
+                    and title >= 60
+                    and fuzz.partial_ratio(candidate, folded) >= 95
+                ):
+                    best = max(best, min(FUZZY_SOURCE + (title - 60) / 4, 100.0))
+        # an old Scopus reference without title, "Warburg, O., (1956) Science, 123, p. 309":
+        # author, year, volume and first page all agree, and the source is there
+        page = _PAGE.search(reference)
+        if (
+            best < FUZZY_SOURCE
+            and not venue
+            and target.volume
+            and target.page
+            and page
+            and page.group(1).lstrip("0") == target.page
+            and re.search(rf"(?<![\d.]){target.volume}(?![\d.])", reference)
+            and any(_venue_in(v, reference) for v in target.venues)
+        ):
+            best = 95.0
+        # a reference with a DOI none of the records has, matched by its source alone,
+        # is another work of that author in that journal unless volume or page agree
+        if best >= FUZZY_SOURCE and dois and not target.doi:
+            volume = _VOLUME.search(reference)
+            page = _PAGE.search(reference)
+            if not ((volume and target.volume) or (page and target.page)):
+                return None
+        if best >= FUZZY_SOURCE:
+            return best - penalty, "fuzzy:source", target.id
+        return None
 
 
 def match_citations(citing: Iterable[Citing], targets: Iterable[Target]) -> list[Match]:

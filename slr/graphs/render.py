@@ -37,6 +37,9 @@ PALETTE = (
     "#17becf",
 )
 OTHER = "#b0b0b0"
+# Nodes one page draws at most: vis-network draws 1,000 at once (tests/bench/graph_bench.py),
+# and a map of tens of thousands of dots is neither drawn in time nor read
+PAGE_NODES = 2_000
 
 
 def format_of(path: Path) -> str:
@@ -50,7 +53,7 @@ def format_of(path: Path) -> str:
 
 
 def _vis_files() -> tuple[str, str]:
-    import pyvis
+    import pyvis  # loaded only to write HTML: it imports jinja2 and more
 
     folder = Path(pyvis.__file__).parent / "lib" / "vis-9.1.2"
     script = (folder / "vis-network.min.js").read_text(encoding="utf-8")
@@ -113,12 +116,45 @@ def colours(graph: nx.Graph, color_by: str) -> tuple[dict[Any, str], list[tuple[
     return found, legend
 
 
-def _study_rows(graph: nx.Graph) -> dict[str, dict[str, Any]]:
+def _study_rows(graph: nx.Graph, whole: bool = True) -> dict[str, dict[str, Any]]:
+    """The studies the page lists: all of the graph's, or (`whole` false: part of the graph is
+    drawn) those of the nodes and edges drawn."""
     studies = graph.graph.get("studies", {})
+    if not whole:
+        shown = {i for _n, d in graph.nodes(data=True) for i in d.get("studies", ())}
+        shown.update(i for *_e, d in graph.edges(data=True) for i in d.get("studies", ()))
+        studies = {i: s for i, s in studies.items() if i in shown}
     return {
         str(i): {"label": s.label, "title": s.title, "year": s.year or "", "doi": s.doi}
         for i, s in studies.items()
     }
+
+
+def page_part(graph: nx.Graph, limit: int = PAGE_NODES) -> tuple[nx.Graph, str]:
+    """The part of a graph one page draws, and what it leaves out (\"\" when nothing).
+
+    A citation map leaves out the studies without a citation link within the set (thousands
+    in a large search, and nothing to see); any graph keeps its `limit` most linked nodes."""
+    keep = list(graph.nodes)
+    notes = []
+    what = "nodes"
+    if graph.graph.get("kind") == "citation":
+        alone = sum(1 for node in keep if graph.degree(node) == 0)
+        if alone:
+            keep = [node for node in keep if graph.degree(node) > 0]
+            what = "linked studies"
+            notes.append(
+                f"{alone:,} of the {len(graph):,} studies have no citation link within the "
+                "set and are not drawn"
+            )
+    if len(keep) > limit:
+        # most links first; sorted() keeps the graph's order among equals
+        chosen = set(sorted(keep, key=lambda node: -graph.degree(node))[:limit])
+        notes.append(f"only the {limit:,} most linked of the {len(keep):,} {what} are drawn")
+        keep = [node for node in keep if node in chosen]
+    if len(keep) == len(graph):
+        return graph, ""
+    return graph.subgraph(keep), "; ".join(notes)
 
 
 def _node_size(value: float, largest: float) -> float:
@@ -126,6 +162,7 @@ def _node_size(value: float, largest: float) -> float:
 
 
 def page_data(graph: nx.Graph, color_by: str = "community") -> dict[str, Any]:
+    graph, note = page_part(graph)
     positions = layout(graph)
     node_colour, legend = colours(graph, color_by)
     largest = max((float(d.get("size", 0) or 0) for _n, d in graph.nodes(data=True)), default=0)
@@ -190,8 +227,9 @@ def page_data(graph: nx.Graph, color_by: str = "community") -> dict[str, Any]:
         "title": graph.graph.get("title", "graph"),
         "nodes": nodes,
         "edges": edges,
-        "studies": _study_rows(graph),
+        "studies": _study_rows(graph, whole=not note),
         "legend": legend,
+        "note": note,
     }
 
 
@@ -226,6 +264,7 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
 <div id="graph"></div>
 <div id="side">
 <h2 id="heading"></h2>
+<p id="note" class="muted"></p>
 <div id="legend"></div>
 <h2>Selection</h2>
 <div id="details"><p class="muted">Click a node or an edge to list the studies behind it.</p>
@@ -254,6 +293,7 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
   }
   document.title = data.title;
   document.getElementById("heading").textContent = data.title;
+  document.getElementById("note").textContent = data.note;
   var legend = document.getElementById("legend");
   data.legend.forEach(function (item) {
     var row = el("div");
@@ -327,8 +367,13 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
 
 
 def html_page(graph: nx.Graph, color_by: str = "community") -> str:
+    return _html(page_data(graph, color_by))
+
+
+def _html(data: dict[str, Any]) -> str:
     script, style = _vis_files()
-    data = page_data(graph, color_by)
+    if data["note"]:
+        data = {**data, "note": f"{data['note']} (GraphML, GEXF and VOSviewer files hold them)."}
     title = data["title"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     replacements = {
         "@TITLE@": title,
@@ -455,11 +500,17 @@ def render(graph: nx.Graph, kind: str, color_by: str = "community") -> str:
 
 
 def write_graph(graph: nx.Graph, path: Path, color_by: str = "community") -> str:
-    """Write the graph in the format its suffix names; returns the format."""
+    """Write the graph in the format its suffix names; returns the format, and for a page
+    what it leaves out ("html; 4,812 of the 5,000 studies have no citation link ...")."""
     kind = format_of(path)
-    text = render(graph, kind, color_by)
+    note = ""
+    if kind == "html":
+        data = page_data(graph, color_by)
+        text, note = _html(data), data["note"]
+    else:
+        text = render(graph, kind, color_by)
     path.write_text(text, encoding="utf-8", newline="")
-    return kind
+    return f"{kind}; {note}" if note else kind
 
 
 def synergy_csv(rows: list[Any], studies: Mapping[int, Any]) -> str:
