@@ -39,14 +39,17 @@ from slr.store.review import DB_NAME
 from slr.tagging.run import tag_review
 
 STAGES = ("init", "import", "dedup", "screen", "tag", "graphs", "prisma", "exports")
-# The run screens titles and abstracts only, by the protocol's rules: the studies it tags, draws
-# and exports are the records included there (the full-text stage's), not the review's final
-# studies (`included`: at full text), which reviewers decide afterwards.
+# The run screens by the protocol's rules; the records it tags and draws are those included at
+# title/abstract (the full-text stage's), a superset of the review's final studies, which
+# reviewers decide at full text. Both sets are exported, each under its own name.
 STUDIES = "full_text"
 EXPORTS = (
-    (STUDIES, "ris", "exports/included.ris"),
-    (STUDIES, "bibtex", "exports/included.bib"),
-    (STUDIES, "csv", "exports/included.csv"),
+    ("included", "ris", "exports/included.ris"),
+    ("included", "bibtex", "exports/included.bib"),
+    ("included", "csv", "exports/included.csv"),
+    (STUDIES, "ris", "exports/full-text.ris"),
+    (STUDIES, "bibtex", "exports/full-text.bib"),
+    (STUDIES, "csv", "exports/full-text.csv"),
     ("unique", "asreview", "exports/asreview.csv"),
 )
 PRISMA_FILES = (

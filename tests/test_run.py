@@ -19,6 +19,9 @@ FILES = [str(EXPORTS / name) for name in ("scopus.csv", "wos.txt", "ebsco.ris", 
 OUTPUTS = [
     "dedup.csv",
     "exports/asreview.csv",
+    "exports/full-text.bib",
+    "exports/full-text.csv",
+    "exports/full-text.ris",
     "exports/included.bib",
     "exports/included.csv",
     "exports/included.ris",
@@ -79,7 +82,10 @@ def test_the_main_job_and_a_second_run_writes_the_same_files(tmp_path: Path) -> 
     searches = (out / "prisma" / "searches.md").read_text(encoding="utf-8")
     assert r"| 1 | scopus.csv | Scopus | database | (a) TITLE-ABS-KEY((msme\* OR sme" in searches
     assert r'(d) TITLE-ABS-KEY(("personal shopper\*"' in searches
-    assert (out / "exports" / "included.ris").read_text(encoding="utf-8").count("TY  - ") == 7
+    assert (out / "exports" / "full-text.ris").read_text(encoding="utf-8").count("TY  - ") == 7
+    # nothing is included at full text after the rules alone: PRISMA and the export agree
+    assert (out / "exports" / "included.ris").read_text(encoding="utf-8") == ""
+    assert counts["total_studies"] == 0
 
     code, output = main_job(out)
     assert code == 0

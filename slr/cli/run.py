@@ -77,7 +77,8 @@ def run(
     OUT is the review directory (`slr screen`, `slr status` ... work on it afterwards); the run
     writes OUT/dedup.csv, OUT/prisma/ (prisma.svg, prisma.html, PRISMA.csv for the PRISMA2020
     R package, prisma.json, prisma.md, searches.md), OUT/graphs/ and OUT/exports/ (included.ris,
-    .bib and .csv: the records included at title/abstract, which the tags and graphs cover too;
+    .bib and .csv: the studies included at full text, as PRISMA counts them; full-text.ris, .bib
+    and .csv: the records included at title/abstract, which the tags and graphs cover;
     asreview.csv with every unique record). Running it again imports nothing twice, keeps
     reviewers' decisions and writes the same files. The summary lists each stage's seconds and
     the peak memory so far.
