@@ -479,3 +479,19 @@ def test_a_deeply_nested_protocol_is_a_message(tmp_path: Path) -> None:
         f"Error: {deep}: the protocol nests arrays or tables too deeply to be read; a protocol "
         "needs only a few levels: check the file\n"
     )
+
+
+def test_a_file_name_too_long_to_attach_is_a_message(tmp_path: Path) -> None:
+    runner = CliRunner()
+    review = tmp_path / "review"
+    assert runner.invoke(main, ["init", str(review)]).exit_code == 0
+    exports = ris_file(tmp_path / "x.ris", 2)
+    assert runner.invoke(main, ["import", "--review", str(review), str(exports)]).exit_code == 0
+    report = tmp_path / f"{'a' * 250}.txt"
+    report.write_text("the report", encoding="utf-8")
+    result = runner.invoke(main, ["fulltext", "attach", "--review", str(review), "1", str(report)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: a file name is too long for this file system")
+    assert result.output.endswith("; use a shorter file name\n")
+    assert isinstance(result.exception, SystemExit)
+    assert count(review, "SELECT count(*) FROM fulltexts") == 0
