@@ -61,6 +61,16 @@ def ris_file(path: Path, count: int, first: int = 0) -> Path:
     return path
 
 
+def small_review(tmp_path: Path, records: int = 3) -> Path:
+    """A review (no protocol) with RECORDS records imported from x.ris."""
+    runner = CliRunner()
+    review = tmp_path / "review"
+    assert runner.invoke(main, ["init", str(review)]).exit_code == 0
+    exports = ris_file(tmp_path / "x.ris", records)
+    assert runner.invoke(main, ["import", "--review", str(review), str(exports)]).exit_code == 0
+    return review
+
+
 def slr(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "slr", *args], capture_output=True, text=True, **kwargs
@@ -364,10 +374,7 @@ def test_a_damaged_review_db_is_refused_with_a_message(
 
 def test_a_truncated_review_db_is_refused_with_a_message(tmp_path: Path) -> None:
     runner = CliRunner()
-    review = tmp_path / "review"
-    assert runner.invoke(main, ["init", str(review)]).exit_code == 0
-    exports = ris_file(tmp_path / "x.ris", 300)
-    assert runner.invoke(main, ["import", "--review", str(review), str(exports)]).exit_code == 0
+    review = small_review(tmp_path, 300)
     database = review / "review.db"
     database.write_bytes(database.read_bytes()[: database.stat().st_size // 2])
     result = runner.invoke(main, ["export", "--review", str(review), "--format", "csv"])
@@ -379,10 +386,8 @@ def test_a_truncated_review_db_is_refused_with_a_message(tmp_path: Path) -> None
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
 def test_a_read_only_review_can_still_be_read(tmp_path: Path) -> None:
     runner = CliRunner()
-    review = tmp_path / "review"
-    assert runner.invoke(main, ["init", str(review)]).exit_code == 0
-    exports = ris_file(tmp_path / "x.ris", 3)
-    assert runner.invoke(main, ["import", "--review", str(review), str(exports)]).exit_code == 0
+    review = small_review(tmp_path, 3)
+    exports = tmp_path / "x.ris"
     mode = review.stat().st_mode
     review.chmod(stat.S_IRUSR | stat.S_IXUSR)
     (review / "review.db").chmod(stat.S_IRUSR)
@@ -405,10 +410,8 @@ def test_a_read_only_connection_opens_a_wal_review_in_a_folder_it_cannot_write(
     import slr.store.review as review_module
 
     runner = CliRunner()
-    review = tmp_path / "review"
-    assert runner.invoke(main, ["init", str(review)]).exit_code == 0
-    exports = ris_file(tmp_path / "x.ris", 3)
-    assert runner.invoke(main, ["import", "--review", str(review), str(exports)]).exit_code == 0
+    review = small_review(tmp_path, 3)
+    exports = tmp_path / "x.ris"
     monkeypatch.setattr(review_module, "_writable", lambda _path: False)
     result = runner.invoke(main, ["status", "--review", str(review), "--json"])
     assert result.exit_code == 0, result.output
@@ -483,10 +486,7 @@ def test_a_deeply_nested_protocol_is_a_message(tmp_path: Path) -> None:
 
 def test_a_file_name_too_long_to_attach_is_a_message(tmp_path: Path) -> None:
     runner = CliRunner()
-    review = tmp_path / "review"
-    assert runner.invoke(main, ["init", str(review)]).exit_code == 0
-    exports = ris_file(tmp_path / "x.ris", 2)
-    assert runner.invoke(main, ["import", "--review", str(review), str(exports)]).exit_code == 0
+    review = small_review(tmp_path, 2)
     report = tmp_path / f"{'a' * 250}.txt"
     report.write_text("the report", encoding="utf-8")
     result = runner.invoke(main, ["fulltext", "attach", "--review", str(review), "1", str(report)])
