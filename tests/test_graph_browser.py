@@ -26,6 +26,9 @@ EVIL_RIS = (
     "TI  - &lt;script&gt;alert(1)&lt;/script&gt;\n"
     "AB  - An influencer study with user-generated content & <b>markup</b>.\n"
     "PY  - 2024\n"
+    # it cites a study of the demo, so the citation page (which leaves unlinked studies out)
+    # lists it too
+    "N1  - References: Author, A., Kebutuhan, 2022, J Commun Spectr, DOI 10.36782/jcs.v14i2.2690\n"
     "ER  - \n"
 )
 
