@@ -95,7 +95,7 @@ class RunReport:
     created: bool = False
     imported: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
-    rejected_entries: int = 0
+    rejected: list[str] = field(default_factory=list)  # "file:line: reason" of each entry
     duplicates: int = 0
     screened: int = 0
     tagged: int | None = None
@@ -270,7 +270,7 @@ def _import(
         )
         (outcome,) = import_files(review, [path], import_options)
         report.imported.append(path.name)
-        report.rejected_entries += len(outcome.failures)
+        report.rejected += [failure.describe(path.name) for failure in outcome.failures]
     progress("import", "done")
 
 

@@ -204,4 +204,24 @@ def test_a_failing_tag_stage_still_writes_prisma_exports_and_citations(
 def test_run_help_documents_the_exit_statuses() -> None:
     code, output = run("run", "--help")
     assert code == 0
-    assert "3 done, but an output could not be written" in " ".join(output.split())
+    assert (
+        "3 done, but entries of an export were rejected (each is listed with file and line) "
+        "or an output could not be written" in " ".join(output.split())
+    )
+
+
+def test_rejected_entries_are_listed_with_file_and_line_and_exit_3(tmp_path: Path) -> None:
+    export = tmp_path / "broken.ris"
+    export.write_text(
+        "TY  - JOUR\nTI  - Influencer marketing of Indonesian SMEs\nPY  - 2022\nER  - \n\n"
+        "AU  - Stray, A.\nTI  - an entry with no TY line\nER  - \n\n"
+        "TY  - JOUR\nTI  - Cross-border e-commerce of small firms\nPY  - 2023\nER  - \n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["run", "--protocol", str(PROTOCOL), "--out", str(tmp_path / "r"), str(export)]
+    )
+    assert result.exit_code == 3, result.output
+    rejected = [line for line in result.output.splitlines() if line.startswith("Rejected: ")]
+    assert len(rejected) == 1 and rejected[0].startswith("Rejected: broken.ris:6: ")
+    assert (tmp_path / "r" / "prisma" / "prisma.html").is_file()

@@ -13,9 +13,10 @@ from slr.pipeline import STAGES, RunOptions, RunReport, run_review
 
 EXIT_CODES_HELP = (
     "Exit status: 0 done; 1 error in init, import, dedup or screening, the run stopped there "
-    "(the message says what to do next); 2 bad usage; 3 done, but an output could not be "
-    "written (the tags, a graph, a PRISMA file or an export): every other output is written, "
-    "and the summary names what failed and the command that redoes it."
+    "(the message says what to do next); 2 bad usage; 3 done, but entries of an export were "
+    "rejected (each is listed with file and line) or an output could not be written (the tags, "
+    "a graph, a PRISMA file or an export): every other output is written, and the summary names "
+    "what failed and the command that redoes it."
 )
 
 
@@ -113,7 +114,7 @@ def run(
     else:
         report = run_review(options)
     _summary(report, out)
-    if report.failures:
+    if report.failures or report.rejected:
         sys.exit(int(ExitCode.PARTIAL))
 
 
@@ -125,6 +126,8 @@ def _summary(report: RunReport, out: Path) -> None:
         f"Imported: {imported}"
         + (f"; already imported: {', '.join(report.already)}" if report.already else "")
     )
+    for entry in report.rejected:
+        click.echo(f"Rejected: {entry}", err=True)
     click.echo(f"Duplicates marked: {report.duplicates}; records screened: {report.screened}")
     if report.tagged is not None:
         click.echo(f"Tagged: {report.tagged} records included at title/abstract")
