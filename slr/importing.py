@@ -90,13 +90,7 @@ def _load_checked(
     progress(f"Reading {path.name}")
     loaded = load_file(path, options.format_name)
     if not options.again:
-        earlier = review.source_with_hash(loaded.sha256)
-        if earlier is not None:
-            raise ImportRefused(
-                f"{path.name} was already imported as source {earlier['id']} "
-                f"({earlier['file_name']}, {earlier['imported_at']})",
-                "use --again to import it a second time",
-            )
+        _refuse_if_imported(review, path.name, loaded.sha256)
         if loaded.sha256 in seen:
             raise ImportRefused(
                 f"{path.name} is the same file as {seen[loaded.sha256].name}",
@@ -104,6 +98,18 @@ def _load_checked(
             )
     seen[loaded.sha256] = path
     return loaded
+
+
+def _refuse_if_imported(review: Review, file_name: str, sha256: str) -> None:
+    """Checked when a file is read, and again when it is stored: another command may have
+    imported the same file meanwhile."""
+    earlier = review.source_with_hash(sha256)
+    if earlier is not None:
+        raise ImportRefused(
+            f"{file_name} was already imported as source {earlier['id']} "
+            f"({earlier['file_name']}, {earlier['imported_at']})",
+            "use --again to import it a second time",
+        )
 
 
 def _refuse_if_nothing(path: Path, format_name: str, records: int, failures: list[Failure]) -> None:
@@ -142,7 +148,8 @@ def import_files(
         outcomes = []
         with review.import_transaction(sum(p.info.size for p in parsed)):
             for item in parsed:
-                _refuse_if_imported_meanwhile(review, item.info, options)
+                if not options.again:
+                    _refuse_if_imported(review, item.info.file_name, item.info.sha256)
                 outcomes.append(_store(review, item, progress))
     finally:
         if gc_was_enabled:
@@ -200,17 +207,6 @@ def _parse(loaded: LoadedFile, options: ImportOptions, progress: Progress) -> _P
     loaded.decoded.text = ""  # parsed: only the records are needed now
     progress(f"Parsed {len(result.records):,} records of {info.file_name}")
     return _Parsed(info, result)
-
-
-def _refuse_if_imported_meanwhile(review: Review, info: SourceInfo, options: ImportOptions) -> None:
-    """Another import of the same file may have been committed while this one parsed."""
-    earlier = None if options.again else review.source_with_hash(info.sha256)
-    if earlier is not None:
-        raise ImportRefused(
-            f"{info.file_name} was imported as source {earlier['id']} by another command "
-            "while this one read it",
-            "nothing was imported; run `slr status` to see the sources",
-        )
 
 
 def _store(review: Review, parsed: _Parsed, progress: Progress) -> ImportOutcome:

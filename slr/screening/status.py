@@ -17,6 +17,7 @@ included at full text.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -232,35 +233,34 @@ def review_statuses(review: Review, protocol: Protocol | None = None) -> Statuse
     return resolve(decision_snapshot(review.db), required_reviewers(review, protocol))
 
 
+# `slr status` lines, in order: (what the line says, status, who decided it)
+_COUNT_LINES = (
+    ("excluded by rules", "exclude", ("rules",)),
+    ("excluded by reviewers", "exclude", ("reviewers", "resolution")),
+    ("included by rules", "include", ("rules",)),
+    ("included by reviewers", "include", ("reviewers", "resolution")),
+    ("in conflict between reviewers", "conflict", ("reviewers",)),
+    ("maybe, awaiting a final decision", "maybe", ("reviewers",)),
+    ("flagged by rules, awaiting a reviewer", "awaiting", ("rules",)),
+    ("awaiting more reviewers", "awaiting", ("reviewers",)),
+    ("no decision yet", "awaiting", ("none",)),
+    ("reports not retrieved", "not retrieved", ("fulltext",)),
+)
+_STAGE_LABELS = {"title_abstract": "title/abstract", "full_text": "full text"}
+
+
 def stage_counts(statuses: Statuses) -> dict[str, int]:
     """Per stage, how many records have each status and who decided it (the non-zero ones),
     and how many studies the review includes: `slr status`."""
     counts: dict[str, int] = {}
-    labels = {"title_abstract": "title/abstract", "full_text": "full text"}
     for stage in STAGES:
-        label = labels[stage]
-        found = statuses.stage(stage).values()
-        if stage == "full_text" and not found:
-            continue
-
-        def tally(status: str, by: tuple[str, ...], found=found) -> int:
-            return sum(1 for s in found if s.status == status and s.by in by)
-
-        people = ("reviewers", "resolution")
-        counts[f"{label}: excluded by rules"] = tally("exclude", ("rules",))
-        counts[f"{label}: excluded by reviewers"] = tally("exclude", people)
-        counts[f"{label}: included by rules"] = tally("include", ("rules",))
-        counts[f"{label}: included by reviewers"] = tally("include", people)
-        counts[f"{label}: in conflict between reviewers"] = tally("conflict", ("reviewers",))
-        counts[f"{label}: maybe, awaiting a final decision"] = tally("maybe", ("reviewers",))
-        counts[f"{label}: flagged by rules, awaiting a reviewer"] = tally("awaiting", ("rules",))
-        counts[f"{label}: awaiting more reviewers"] = tally("awaiting", ("reviewers",))
-        counts[f"{label}: no decision yet"] = tally("awaiting", ("none",))
-        if stage == "full_text":
-            counts["full text: reports not retrieved"] = tally("not retrieved", ("fulltext",))
-    shown = {label: n for label, n in counts.items() if n}
-    shown["included in the review"] = len(statuses.ids("included"))
-    return shown
+        tallies = Counter((s.status, s.by) for s in statuses.stage(stage).values())
+        for text, status, deciders in _COUNT_LINES:
+            found = sum(tallies[status, by] for by in deciders)
+            if found:
+                counts[f"{_STAGE_LABELS[stage]}: {text}"] = found
+    counts["included in the review"] = len(statuses.ids("included"))
+    return counts
 
 
 __all__ = [

@@ -18,7 +18,14 @@ from typing import Any
 import orjson
 
 from slr import __version__
-from slr.errors import RecordNotFound, ReviewDamaged, ReviewExists, ReviewNotFound, SlrError
+from slr.errors import (
+    RecordNotFound,
+    ReviewBusy,
+    ReviewDamaged,
+    ReviewExists,
+    ReviewNotFound,
+    SlrError,
+)
 from slr.models import Author, Failure, Record
 from slr.store.schema import check_version, migrate
 from slr.store.transaction import BUSY_TIMEOUT_MS, ReviewConnection, write
@@ -162,6 +169,11 @@ def damaged(path: Path, error: sqlite3.DatabaseError) -> ReviewDamaged:
     )
 
 
+def _committed_name(partial: Path) -> Path:
+    """The name a verbatim copy takes once its import is committed."""
+    return partial.with_name(partial.name.removesuffix(PARTIAL_SUFFIX))
+
+
 def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path / DB_NAME, os.W_OK)
 
@@ -264,27 +276,20 @@ class Review:
         partials = list(sources.glob(f"*{PARTIAL_SUFFIX}")) if sources.is_dir() else []
         if not leftovers and not partials:
             return
-        self.db.execute("PRAGMA busy_timeout = 0")
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:  # another command is writing: it may own them
-            return
-        finally:
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        try:
-            for leftover in leftovers:
-                shutil.rmtree(leftover, ignore_errors=True)
-            stored = {row[0] for row in self.db.execute("SELECT stored_path FROM sources")}
-            for partial in partials:
-                final = partial.with_name(partial.name.removesuffix(PARTIAL_SUFFIX))
-                if final.relative_to(self.path).as_posix() in stored and not final.exists():
-                    os.replace(partial, final)
-                else:
-                    partial.unlink(missing_ok=True)
-        except OSError:
-            pass  # tidying is a courtesy: the next command tries again
-        finally:
-            self.db.rollback()
+            with write(self.db, limit=0):
+                for leftover in leftovers:
+                    shutil.rmtree(leftover, ignore_errors=True)
+                stored = {row[0] for row in self.db.execute("SELECT stored_path FROM sources")}
+                for partial in partials:
+                    final = _committed_name(partial)
+                    if final.relative_to(self.path).as_posix() in stored and not final.exists():
+                        os.replace(partial, final)
+                    else:
+                        partial.unlink(missing_ok=True)
+        except (ReviewBusy, OSError):
+            pass  # another command is writing (they may be its files), or a courtesy failed:
+            # the next command tries again
 
     def close(self) -> None:
         self.db.close()
@@ -315,9 +320,8 @@ class Review:
             raise
         else:
             for partial in self._copies:
-                final = partial.with_name(partial.name.removesuffix(PARTIAL_SUFFIX))
                 with contextlib.suppress(FileNotFoundError):  # another command's _tidy did it
-                    os.replace(partial, final)
+                    os.replace(partial, _committed_name(partial))
         finally:
             self._copies = []
             self.db.execute("PRAGMA cache_size = -2000")  # SQLite's default

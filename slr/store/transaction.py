@@ -48,13 +48,18 @@ def wait_limit() -> float:
         return DEFAULT_WAIT_SECONDS
 
 
+def _writer_file(db: sqlite3.Connection) -> Path | None:
+    review_dir = getattr(db, "review_dir", None)
+    return None if review_dir is None else review_dir / WRITER_FILE
+
+
 def _holder(db: sqlite3.Connection) -> str:
     """Who holds the write lock, as its last writer left word of it ('' when unknown)."""
-    review_dir = getattr(db, "review_dir", None)
-    if review_dir is None:
+    word = _writer_file(db)
+    if word is None:
         return ""
     try:
-        pid_text, _, command = (review_dir / WRITER_FILE).read_text("utf-8").partition(" ")
+        pid_text, _, command = word.read_text("utf-8").partition(" ")
         pid = int(pid_text)
         os.kill(pid, 0)  # still running?
     except (OSError, ValueError):
@@ -63,19 +68,19 @@ def _holder(db: sqlite3.Connection) -> str:
 
 
 def _leave_word(db: sqlite3.Connection) -> None:
-    review_dir = getattr(db, "review_dir", None)
-    if review_dir is None:
+    word = _writer_file(db)
+    if word is None:
         return
     command = " ".join(["slr", *sys.argv[1:3]])[:80]
     with contextlib.suppress(OSError):  # only a courtesy to whoever waits
-        (review_dir / WRITER_FILE).write_text(f"{os.getpid()} {command}", "utf-8")
+        word.write_text(f"{os.getpid()} {command}", "utf-8")
 
 
 def _withdraw_word(db: sqlite3.Connection) -> None:
-    review_dir = getattr(db, "review_dir", None)
-    if review_dir is not None:
+    word = _writer_file(db)
+    if word is not None:
         with contextlib.suppress(OSError):
-            (review_dir / WRITER_FILE).unlink()
+            word.unlink()
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
@@ -83,11 +88,12 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def begin(db: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE, waiting (and saying so) while another process writes."""
+def begin(db: sqlite3.Connection, limit: float | None = None) -> None:
+    """BEGIN IMMEDIATE, waiting (and saying so) while another process writes, at most `limit`
+    seconds (default: `wait_limit()`; 0 tries once)."""
     if db.in_transaction:
         db.commit()  # a read left open by Python's implicit transactions
-    limit = wait_limit()
+    limit = wait_limit() if limit is None else limit
     started = time.monotonic()
     said = False
     db.execute(f"PRAGMA busy_timeout = {_RETRY_MS}")
@@ -118,9 +124,10 @@ def begin(db: sqlite3.Connection) -> None:
 
 
 @contextlib.contextmanager
-def write(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction: committed when the block ends, rolled back if it raises."""
-    begin(db)
+def write(db: sqlite3.Connection, limit: float | None = None) -> Iterator[sqlite3.Connection]:
+    """One write transaction: committed when the block ends, rolled back if it raises;
+    `limit`: see `begin`."""
+    begin(db, limit)
     try:
         yield db
     except BaseException:
