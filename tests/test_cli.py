@@ -429,3 +429,36 @@ def test_a_new_review_has_large_pages(review: Path) -> None:
         assert db.execute("PRAGMA page_size").fetchone()[0] == 16384
     finally:
         db.close()
+
+
+# -- which review a command works on ----------------------------------------------------------
+
+
+def test_review_named_on_the_group_or_found_from_a_subfolder(
+    review: Path, tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_line = "Review: Test review\n"
+    result = runner.invoke(main, ["--review", str(review), "status"])
+    assert (result.exit_code, result.output[: len(first_line)]) == (0, first_line)
+    # the same review named twice is one review; two different ones are a usage error
+    same = runner.invoke(main, ["--review", str(review), "status", "--review", str(review)])
+    assert same.exit_code == 0
+    clash = runner.invoke(main, ["--review", str(review), "status", "--review", str(tmp_path)])
+    assert clash.exit_code == 2
+    assert f"Error: --review names two reviews: {review} and {tmp_path}\n" in clash.output
+    # from a subfolder, as git finds its repository
+    deeper = review / "notes" / "drafts"
+    deeper.mkdir(parents=True)
+    monkeypatch.chdir(deeper)
+    result = runner.invoke(main, ["status"])
+    assert (result.exit_code, result.output[: len(first_line)]) == (0, first_line)
+    # SLR_REVIEW still names it, and a folder outside any review is still not a review
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    assert runner.invoke(main, ["status"], env={"SLR_REVIEW": str(review)}).output.startswith(
+        first_line
+    )
+    result = runner.invoke(main, ["status"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: . is not a review (no review.db)")

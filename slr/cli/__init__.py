@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from slr import __version__
+from slr.cli.common import review_option
 from slr.errors import SlrError
 
 EXIT_CODES_HELP = (
@@ -75,11 +77,14 @@ def _fail(error: SlrError) -> None:
 
 @click.group(cls=SlrGroup, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="slr")
-def main() -> None:
+@review_option
+def main(review_dir: Path) -> None:
     """slr: systematic literature reviews from the terminal, the PRISMA 2020 way.
 
-    A review is a directory (made by `slr init`); every command works on the review in the
-    current directory, or the one named by --review DIR (or the SLR_REVIEW variable).
+    A review is a directory (made by `slr init`); every command works on the review named by
+    --review DIR (before or after the command's name) or the SLR_REVIEW variable, else on the
+    review holding the current directory (found as git finds a repository: the nearest folder
+    upwards with a review.db).
     """
 
 

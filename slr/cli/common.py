@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from slr.store import DB_NAME
+
 
 def _named_review(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
     """The review a command works on: `--review` given to it or to a group above it
@@ -27,7 +29,22 @@ def _named_review(ctx: click.Context, param: click.Parameter, value: Path) -> Pa
                 raise click.UsageError(f"--review names two reviews: {above} and {named}")
             named = above
         parent = parent.parent
-    return value if named is None else named
+    if named is not None:
+        return named
+    if ctx.get_parameter_source(param.name or "") is ParameterSource.DEFAULT:
+        return find_review(value)
+    return value
+
+
+def find_review(start: Path) -> Path:
+    """The nearest folder from `start` upwards that holds a review (its review.db), as git finds
+    its repository from a subfolder; `start` itself when none does (the command then says that
+    `start` is not a review)."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / DB_NAME).is_file():
+            return start if folder == here else folder
+    return start
 
 
 review_option = click.option(
@@ -36,9 +53,10 @@ review_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("."),
     envvar="SLR_REVIEW",
-    show_default="current directory",
+    show_default="the review holding the current directory",
     callback=_named_review,
-    help="The review directory (or set SLR_REVIEW).",
+    help="The review directory (or set SLR_REVIEW; default: the current directory or the "
+    "nearest folder above it that holds a review).",
 )
 
 
