@@ -36,7 +36,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "review": ("title", "question", "reporting", "authors", "registration", "notes"),
     "searches": ("id", "name", "database", "string", "date", "notes"),
     "eligibility": ("years", "languages", "document_types", "include", "exclude"),
-    "screening": ("exclusion_reasons", "include_terms", "exclude_terms", "reviewers"),
+    "screening": ("exclusion_reasons", "include_terms", "exclude_terms", "reviewers", "stopping"),
     "rules": ("id", "stage", "action", "reason", "query", "notes"),
     "extraction": ("fields",),
 }
@@ -44,6 +44,29 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _RANGE = re.compile(r"^\s*(\d{4})\s*\.\.\s*(\d{4})\s*$")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 YEAR_LIMITS = (1450, 2100)
+
+# `[screening.stopping]`: each rule's parameters as (default, lowest, highest). The rules
+# themselves are computed in slr/screening/stopping.py; here they are data to validate.
+STOPPING_RULES: dict[str, dict[str, tuple[float, float, float]]] = {
+    # Callaghan & Mueller-Hansen 2020: ranked screening, then a random sample and a
+    # hypergeometric test; `ranked_until`: irrelevant records in a row that end the ranked phase
+    "statistical": {
+        "recall": (0.95, 0.5, 0.999),
+        "confidence": (0.95, 0.5, 0.999),
+        "ranked_until": (50, 1, 1_000_000),
+    },
+    # Boetje & van de Schoot 2024: random training set, active learning, another model, stop
+    "safe": {
+        "training_fraction": (0.01, 0.001, 0.5),
+        "screened_fraction": (0.1, 0.0, 1.0),
+        "estimate_factor": (2, 0, 100),
+        "irrelevant_in_a_row": (50, 1, 1_000_000),
+    },
+    # ASReview's heuristic: stop after n irrelevant records in a row
+    "irrelevant_in_a_row": {"n": (100, 1, 1_000_000)},
+}
+# parameters that are counts of records (whole numbers)
+STOPPING_COUNTS = ("ranked_until", "irrelevant_in_a_row", "n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +116,18 @@ class Search:
     query: Query | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StoppingSpec:
+    """`[screening.stopping]`: the rule's name and every parameter (defaults filled in)."""
+
+    rule: str
+    parameters: dict[str, float]
+
+    @classmethod
+    def default(cls, rule: str) -> StoppingSpec:
+        return cls(rule, {name: spec[0] for name, spec in STOPPING_RULES[rule].items()})
+
+
 @dataclass(slots=True)
 class Protocol:
     path: Path
@@ -112,6 +147,7 @@ class Protocol:
     reviewers: dict[str, int] = field(default_factory=lambda: {"title_abstract": 1, "full_text": 1})
     include_terms: list[str] = field(default_factory=list)  # highlighted for reviewers
     exclude_terms: list[str] = field(default_factory=list)
+    stopping: StoppingSpec | None = None  # when title/abstract screening may stop
     rules: list[Rule] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -352,6 +388,50 @@ def _reviewers(check: _Checker, value: Any) -> dict[str, int]:
     return found
 
 
+def _stopping(check: _Checker, value: Any) -> StoppingSpec | None:
+    """`[screening.stopping]`: `rule = "statistical"` and that rule's parameters (see
+    STOPPING_RULES), each a number in its range."""
+    path: tuple[str | int, ...] = ("screening", "stopping")
+    if not isinstance(value, dict):
+        check.problem(path, "screening.stopping must be a table ([screening.stopping])")
+        return None
+    rule = value.get("rule")
+    if rule not in STOPPING_RULES:
+        check.problem(
+            (*path, "rule") if "rule" in value else path,
+            f"screening.stopping.rule must be one of {', '.join(STOPPING_RULES)}"
+            + (f" (not {_show(rule)})" if rule is not None else ""),
+        )
+        return None
+    spec = STOPPING_RULES[rule]
+    parameters = {name: default for name, (default, _, _) in spec.items()}
+    for key, number in value.items():
+        if key == "rule":
+            continue
+        where = (*path, key)
+        if key not in spec:
+            check.problem(
+                where,
+                f"unknown key `{key}` in screening.stopping for rule {rule!r} "
+                f"(known: rule, {', '.join(spec)})",
+            )
+            continue
+        _, lowest, highest = spec[key]
+        whole = key in STOPPING_COUNTS
+        if isinstance(number, bool) or not isinstance(number, int | float) or (
+            whole and not isinstance(number, int)
+        ):
+            kind = "a whole number" if whole else "a number"
+            check.problem(where, f"screening.stopping.{key} must be {kind}")
+        elif not lowest <= number <= highest:
+            check.problem(
+                where, f"screening.stopping.{key} must be {_show(lowest)} to {_show(highest)}"
+            )
+        else:
+            parameters[key] = number
+    return StoppingSpec(rule, parameters)
+
+
 def _table(check: _Checker, data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
@@ -458,6 +538,8 @@ def _build(data: dict[str, Any], check: _Checker, path: Path) -> Protocol:
         setattr(protocol, key, terms)
     if "reviewers" in screening:
         protocol.reviewers = _reviewers(check, screening["reviewers"])
+    if "stopping" in screening:
+        protocol.stopping = _stopping(check, screening["stopping"])
 
     searches = data.get("searches", [])
     if not isinstance(searches, list):

@@ -1,0 +1,309 @@
+"""When title/abstract screening may stop: the protocol's `[screening.stopping]` rule, pure.
+
+Every rule reads the labels of the records screened so far, in the order they were screened
+(True: relevant, that is included or kept for a closer look; False: excluded), the number of
+records the stage holds, and its parameters (defaults and ranges: STOPPING_RULES in
+slr/protocol/model.py). It answers with a Verdict: stop or not, the figures behind the answer,
+and whether the next record should be the ranking's first or one drawn at random, because two
+of the rules need records drawn at random to mean what they say.
+
+- `statistical`: Callaghan & Mueller-Hansen (2020, Syst Rev 9:274). Records are screened in
+  ranked order until `ranked_until` irrelevant records come in a row; from then on records are
+  drawn at random from those left, and after each one the hypergeometric test asks: had recall
+  been below `recall`, how likely is it to have found this few relevant records in the random
+  sample? When that probability (the p value) falls below 1 - `confidence`, "recall below the
+  target" is rejected and screening may stop. The verdict also gives the recall bound: the
+  recall reached, at the stated confidence, whatever the number of relevant records left.
+- `safe`: the SAFE procedure (Boetje & van de Schoot 2024, Syst Rev 13:81), its steps as
+  phases: (1) a random training set of `training_fraction` of the records; (2) active learning
+  until all three of its heuristics hold: at least `estimate_factor` times the number of relevant
+  records the training set's prevalence predicts screened, at least `screened_fraction` of the
+  records screened, and `irrelevant_in_a_row` irrelevant records in a row; (3) a different model
+  ranks the rest, until `irrelevant_in_a_row` irrelevant records in a row again. Its fourth
+  phase (a second screener re-reading the excluded records the models rank highest, and citation
+  checking) is people's work and is not automated here: the verdict names it.
+- `irrelevant_in_a_row`: ASReview's heuristic: stop after `n` irrelevant records in a row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from scipy.stats import hypergeom
+
+from slr.protocol.model import STOPPING_RULES, StoppingSpec
+
+RANKING = "ranking"
+RANDOM = "random"
+
+Figure = int | float
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A stopping rule's answer after the labels seen so far."""
+
+    rule: str
+    stop: bool
+    next_from: str  # RANKING | RANDOM: where the next record should come from
+    screened: int
+    total: int
+    found: int  # relevant records among the screened
+    phase: str  # what the rule is doing now, in words
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line for the screen, `slr screen progress` and `slr screen stop`."""
+        state = "met" if self.stop else "not met"
+        shown = "; ".join(f"{name} {_show(value)}" for name, value in self.figures.items())
+        return (
+            f"stopping rule {self.rule}: {state} ({self.phase}; {self.screened:,} of "
+            f"{self.total:,} screened, {self.found:,} relevant{'; ' + shown if shown else ''})"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "stop": self.stop,
+            "next_from": self.next_from,
+            "screened": self.screened,
+            "total": self.total,
+            "found": self.found,
+            "phase": self.phase,
+            "figures": dict(self.figures),
+        }
+
+
+def _show(value: Figure) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return f"{value:,}"
+
+
+def _run_ends(labels: Sequence[bool], start: int, run: int) -> int | None:
+    """The first position (a count of labels) from `start` on at which the last `run` labels,
+    all after `start`, are irrelevant; None when there is none yet."""
+    in_a_row = 0
+    for position in range(start, len(labels)):
+        in_a_row = 0 if labels[position] else in_a_row + 1
+        if in_a_row >= run:
+            return position + 1
+    return None
+
+
+def _trailing_irrelevant(labels: Sequence[bool]) -> int:
+    count = 0
+    for label in reversed(labels):
+        if label:
+            break
+        count += 1
+    return count
+
+
+def hypergeometric_p(found: int, found_before: int, sample: int, pool: int, recall: float) -> float:
+    """The p value of "recall is below `recall`" after a random sample of `sample` records,
+    drawn from the `pool` records left when sampling began, found `found - found_before`
+    relevant ones (`found_before`: relevant records found before sampling).
+
+    Under that hypothesis at least K = floor(found / recall - found_before + 1) relevant
+    records were in the pool; the p value is the probability of drawing this few or fewer
+    with K among `pool`: the hypergeometric distribution's cdf (Callaghan & Mueller-Hansen
+    2020, eq. 3)."""
+    in_sample = found - found_before
+    # the recall as written (0.95, not the binary float just below it), so 95 found of 100 is
+    # exactly the target
+    missed_at_least = math.floor(found / Fraction(repr(recall)) - found_before + 1)
+    if missed_at_least > pool:
+        return 0.0  # the pool cannot hold that many: recall cannot be below the target
+    return float(hypergeom.cdf(in_sample, pool, missed_at_least, sample))
+
+
+def recall_bound(found: int, found_before: int, sample: int, pool: int, confidence: float) -> float:
+    """The recall reached, with `confidence`: the pool holds at most K - 1 relevant records,
+    K the smallest number the sample rejects (cdf < 1 - confidence), so recall is at least
+    found / (found_before + K - 1). The cdf falls as K grows: a binary search."""
+    in_sample = found - found_before
+    alpha = 1 - confidence
+    low, high = in_sample, pool - (sample - in_sample)  # the counts the pool can hold
+    if hypergeom.cdf(in_sample, pool, high, sample) >= alpha:
+        most = high  # even the fullest pool is not rejected
+    else:
+        while high - low > 1:  # invariant: cdf(low) >= alpha > cdf(high)
+            middle = (low + high) // 2
+            if hypergeom.cdf(in_sample, pool, middle, sample) < alpha:
+                high = middle
+            else:
+                low = middle
+        most = high - 1  # the largest count not rejected
+    relevant_at_most = found_before + most
+    return 1.0 if relevant_at_most <= 0 else found / relevant_at_most
+
+
+def statistical(
+    labels: Sequence[bool],
+    total: int,
+    recall: float = 0.95,
+    confidence: float = 0.95,
+    ranked_until: int = 50,
+) -> Verdict:
+    """Callaghan & Mueller-Hansen's criterion (see the module's docstring)."""
+    screened, found = len(labels), sum(map(bool, labels))
+    start = _run_ends(labels, 0, int(ranked_until))
+    if start is None:
+        return Verdict(
+            "statistical",
+            screened >= total,
+            RANKING,
+            screened,
+            total,
+            found,
+            "ranked phase"
+            if screened < total
+            else "every record screened before the random sample began",
+            {"irrelevant_in_a_row": _trailing_irrelevant(labels), "ranked_until": ranked_until},
+        )
+    sample = screened - start
+    pool = total - start
+    found_before = sum(map(bool, labels[:start]))
+    p_value = hypergeometric_p(found, found_before, sample, pool, recall)
+    alpha = 1 - confidence
+    bound = recall_bound(found, found_before, sample, pool, confidence)
+    stop = p_value < alpha or screened >= total
+    return Verdict(
+        "statistical",
+        stop,
+        RANDOM,
+        screened,
+        total,
+        found,
+        "random sample",
+        {
+            "p_value": p_value,
+            "alpha": round(alpha, 6),
+            "recall_target": recall,
+            "recall_bound": bound,
+            "confidence": confidence,
+            "sample": sample,
+            "sample_relevant": found - found_before,
+            "pool": pool,
+        },
+    )
+
+
+def safe(
+    labels: Sequence[bool],
+    total: int,
+    training_fraction: float = 0.01,
+    screened_fraction: float = 0.1,
+    estimate_factor: float = 2,
+    irrelevant_in_a_row: int = 50,
+) -> Verdict:
+    """The SAFE procedure's phases (see the module's docstring)."""
+    screened, found = len(labels), sum(map(bool, labels))
+    run = int(irrelevant_in_a_row)
+    training = min(total, max(1, math.ceil(training_fraction * total)))
+    figures: dict[str, Figure] = {"training_set": training}
+    if screened < training:
+        return Verdict(
+            "safe", False, RANDOM, screened, total, found, "1: random training set", figures
+        )
+    estimate = sum(map(bool, labels[:training])) / training * total
+    figures["estimated_relevant"] = round(estimate, 1)
+    least = max(estimate_factor * estimate, screened_fraction * total)
+    figures["screen_at_least"] = math.ceil(least)
+    # phase 2 ends at the first position past `least` after a run of irrelevant records
+    phase_two_end = None
+    in_a_row = 0
+    for position in range(training, screened):
+        in_a_row = 0 if labels[position] else in_a_row + 1
+        if in_a_row >= run and position + 1 >= least:
+            phase_two_end = position + 1
+            break
+    if phase_two_end is None:
+        figures["irrelevant_in_a_row"] = min(_trailing_irrelevant(labels), screened - training)
+        return Verdict(
+            "safe",
+            screened >= total,
+            RANKING,
+            screened,
+            total,
+            found,
+            "2: active learning",
+            figures,
+        )
+    figures["second_model_from"] = phase_two_end
+    phase_three_end = _run_ends(labels, phase_two_end, run)
+    figures["irrelevant_in_a_row"] = min(_trailing_irrelevant(labels), screened - phase_two_end)
+    if phase_three_end is None:
+        return Verdict(
+            "safe",
+            screened >= total,
+            RANKING,
+            screened,
+            total,
+            found,
+            "3: another model ranks",
+            figures,
+        )
+    return Verdict(
+        "safe",
+        True,
+        RANKING,
+        screened,
+        total,
+        found,
+        "done; 4 (a second screener checks the top-ranked exclusions) is for people",
+        figures,
+    )
+
+
+def irrelevant_in_a_row(labels: Sequence[bool], total: int, n: int = 100) -> Verdict:
+    """ASReview's heuristic: stop after `n` irrelevant records in a row."""
+    screened, found = len(labels), sum(map(bool, labels))
+    in_a_row = _trailing_irrelevant(labels)
+    return Verdict(
+        "irrelevant_in_a_row",
+        in_a_row >= n or screened >= total,
+        RANKING,
+        screened,
+        total,
+        found,
+        "ranked screening",
+        {"irrelevant_in_a_row": in_a_row, "n": n},
+    )
+
+
+RULES: dict[str, Callable[..., Verdict]] = {
+    "statistical": statistical,
+    "safe": safe,
+    "irrelevant_in_a_row": irrelevant_in_a_row,
+}
+assert set(RULES) == set(STOPPING_RULES), "every rule the protocol accepts is computed here"
+
+
+def check(spec: StoppingSpec, labels: Sequence[bool], total: int) -> Verdict:
+    """The protocol's rule, with its parameters, on the labels so far."""
+    return RULES[spec.rule](labels, total, **spec.parameters)
+
+
+def spec_named(rule: str) -> StoppingSpec:
+    """A rule with its default parameters (`slr simulate --stopping RULE`)."""
+    return StoppingSpec.default(rule)
+
+
+__all__ = [
+    "RANDOM",
+    "RANKING",
+    "RULES",
+    "Verdict",
+    "check",
+    "hypergeometric_p",
+    "irrelevant_in_a_row",
+    "recall_bound",
+    "safe",
+    "spec_named",
+    "statistical",
+]
