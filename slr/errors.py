@@ -59,3 +59,7 @@ class RecordNotFound(SlrError):
 
 class ProtocolError(SlrError):
     pass
+
+
+class NoProtocol(ProtocolError):
+    """The review was made without a protocol (a command that needs one refuses it)."""

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slr.errors import ProtocolError, SlrError
-from slr.protocol import Protocol, load_protocol
+from slr.errors import NoProtocol, SlrError
+from slr.normalize.words import counted
+from slr.protocol import Protocol
 from slr.protocol.query import parse_query
 from slr.screening.engine import STAGES, Matcher, decide, protocol_matcher, protocol_rules
-from slr.screening.status import review_statuses
+from slr.screening.status import protocol_of, review_statuses
 from slr.screening.text import RecordText, Span, load_texts
 from slr.store import Review
 from slr.store import screening as store
-from slr.store.paths import inside
 from slr.store.tagging import override_map
 from slr.store.transaction import write
 from slr.tagging.vocab import Tagger
@@ -46,19 +45,15 @@ class RunSummary:
 
 
 def review_protocol(review: Review, override: Path | None = None) -> tuple[Protocol, str]:
-    """The protocol to screen with (the review's copy unless `override`) and its SHA-256."""
-    if override is not None:
-        path = override
-    else:
-        copy = review.meta().get("protocol", "")
-        if not copy:
-            raise ProtocolError(
-                f"the review in {review.path} has no protocol",
-                "create reviews with `slr init DIR --protocol FILE`, or pass --protocol FILE",
-            )
-        path = inside(review.path, copy)
-    protocol = load_protocol(path)
-    return protocol, hashlib.sha256(path.read_bytes()).hexdigest()
+    """The protocol to screen with (the review's copy unless `override`) and its SHA-256, for
+    the commands that cannot work without one (`protocol_of` reads it)."""
+    protocol, sha256 = protocol_of(review, override)
+    if protocol is None:
+        raise NoProtocol(
+            f"the review in {review.path} has no protocol",
+            "create reviews with `slr init DIR --protocol FILE`, or pass --protocol FILE",
+        )
+    return protocol, sha256
 
 
 def screen_auto(
@@ -91,7 +86,7 @@ def screen_auto(
                 included = _included_as_stored(review, protocol)
             continue
         all_rules += len(rules)
-        progress(f"Applying {len(rules)} {stage} rules")
+        progress(f"Applying {stage} {counted(len(rules), 'rule')}")
         summary = StageSummary(stage, len(rules))
         humans = store.human_decisions(db, stage)
         existing = store.auto_decisions(db, stage)

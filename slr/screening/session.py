@@ -8,22 +8,25 @@ Decisions are per reviewer and blind: other reviewers' decisions are never shown
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
+from slr.cells import safe_cell
 from slr.errors import SlrError
 from slr.models import Author, Record
 from slr.protocol import Protocol
 from slr.screening.engine import STAGES
 from slr.screening.highlight import Highlighter
-from slr.screening.status import review_statuses
+from slr.screening.status import Statuses, review_statuses
 from slr.screening.text import RecordText
 from slr.store import Review
 from slr.store import screening as store
@@ -57,6 +60,251 @@ HELP = """Keys
 
 Highlights: include terms, exclude terms, vocabulary terms (legend at the bottom).
 Set NO_COLOR=1 for a screen without colours (bold, underline and italic remain)."""
+
+
+DECISIONS = tuple(store.HUMAN_DECISIONS)  # include, exclude, maybe
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """A reviewer's decision before its checks: from a key, `slr screen decide` or a CSV line."""
+
+    record_id: int
+    reviewer: str
+    decision: str  # include | exclude | maybe
+    reason: str = ""
+    note: str | None = None  # None: keep the note written on the screen so far
+    where: str = ""  # FILE:LINE of a decision read from a file
+
+
+def screening_queue(statuses: Statuses, stage: str) -> list[int]:
+    """The records a stage asks a person about, in id order: at title/abstract every record not
+    marked duplicate that the rules did not exclude; at full text every record included at
+    title/abstract whose report is not missing. Records already resolved are left out."""
+    return [
+        rid
+        for rid, status in statuses.stage(stage).items()
+        if not (status.by == "rules" and status.status == "exclude")
+        and status.by not in ("resolution", "fulltext")
+    ]
+
+
+def reason_named(text: str, reasons: Sequence[str]) -> str | None:
+    """The protocol's reason that `text` names, by its words or its picker key (None: none);
+    any text when the protocol lists no reasons."""
+    if not reasons or not text:
+        return text
+    for reason in reasons:
+        if reason.casefold() == text.strip().casefold():
+            return reason
+    return reason_for_key(text.strip(), reasons) if len(text.strip()) == 1 else None
+
+
+def _reason_list(reasons: Sequence[str]) -> str:
+    return "; ".join(f"{key} {reason}" for key, reason in zip(REASON_KEYS, reasons, strict=False))
+
+
+def _not_on_queue(statuses: Statuses, record_id: int, stage: str) -> str:
+    """Why a record is not on a stage's queue (the record exists)."""
+    label = STAGE_LABELS[stage]
+    kept = statuses.duplicate_of.get(record_id)
+    if kept is not None:
+        return f"record {record_id} is marked duplicate of record {kept}: it is not screened"
+    status = statuses.stage(stage).get(record_id)
+    if status is None:
+        return (
+            f"record {record_id} does not reach the full-text stage "
+            "(not included at title/abstract)"
+        )
+    if status.by == "fulltext":
+        return (
+            f"record {record_id}: its report is not retrieved, so it is not screened at full text"
+        )
+    if status.by == "resolution":
+        return (
+            f"record {record_id} is resolved at {label} ({status.status}): "
+            "`slr screen resolve` changes it"
+        )
+    return (
+        f"record {record_id} is excluded at {label} by the rules ({status.reason}): "
+        "not on the queue"
+    )
+
+
+def check_decision(
+    proposed: Proposed,
+    stage: str,
+    statuses: Statuses,
+    queue: set[int],
+    reasons: Sequence[str],
+    change: bool,
+) -> tuple[store.ReviewerDecision | None, str]:
+    """The checks every human decision passes, from a key, `slr screen decide` or an imported
+    line: the decision to store, or what is wrong with it."""
+    rid, reviewer = proposed.record_id, proposed.reviewer
+    if not reviewer or reviewer.startswith(store.AUTO):
+        return None, f"{reviewer!r} cannot name a reviewer (pass a name, not auto:...)"
+    if proposed.decision not in store.HUMAN_DECISIONS:
+        return None, f"unknown decision {proposed.decision!r} (use include, exclude or maybe)"
+    if rid not in queue:
+        if rid not in statuses.duplicate_of and statuses.status_of(rid, STAGES[0]) is None:
+            return None, f"no record with id {rid}"
+        return None, _not_on_queue(statuses, rid, stage)
+    reason = proposed.reason.strip()
+    if proposed.decision != "exclude":
+        if reason:
+            return None, f"record {rid}: a reason goes only with exclude ({proposed.decision})"
+    elif not reason:
+        if stage == "full_text":
+            listed = f": {_reason_list(reasons)}" if reasons else ""
+            return None, f"record {rid}: a full-text exclusion needs a reason{listed}"
+    else:
+        named = reason_named(reason, reasons)
+        if named is None:
+            listed = _reason_list(reasons)
+            return (
+                None,
+                f"record {rid}: unknown reason {reason!r}; the protocol's reasons: {listed}",
+            )
+        reason = named
+    stored = store.HUMAN_DECISIONS[proposed.decision]
+    if not change:
+        status = statuses.stage(stage).get(rid)
+        earlier = [h for h in (status.humans if status else []) if h.reviewer == reviewer]
+        if earlier and (earlier[0].decision, earlier[0].reason) != (proposed.decision, reason):
+            before = earlier[0].decision + (f" ({earlier[0].reason})" if earlier[0].reason else "")
+            return (
+                None,
+                f"{reviewer} already decided record {rid}: {before} (pass --change to replace it)",
+            )
+    return store.ReviewerDecision(rid, reviewer, stored, reason, proposed.note), ""
+
+
+def record_decisions(
+    review: Review,
+    stage: str,
+    decisions: Sequence[Proposed],
+    protocol: Protocol | None,
+    change: bool = False,
+    statuses: Statuses | None = None,
+    queue: set[int] | None = None,
+) -> list[tuple[str, store.ReviewerDecision]]:
+    """Check reviewers' decisions and store them all in one transaction, or none: the one way a
+    human decision is recorded (the screen's keys, `slr screen decide`, `slr screen import`).
+    Returns each as stored (its reason as the protocol words it) with "added", "changed" or
+    "unchanged"; raises SlrError naming every decision
+    refused (with its FILE:LINE), nothing written. `statuses` and `queue`: the screen's own,
+    so that a key press does not resolve every record again."""
+    if stage not in STAGES:
+        raise SlrError(f"unknown stage {stage!r} (use {' or '.join(STAGES)})")
+    if statuses is None:
+        statuses = review_statuses(review, protocol)
+    if queue is None:
+        queue = set(screening_queue(statuses, stage))
+    reasons = list(protocol.exclusion_reasons) if protocol else []
+    checked: list[store.ReviewerDecision] = []
+    problems: list[str] = []
+    seen: dict[tuple[int, str], str] = {}
+    for proposed in decisions:
+        decision, problem = check_decision(proposed, stage, statuses, queue, reasons, change)
+        key = (proposed.record_id, proposed.reviewer)
+        if not problem and key in seen:
+            problem = (
+                f"{proposed.reviewer} decides record {proposed.record_id} again "
+                f"(first at {seen[key]})"
+            )
+        seen.setdefault(key, proposed.where or "an earlier line")
+        if problem:
+            problems.append(f"{proposed.where}: {problem}" if proposed.where else problem)
+        elif decision is not None:
+            checked.append(decision)
+    if problems:
+        if len(decisions) == 1:
+            raise SlrError(problems[0].rstrip())
+        raise SlrError(
+            f"{len(problems)} of {len(decisions)} decisions refused; nothing was recorded:\n  "
+            + "\n  ".join(problems),
+            "correct those lines and import the file again",
+        )
+    outcomes = store.store_human_decisions(review.db, stage, checked, change)
+    return list(zip(outcomes, checked, strict=True))
+
+
+# The columns of `slr screen export`, and what `slr screen import` reads
+CSV_COLUMNS = ("record_id", "reviewer", "decision", "reason", "note")
+
+
+def _cell_text(value: str) -> str:
+    """A cell as a person wrote it: the apostrophe slr's CSV writer puts before text a
+    spreadsheet would run as a formula (slr.cells.safe_cell) comes off again."""
+    return value[1:] if value.startswith("'") and safe_cell(value[1:]) == value else value
+
+
+def read_decisions_csv(path: Path) -> list[Proposed]:
+    """The decisions of a CSV file with the columns CSV_COLUMNS (note and reason may be left
+    out; other columns are refused). Raises SlrError listing every line that cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SlrError(f"{path}: no such file") from None
+    except UnicodeDecodeError as error:
+        raise SlrError(
+            f"{path}: not UTF-8 text (byte {error.start})", "save it as UTF-8 CSV"
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in next(reader, [])]
+    required = CSV_COLUMNS[:3]
+    missing = [name for name in required if name not in header]
+    unknown = [name for name in header if name not in CSV_COLUMNS]
+    if missing or unknown or len(set(header)) != len(header):
+        raise SlrError(
+            f"{path}:1: the header must name the columns {', '.join(CSV_COLUMNS)}"
+            + (f" (missing: {', '.join(missing)})" if missing else "")
+            + (f" (unknown: {', '.join(unknown)})" if unknown else ""),
+            "`slr screen export` writes a file in this form",
+        )
+    found: list[Proposed] = []
+    problems: list[str] = []
+    for row in reader:
+        where = f"{path}:{reader.line_num}"
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(f"{where}: {len(row)} cells where the header has {len(header)}")
+            continue
+        cells = dict(zip(header, row, strict=True))
+        record = cells["record_id"].strip()
+        if not record.isdigit():
+            problems.append(f"{where}: record_id {record!r} is not a record id")
+            continue
+        found.append(
+            Proposed(
+                int(record),
+                _cell_text(cells["reviewer"].strip()),
+                cells["decision"].strip().lower(),
+                _cell_text(cells.get("reason", "")),
+                _cell_text(cells["note"].strip()) if "note" in cells else None,
+                where,
+            )
+        )
+    if problems:
+        raise SlrError(
+            f"{len(problems)} lines of {path} cannot be read; nothing was recorded:\n  "
+            + "\n  ".join(problems),
+            "correct those lines and import the file again",
+        )
+    return found
+
+
+def decision_rows(review: Review, stage: str) -> list[tuple[int, str, str, str, str]]:
+    """Every reviewer's decision at a stage, by record and reviewer (CSV_COLUMNS)."""
+    snapshot = store.decision_snapshot(review.db)
+    humans = snapshot.stages[stage].humans
+    return [
+        (rid, human.reviewer, human.decision, human.reason, human.note)
+        for rid in sorted(humans)
+        for human in humans[rid]
+    ]
 
 
 @dataclass(slots=True)
@@ -99,6 +347,8 @@ class Session:
     _skipped: list[int] = field(default_factory=list)
     _highlighter: Highlighter | None = None
     _auto: dict[int, dict] = field(default_factory=dict)
+    _statuses: Statuses | None = None  # at the start of the session: the queue and its checks
+    _queued: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
@@ -113,8 +363,8 @@ class Session:
         self._highlighter = Highlighter.of(self.protocol)
         self._auto = store.auto_decisions(db, self.stage)
         self.queue = self._build_queue()
-        queued = set(self.queue)
-        self.done = store.decided_by(db, self.stage, self.reviewer) & queued
+        self._queued = set(self.queue)
+        self.done = store.decided_by(db, self.stage, self.reviewer) & self._queued
         self.advance()
 
     # -- the queue ------------------------------------------------------------------------------
@@ -124,13 +374,8 @@ class Session:
         every record not marked duplicate that the rules did not exclude; at full text every
         record finally included at title/abstract whose report is not missing. Records already
         resolved are left out."""
-        statuses = review_statuses(self.review, self.protocol).stage(self.stage)
-        ids = [
-            rid
-            for rid, status in statuses.items()
-            if not (status.by == "rules" and status.status == "exclude")
-            and status.by not in ("resolution", "fulltext")
-        ]
+        self._statuses = review_statuses(self.review, self.protocol)
+        ids = screening_queue(self._statuses, self.stage)
         if self.order == "random":
             random.Random(self.seed).shuffle(ids)
         elif self.order == "year":
@@ -166,12 +411,16 @@ class Session:
     def decide(self, decision: str, reason: str = "") -> int:
         """include | exclude | maybe for the record on screen; committed before this returns."""
         rid = self._require()
-        if decision not in store.HUMAN_DECISIONS:
-            raise SlrError(f"unknown decision {decision!r}")
-        if decision == "exclude" and self.stage == "full_text" and not reason:
-            raise SlrError("a full-text exclusion needs a reason")
-        store.record_human_decision(
-            self.review.db, rid, self.stage, self.reviewer, store.HUMAN_DECISIONS[decision], reason
+        assert self._statuses is not None
+        proposed = Proposed(rid, self.reviewer, decision, reason)
+        record_decisions(
+            self.review,
+            self.stage,
+            [proposed],
+            self.protocol,
+            change=True,  # on screen: a record you decided is shown as such (g), keys change it
+            statuses=self._statuses,
+            queue=self._queued,
         )
         self.done.add(rid)
         self.decided_now += 1

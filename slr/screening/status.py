@@ -17,9 +17,11 @@ included at full text.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from slr.models import STAGES, DecisionSnapshot, HumanDecision, StageDecisions
 from slr.protocol import Protocol, load_protocol
@@ -216,16 +218,29 @@ def ratings(statuses: Statuses, stage: str, reviewers: Sequence[str] = ()) -> Ra
     return Ratings(sorted(found), by_record)
 
 
+def protocol_of(review: Review, override: Path | None = None) -> tuple[Protocol | None, str]:
+    """The protocol a review works with and its SHA-256: `override` when given, else the
+    review's copy; (None, "") for a review made without one. The one place a review's protocol
+    is read, so that every command refuses a broken or missing copy the same way (ProtocolError)
+    and none goes on with its rules silently off."""
+    if override is not None:
+        path = override
+    else:
+        copy = review.meta().get("protocol", "")
+        if not copy:
+            return None, ""
+        path = inside(review.path, copy)
+    protocol = load_protocol(path)
+    return protocol, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def required_reviewers(review: Review, protocol: Protocol | None = None) -> dict[str, int]:
     """How many reviewers must decide at each stage: the protocol's `[screening] reviewers`
     (the review's copy unless given); 1 for a review made without a protocol. A protocol that
     cannot be read is refused (ProtocolError), as by every command that uses it."""
-    if protocol is not None:
-        return dict(protocol.reviewers)
-    copy = review.meta().get("protocol", "")
-    if not copy:
-        return dict(DEFAULT_REVIEWERS)
-    return dict(load_protocol(inside(review.path, copy)).reviewers)
+    if protocol is None:
+        protocol = protocol_of(review)[0]
+    return dict(protocol.reviewers) if protocol is not None else dict(DEFAULT_REVIEWERS)
 
 
 def review_statuses(review: Review, protocol: Protocol | None = None) -> Statuses:
@@ -272,6 +287,7 @@ __all__ = [
     "Status",
     "Statuses",
     "decide_status",
+    "protocol_of",
     "ratings",
     "required_reviewers",
     "resolve",

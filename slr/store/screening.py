@@ -243,6 +243,80 @@ def record_human_decision(
     return cursor.lastrowid
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewerDecision:
+    """One reviewer's decision on one record, as stored (decision: include | exclude | flag)."""
+
+    record_id: int
+    reviewer: str
+    decision: str
+    reason: str = ""
+    note: str | None = None  # None: the note written on the screen so far goes along
+
+
+class DecisionExists(SlrError):
+    """A reviewer already decided a record otherwise, and the change was not asked for."""
+
+
+def store_human_decisions(
+    db: sqlite3.Connection, stage: str, decisions: Sequence[ReviewerDecision], change: bool
+) -> list[str]:
+    """Store reviewers' decisions in one transaction (all or none); for each, "added",
+    "changed" or "unchanged" (the same decision, reason and note again). Without `change`, a
+    reviewer's earlier, different decision is refused (DecisionExists) and nothing is written:
+    checked here, inside the transaction, so that two processes cannot both pass the check."""
+    outcomes: list[str] = []
+    with write(db):
+        for entry in decisions:
+            key = (entry.record_id, stage, entry.reviewer)
+            old = db.execute(
+                "SELECT decision, reason, note FROM decisions "
+                "WHERE record_id = ? AND stage = ? AND reviewer = ?",
+                key,
+            ).fetchone()
+            if entry.note is None:
+                kept = db.execute(
+                    "SELECT note FROM screen_notes "
+                    "WHERE record_id = ? AND stage = ? AND reviewer = ?",
+                    key,
+                ).fetchone()
+                note = kept[0] if kept else ""
+            else:
+                note = entry.note
+            if old is not None and tuple(old) == (entry.decision, entry.reason, note):
+                outcomes.append("unchanged")
+                continue
+            if old is not None and not change and tuple(old[:2]) != (entry.decision, entry.reason):
+                label = "maybe" if old[0] == "flag" else old[0]
+                raise DecisionExists(
+                    f"{entry.reviewer} already decided record {entry.record_id} at {stage}: "
+                    f"{label}" + (f" ({old[1]})" if old[1] else ""),
+                    "pass --change to replace that decision",
+                )
+            db.execute(
+                "DELETE FROM decisions WHERE record_id = ? AND stage = ? AND reviewer = ?", key
+            )
+            if entry.note is not None:
+                db.execute(
+                    "DELETE FROM screen_notes WHERE record_id = ? AND stage = ? AND reviewer = ?",
+                    key,
+                )
+                if note:
+                    db.execute(
+                        "INSERT INTO screen_notes (record_id, stage, reviewer, note, noted_at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (*key, note, _stamp()),
+                    )
+            db.execute(
+                "INSERT INTO decisions (record_id, stage, decision, reason, reviewer, note, "
+                "decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (entry.record_id, stage, entry.decision, entry.reason, entry.reviewer, note,
+                 _stamp()),
+            )  # fmt: skip
+            outcomes.append("added" if old is None else "changed")
+    return outcomes
+
+
 def undo_human_decision(db: sqlite3.Connection, stage: str, reviewer: str) -> int | None:
     """Remove the reviewer's latest decision at a stage; returns its record id (None if none)."""
     with write(db):
@@ -399,6 +473,11 @@ def decision_snapshot(db: sqlite3.Connection) -> DecisionSnapshot:
             "SELECT record_id, stage, decision, reason FROM final_decisions"
         ):
             stages[stage].resolutions[record_id] = (decision, reason)
+        for record_id, stage, rule in db.execute(
+            "SELECT record_id, stage, rule FROM stopped_records "
+            "JOIN screen_stops ON screen_stops.id = stop_id"
+        ):
+            stages[stage].stopped[record_id] = rule
         not_retrieved = dict(
             db.execute("SELECT record_id, missing_reason FROM fulltexts WHERE missing_reason <> ''")
         )
@@ -409,6 +488,86 @@ def decision_snapshot(db: sqlite3.Connection) -> DecisionSnapshot:
         for humans in decisions.humans.values():
             humans.sort(key=lambda human: human.reviewer)
     return DecisionSnapshot(records, duplicate_of, stages, not_retrieved)
+
+
+# -- stopping: `slr screen stop` ------------------------------------------------------------
+
+
+def screening_order(db: sqlite3.Connection, stage: str, reviewer: str = "") -> list[int]:
+    """The records people decided at a stage, in the order of their first decision (of
+    `reviewer` only, when given): the sequence a stopping rule reads."""
+    rows = db.execute(
+        "SELECT record_id FROM decisions WHERE stage = ? AND reviewer NOT LIKE 'auto:%' "
+        "AND (? = '' OR reviewer = ?) GROUP BY record_id ORDER BY min(id)",
+        (stage, reviewer, reviewer),
+    )
+    return [row[0] for row in rows]
+
+
+def stop_of(db: sqlite3.Connection, stage: str) -> dict[str, Any] | None:
+    """The stage's stop (rule, parameters, statistics as dicts), None when it was not stopped."""
+    row = db.execute(
+        "SELECT id, stage, rule, parameters, statistics, forced, records, stopped_at "
+        "FROM screen_stops WHERE stage = ?",
+        (stage,),
+    ).fetchone()
+    if row is None:
+        return None
+    keys = ("id", "stage", "rule", "parameters", "statistics", "forced", "records", "stopped_at")
+    stop = dict(zip(keys, row, strict=True))
+    stop["parameters"] = json.loads(stop["parameters"])
+    stop["statistics"] = json.loads(stop["statistics"])
+    stop["forced"] = bool(stop["forced"])
+    return stop
+
+
+def record_stop(
+    db: sqlite3.Connection,
+    stage: str,
+    rule: str,
+    parameters: dict[str, Any],
+    statistics: dict[str, Any],
+    forced: bool,
+    record_ids: Sequence[int],
+) -> int:
+    """Exclude `record_ids` at `stage` as not screened, the stopping rule met; one transaction."""
+    with write(db):
+        if stop_of(db, stage) is not None:
+            raise SlrError(
+                f"{stage} screening is already stopped",
+                "undo that stop first with `slr screen stop --undo`",
+            )
+        cursor = db.execute(
+            "INSERT INTO screen_stops (stage, rule, parameters, statistics, forced, records, "
+            "stopped_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                stage,
+                rule,
+                json.dumps(parameters),
+                json.dumps(statistics),
+                int(forced),
+                len(record_ids),
+                _stamp(),
+            ),
+        )
+        stop_id = cursor.lastrowid
+        db.executemany(
+            "INSERT INTO stopped_records (stop_id, record_id) VALUES (?, ?)",
+            ((stop_id, record_id) for record_id in record_ids),
+        )
+    assert stop_id is not None
+    return stop_id
+
+
+def undo_stop(db: sqlite3.Connection, stage: str) -> dict[str, Any]:
+    """Delete the stage's stop and its exclusions (the log keeps both); returns the stop."""
+    with write(db):
+        stop = stop_of(db, stage)
+        if stop is None:
+            raise SlrError(f"{stage} screening was not stopped", "nothing to undo")
+        db.execute("DELETE FROM stopped_records WHERE stop_id = ?", (stop["id"],))
+        db.execute("DELETE FROM screen_stops WHERE id = ?", (stop["id"],))
+    return stop
 
 
 def fulltext_rows(db: sqlite3.Connection) -> list[sqlite3.Row]:
