@@ -11,7 +11,8 @@ from pathlib import Path
 
 from slr.errors import ImportRefused, SlrError
 from slr.importers import FileImport, LoadedFile, load_file, parse_loaded
-from slr.models import Failure, ParseResult
+from slr.models import Failure, ImportWarning, ParseResult
+from slr.normalize.words import counted
 from slr.store import Review
 from slr.store.review import SourceInfo
 
@@ -58,7 +59,7 @@ class ImportOutcome:
     database: str
     records: int
     failures: list[Failure] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[ImportWarning] = field(default_factory=list)
     copy: Path = Path()  # the verbatim copy in the review's sources/
 
 
@@ -162,7 +163,7 @@ def _database(flavour: str, options: ImportOptions) -> str:
 
 
 def _source_info(
-    loaded: LoadedFile, flavour: str, warnings: list[str], options: ImportOptions
+    loaded: LoadedFile, flavour: str, warnings: list[ImportWarning], options: ImportOptions
 ) -> SourceInfo:
     database = _database(flavour, options)
     return SourceInfo(
@@ -181,13 +182,11 @@ def _source_info(
     )
 
 
-def _unknown_database(info: SourceInfo) -> list[str]:
+def _unknown_database(info: SourceInfo) -> list[ImportWarning]:
     if info.database:
         return []
-    return [
-        f"{info.file_name}: the database is not known; "
-        "name it with --database for the PRISMA-S record"
-    ]
+    message = "the database is not known; name it with --database for the PRISMA-S record"
+    return [ImportWarning(0, "database-unknown", message, info.file_name)]
 
 
 @dataclass(slots=True)
@@ -205,13 +204,13 @@ def _parse(loaded: LoadedFile, options: ImportOptions, progress: Progress) -> _P
     info = _source_info(loaded, result.flavour, result.warnings, options)
     info.warnings += _unknown_database(info)
     loaded.decoded.text = ""  # parsed: only the records are needed now
-    progress(f"Parsed {len(result.records):,} records of {info.file_name}")
+    progress(f"Parsed {counted(len(result.records), 'record', grouped=True)} of {info.file_name}")
     return _Parsed(info, result)
 
 
 def _store(review: Review, parsed: _Parsed, progress: Progress) -> ImportOutcome:
     info, result = parsed.info, parsed.result
-    progress(f"Storing {len(result.records):,} records of {info.file_name}")
+    progress(f"Storing {counted(len(result.records), 'record', grouped=True)} of {info.file_name}")
     source_id, copy = review.add_source(info, result.records, result.failures)
     outcome = ImportOutcome(
         source_id,

@@ -87,13 +87,38 @@ class Failure:
 
 
 @dataclass(slots=True)
+class ImportWarning:
+    """Something an import noticed and did not refuse, as data: where, what kind, what.
+
+    `line` is 0 when the warning concerns the whole file; `file` is filled in by the import
+    (a parser sees only text). `kind` is a short name to count and filter by, e.g. "encoding",
+    "repaired-field", "no-end-marker", "skipped-note", "no-records", "database-unknown".
+    """
+
+    line: int
+    kind: str
+    message: str
+    file: str = ""
+
+    def describe(self) -> str:
+        """The warning as "file:line: message", the way a compiler says it."""
+        where = [self.file] if self.file else []
+        if self.line:
+            where.append(str(self.line) if self.file else f"line {self.line}")
+        return ": ".join([":".join(where), self.message] if where else [self.message])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "kind": self.kind, "message": self.message}
+
+
+@dataclass(slots=True)
 class ParseResult:
     """What an importer parsed and what it could not: failures are data, not exceptions."""
 
     format: str
     records: list[Record] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[ImportWarning] = field(default_factory=list)
     flavour: str = ""  # the vendor an export came from when the content tells (scopus, wos, ...)
 
 
@@ -121,6 +146,8 @@ class StageDecisions:
         default_factory=dict
     )  # (include|exclude|flag, reason)
     resolutions: dict[int, tuple[str, str]] = field(default_factory=dict)  # (decision, reason)
+    # records nobody screened, excluded when the stopping rule was met -> the rule's name
+    stopped: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ import pytest
 
 from slr.errors import ImportRefused
 from slr.importers.encoding import decode
+from slr.models import ImportWarning
 
 TEXT = "TY  - JOUR\nTI  - Örücü: café ñ\nER  - \n"
 
@@ -34,7 +35,9 @@ def test_cp1252_fallback_warns_with_line() -> None:
     assert decoded.text == "TY  - JOUR\nTI  - café “quoted”\n"
     assert decoded.encoding == "cp1252"
     assert decoded.warnings == [
-        "old.ris: not valid UTF-8 (first bad byte on line 2); read as Windows-1252"
+        ImportWarning(
+            2, "encoding", "not valid UTF-8 (first bad byte on line 2); read as Windows-1252"
+        )
     ]
 
 
@@ -42,7 +45,9 @@ def test_double_encoded_utf8_is_repaired() -> None:
     mojibake = "Örücü, Deniz".encode().decode("cp1252")  # 'Ã–rÃ¼cÃ¼, Deniz'
     decoded = decode(f"A1  - {mojibake}\nA1  - Smith, J\n".encode(), "eric.txt")
     assert decoded.text == "A1  - Örücü, Deniz\nA1  - Smith, J\n"
-    assert decoded.warnings == ["eric.txt: repaired double-encoded UTF-8 on 1 line(s)"]
+    assert decoded.warnings == [
+        ImportWarning(0, "encoding", "repaired double-encoded UTF-8 on 1 line(s)")
+    ]
 
 
 def test_genuine_accents_are_left_alone() -> None:

@@ -29,7 +29,7 @@ from slr.importers.csv_formats import (
     split_references,
 )
 from slr.importers.registry import FORMATS, detect
-from slr.models import Author, ParseResult, Record
+from slr.models import Author, ImportWarning, ParseResult, Record
 from slr.normalize import clean_text
 
 # MANIFEST format -> (slr format, flavour)
@@ -420,14 +420,14 @@ def test_dimensions_preamble_is_skipped(real_exports: Path) -> None:
     assert result.failures == []
     assert len(result.records) == 126
     assert result.records[0].line == 3  # still the physical line
-    assert any("About the data" in w for w in result.warnings)
+    assert any(w.kind == "skipped-note" and "About the data" in w.message for w in result.warnings)
     plain = FORMATS["dimensions-csv"].parse(text, None)
     assert [r.title for r in plain.records] == [r.title for r in result.records]
 
 
 def test_publish_or_perish_quirks(real) -> None:
     result = real(POP_FILE).result
-    assert any("snippets" in w for w in result.warnings)
+    assert any(w.kind == "vendor-note" and "snippets" in w.message for w in result.warnings)
     truncated = at_line(result, 5)  # "D Ahmetovic, S Mascetti, C Bernareggi…"
     assert [a.family for a in truncated.authors] == ["Ahmetovic", "Mascetti", "Bernareggi"]
     first = at_line(result, 2)
@@ -662,7 +662,11 @@ def test_unterminated_quote_at_the_end() -> None:
     assert cut.records[1].ids["eid"] == "2-s2.0-2"
     assert cut.records[0].authors == [Author("Doe", "John")]
     assert cut.failures == []
-    assert any(w.startswith("line 3: a quoted field is not closed") for w in cut.warnings)
+    assert any(
+        (w.line, w.kind) == (3, "cut-short")
+        and w.message.startswith("a quoted field is not closed")
+        for w in cut.warnings
+    )
     # the quote opens in the first field: the rest of the file is one short row -> failure
     early = parse_text(f'{SCOPUS_HEADER}\n{good}\n"Doe J.,Doe John,Early,2020,J,x,y,z\n', "s.csv")
     assert [r.title for r in early.records] == ["Good"]
@@ -673,7 +677,9 @@ def test_unterminated_quote_at_the_end() -> None:
 def test_truncated_file_and_header_only() -> None:
     header_only = parse_text(SCOPUS_HEADER + "\n", "s.csv")
     assert (header_only.records, header_only.failures) == ([], [])
-    assert header_only.warnings == ["scopus-csv: the file has a header but no records"]
+    assert header_only.warnings == [
+        ImportWarning(0, "no-records", "scopus-csv: the file has a header but no records")
+    ]
     truncated = parse_text(f"{SCOPUS_HEADER}\n{scopus_row(1)}\n" + '"Doe J.","Do', "s.csv")
     assert len(truncated.records) == 1
     assert [f.line for f in truncated.failures] == [4]

@@ -212,7 +212,7 @@ def test_scopus_tag_glued_to_a_truncated_reference() -> None:
     assert record.cited_references[-1].endswith("American Psychiatric Pub")
     assert record.ids["eid"] == "2-s2.0-85073159216"
     assert record.url.startswith("https://www.scopus.com/inward/record.uri?eid=2-s2.0-85073159216")
-    assert any(w.startswith("line 566:") for w in result.warnings)
+    assert any(w.line == 566 for w in result.warnings)
 
 
 def test_scopus_fields() -> None:
@@ -393,13 +393,13 @@ def test_an_exporter_without_er_lines_loses_nothing() -> None:
     result = parse("TY  - JOUR\nTI  - One\n\nTY  - JOUR\nTI  - Two\n", None)
     assert [r.title for r in result.records] == ["One", "Two"]
     assert result.failures == []
-    assert [w[:8] for w in result.warnings] == ["line 1: ", "line 4: "]
+    assert [w.line for w in result.warnings] == [1, 4]
 
 
 def test_missing_er_between_records() -> None:
     result = parse("TY  - JOUR\nTI  - One\nTY  - BOOK\nTI  - Two\nER  - \n", None)
     assert [(r.title, r.line) for r in result.records] == [("One", 1), ("Two", 3)]
-    assert any(w.startswith("line 1:") for w in result.warnings)
+    assert any(w.line == 1 for w in result.warnings)
 
 
 def test_record_without_content_is_a_failure() -> None:
@@ -462,7 +462,7 @@ def test_wos_plaintext_and_medline_given_as_ris() -> None:
     medline = "PMID- 1\nOWN - NLM\nTI  - A title\nAU  - Smith J\nFAU - Smith, John\n\nPMID- 2\n"
     result = parse(wos, None)
     assert (result.records, result.failures) == ([], [])
-    assert result.warnings[-1] == "no RIS record found: no line starts with 'TY  - '"
+    assert result.warnings[-1].message == "no RIS record found: no line starts with 'TY  - '"
     # MEDLINE's two-letter tags look like RIS: one entry without a TY line, up to the end
     result = parse(medline, None)
     assert result.records == []
@@ -486,7 +486,7 @@ def test_real_tagged_files_given_with_format_ris(path: str, real_exports: Path) 
         assert [f.reason for f in result.failures] == [NO_TY]
     else:
         assert result.failures == []
-        assert result.warnings[-1] == "no RIS record found: no line starts with 'TY  - '"
+        assert result.warnings[-1].message == "no RIS record found: no line starts with 'TY  - '"
 
 
 def test_concatenated_files_with_byte_order_marks() -> None:

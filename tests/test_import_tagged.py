@@ -237,8 +237,8 @@ def test_wos_inline_and_truncated() -> None:
     result = parse_wos(text, None)
     assert [(r.title, r.line) for r in result.records] == [("Title 1", 3), ("Cut short", 12)]
     assert result.failures == []
-    assert any(w.startswith("line 12:") and "no ER" in w for w in result.warnings)
-    assert any("EF" in w for w in result.warnings)
+    assert any((w.line, w.kind) == (12, "no-end-marker") for w in result.warnings)
+    assert any(w.kind == "truncated" and "EF" in w.message for w in result.warnings)
 
 
 def test_wos_missing_er_between_records_and_empty_record() -> None:
@@ -263,7 +263,7 @@ def test_medline_inline_and_malformed() -> None:
     text = MEDLINE_GOOD.format(n=1) + "OWN - NLM\nTI  - No PMID here\n\nPMID- 3\nSTAT- MEDLINE\n"
     result = parse_medline(text, None)
     assert [(r.title, r.line) for r in result.records] == [("Title 1", 1), ("No PMID here", 7)]
-    assert any(w.startswith("line 7:") and "PMID" in w for w in result.warnings)
+    assert any((w.line, w.kind) == (7, "missing-id") for w in result.warnings)
     [failure] = result.failures
     assert (failure.line, failure.excerpt) == (10, "PMID- 3")
 

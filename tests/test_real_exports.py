@@ -77,7 +77,8 @@ def test_double_encoding_is_repaired_only_where_present() -> None:
     for row in ROWS:
         warnings = read_file(REAL_EXPORTS / row["path"]).result.warnings
         for warning in warnings:
-            if "double-encoded" in warning:
-                repaired[row["path"]] = int(warning.split(" on ")[1].split()[0])
-        assert not any("Windows-1252" in w for w in warnings)
+            assert warning.file == row["path"].split("/")[-1]
+            if warning.kind == "encoding" and "double-encoded" in warning.message:
+                repaired[row["path"]] = int(warning.message.split(" on ")[1].split()[0])
+        assert not any("Windows-1252" in w.message for w in warnings)
     assert repaired == DOUBLE_ENCODED

@@ -11,6 +11,7 @@ from slr.cli.common import progress_reporter, review_option
 from slr.errors import ExitCode, SlrError
 from slr.importers import FORMATS
 from slr.importing import METHODS, ImportOptions, import_files
+from slr.normalize.words import counted
 from slr.store import Review
 
 
@@ -90,7 +91,8 @@ def import_(
         described = outcome.format + (f"/{outcome.flavour}" if outcome.flavour else "")
         line = (
             f"Imported {outcome.file_name} as source {outcome.source_id}: "
-            f"{outcome.records} records ({described}, {outcome.database or 'database unknown'})"
+            f"{counted(outcome.records, 'record')} "
+            f"({described}, {outcome.database or 'database unknown'})"
         )
         if outcome.failures:
             line += f", {len(outcome.failures)} rejected"
@@ -98,7 +100,7 @@ def import_(
         for failure in outcome.failures:
             click.echo(f"  rejected {failure.describe(outcome.file_name)}", err=True)
         for warning in outcome.warnings:
-            click.echo(f"  warning: {warning}", err=True)
+            click.echo(f"  warning: {warning.describe()}", err=True)
         rejected += len(outcome.failures)
     if rejected:
         sys.exit(int(ExitCode.PARTIAL))

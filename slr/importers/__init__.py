@@ -9,13 +9,13 @@ import contextlib
 import hashlib
 import importlib
 import mmap
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from slr.importers.encoding import Bytes, DecodedText, decode
 from slr.importers.registry import FORMATS, Format, detect, get_format
+from slr.importers.spreadsheet import is_workbook, workbook_text
 from slr.models import ParseResult
 
 # Each module registers its formats when imported.
@@ -59,8 +59,7 @@ class LoadedFile:
 
 @contextlib.contextmanager
 def _mapped(path: Path) -> Iterator[Bytes]:
-    """A file's bytes, mapped rather than read: no copy of a large export in this process's
-    memory, which took longer than decoding it."""
+    """A file's bytes, mapped rather than read: no copy of a large export in memory."""
     with path.open("rb") as file:
         try:
             mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
@@ -73,26 +72,22 @@ def _mapped(path: Path) -> Iterator[Bytes]:
 
 def load_file(path: Path, format_name: str | None = None) -> LoadedFile:
     """Read, decode and detect one export file; raises ImportRefused for a whole file."""
-    # hashed in a thread while it is decoded here: hashlib leaves the GIL for large data
     with _mapped(path) as data:
-        digest = hashlib.sha256()
-        hasher = threading.Thread(target=digest.update, args=(data,))
-        hasher.start()
-        try:
-            decoded = decode(data, path.name)
-        finally:
-            hasher.join()
-        sha256, size = digest.hexdigest(), len(data)
-    # a large export is held once, as text, while it is parsed
+        sha256, size = hashlib.sha256(data).hexdigest(), len(data)
+        # an Excel workbook is read as the CSV text of its first sheet
+        decoded = workbook_text(path) if is_workbook(data) else decode(data, path.name)
     fmt = get_format(format_name) if format_name else detect(decoded.text, path.name)
     return LoadedFile(path, sha256, size, decoded, fmt)
 
 
 def parse_loaded(loaded: LoadedFile, column_map: Mapping[str, str] | None = None) -> FileImport:
-    """Parse a loaded file in one go; its text is dropped afterwards."""
+    """Parse a loaded file in one go; its text is dropped afterwards. Every warning is given
+    the file's name."""
     decoded = loaded.decoded
     result = loaded.format.parse(decoded.text, column_map)
     result.warnings[:0] = decoded.warnings
+    for warning in result.warnings:
+        warning.file = loaded.path.name
     decoded.text = ""  # the records hold what is needed; the verbatim copy comes from `path`
     return FileImport(loaded.path, loaded.sha256, loaded.size, decoded, loaded.format, result)
 

@@ -20,7 +20,7 @@ from slr.importers.registry import Format, register
 
 if TYPE_CHECKING:
     from bibtexparser.model import Entry
-from slr.models import Author, Failure, ParseResult, Record
+from slr.models import Author, Failure, ImportWarning, ParseResult, Record
 from slr.normalize import latex_to_unicode, parse_name, parse_year
 
 FORMAT = "bibtex"
@@ -291,7 +291,7 @@ def _build_record(
     key: str,
     fields: list[tuple[str, str]],
     line: int,
-    warnings: list[str],
+    warnings: list[ImportWarning],
 ) -> tuple[Record | None, str]:
     """One entry's Record (None when it has no bibliographic content) and its flavour, from
     its fields with their macros expanded."""
@@ -310,7 +310,12 @@ def _build_record(
         else:
             values[lower] = text
     if repeated:
-        warnings.append(f"line {line}: field(s) {', '.join(repeated)} repeated; first value used")
+        repeated_names = ", ".join(repeated)
+        warnings.append(
+            ImportWarning(
+                line, "repeated-field", f"field(s) {repeated_names} repeated; first value used"
+            )
+        )
     get = values.get
     flavour = _entry_flavour(key, values)
 
@@ -652,7 +657,11 @@ def _parse_part(text: str, lines_before: int, result: ParseResult, state: _FileS
             line = text.count("\n", 0, match.start()) + 1
             blocks.append(ParsingFailedBlock(error=ValueError("split"), start_line=line - 1))
         lines.exact = True
-        result.warnings.append("bibtexparser could not split the file; read entry by entry")
+        result.warnings.append(
+            ImportWarning(
+                0, "fallback-reader", "bibtexparser could not split the file; read entry by entry"
+            )
+        )
     macros, seen_keys, flavours = state.macros, state.seen_keys, state.flavours
     count = len(blocks)
     for index, block in enumerate(blocks):
@@ -696,9 +705,15 @@ def _parse_part(text: str, lines_before: int, result: ParseResult, state: _FileS
             if entry_type in ("comment", "preamble"):
                 continue
             if not closed:
-                result.warnings.append(f"line {line}: entry {key!r} has no closing brace")
+                result.warnings.append(
+                    ImportWarning(line, "no-end-marker", f"entry {key!r} has no closing brace")
+                )
         if key in seen_keys:
-            result.warnings.append(f"line {line}: key {key!r} used twice; both entries imported")
+            result.warnings.append(
+                ImportWarning(
+                    line, "repeated-key", f"key {key!r} used twice; both entries imported"
+                )
+            )
         seen_keys.add(key)
         try:
             expanded, added = _expand(fields, macros, min(_MAX_EXPANSION, state.expansion_left))

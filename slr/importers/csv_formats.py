@@ -19,7 +19,7 @@ from typing import ParamSpec, TypeVar
 
 from slr.importers.common import add_raw, finish_record, iter_lines, join_pages
 from slr.importers.registry import Format, register
-from slr.models import Author, Failure, ParseResult, Record
+from slr.models import Author, Failure, ImportWarning, ParseResult, Record
 from slr.normalize import clean_pieces, clean_text, parse_clean_name, parse_name, parse_year
 
 # Scopus reference lists run past the csv module's default 128 KB field limit.
@@ -666,6 +666,10 @@ def sniff_generic(head: str, file_name: str) -> int:
 # ---------------------------------------------------------------------------------------------
 # Row reading
 # ---------------------------------------------------------------------------------------------
+def _skipped_note(preamble: str) -> ImportWarning:
+    return ImportWarning(1, "skipped-note", f"skipped the export note {_excerpt(preamble)!r}")
+
+
 def _excerpt(text: str) -> str:
     return " ".join(text.split())[:EXCERPT]
 
@@ -893,9 +897,9 @@ def _check_unterminated(text: str, last: int, result: ParseResult, delimiter: st
             break
     if not _ends_inside_quotes(text[newline + 1 :], delimiter):
         return
-    message = f"line {last}: {_OPEN_QUOTE}"
     if result.records and result.records[-1].line == last:
-        result.warnings.append(f"{message}; its record may be cut short")
+        message = f"{_OPEN_QUOTE}; its record may be cut short"
+        result.warnings.append(ImportWarning(last, "cut-short", message))
     elif result.failures and result.failures[-1].line == last:
         failure = result.failures[-1]
         failure.reason = f"{_UNTERMINATED} ({failure.reason})"
@@ -929,7 +933,7 @@ def parse_spec(spec: CsvSpec, text: str, column_map: Mapping[str, str] | None) -
     result = ParseResult(spec.name, flavour=spec.flavour)
     preamble, line = _split_preamble(text)
     if preamble:
-        result.warnings.append(f"line 1: skipped the export note {_excerpt(preamble)!r}")
+        result.warnings.append(_skipped_note(preamble))
     skip = 2 if preamble else 1
     header = list(_header_cells(line, spec.delimiter)) if line else []
     table = dict(spec.columns)
@@ -963,9 +967,9 @@ def parse_spec(spec: CsvSpec, text: str, column_map: Mapping[str, str] | None) -
 
 def _final_warnings(result: ParseResult, spec: CsvSpec, last: int) -> None:
     if not last:
-        result.warnings.append(f"{spec.name}: {_NO_RECORDS}")
+        result.warnings.append(ImportWarning(0, "no-records", f"{spec.name}: {_NO_RECORDS}"))
     if spec.warning and any(r.abstract for r in result.records):
-        result.warnings.append(spec.warning)
+        result.warnings.append(ImportWarning(0, "vendor-note", spec.warning))
 
 
 _ZOTERO_COLUMNS = frozenset(("Key", "Item Type", "Abstract Note"))
@@ -978,7 +982,7 @@ def parse_generic(text: str, column_map: Mapping[str, str] | None) -> ParseResul
     preamble, line = _split_preamble(text)
     skip = 2 if preamble else 1
     if preamble:
-        result.warnings.append(f"line 1: skipped the export note {_excerpt(preamble)!r}")
+        result.warnings.append(_skipped_note(preamble))
     delimiter, cells = _generic_delimiter(line, preamble)
     header = list(cells)
     if not header:

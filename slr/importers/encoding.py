@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from slr.errors import ImportRefused
+from slr.models import ImportWarning
 
 
 @dataclass(slots=True)
 class DecodedText:
     text: str  # line endings are "\n" only
     encoding: str
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[ImportWarning] = field(default_factory=list)
 
 
 # A UTF-8 lead byte read as cp1252/latin-1 (Ã, Â, Ä ...) followed by a continuation byte read the
@@ -172,62 +173,124 @@ def _decode_utf8(data: Bytes, start: int) -> _Utf8:
     return result
 
 
-def _repair_warnings(label: str, repaired: list[tuple[int, _Line]]) -> list[str]:
+def _repair_warnings(repaired: list[tuple[int, _Line]]) -> list[ImportWarning]:
     warnings = []
     for number, line in repaired[:_MAX_LINE_WARNINGS]:
         around = line.text[max(0, line.first - 30) : line.first + 30].strip()
-        warnings.append(
-            f"{label}: line {number}: {line.bad} byte(s) not valid UTF-8, repaired as "
-            f"Windows-1252 or U+FFFD: {around!r}"
+        message = (
+            f"{line.bad} byte(s) not valid UTF-8, repaired as Windows-1252 or U+FFFD: {around!r}"
         )
+        warnings.append(ImportWarning(number, "encoding", message))
     if len(repaired) > _MAX_LINE_WARNINGS:
         more = len(repaired) - _MAX_LINE_WARNINGS
-        warnings.append(f"{label}: {more} more line(s) with bytes not valid UTF-8 repaired")
+        message = f"{more} more line(s) with bytes not valid UTF-8 repaired"
+        warnings.append(ImportWarning(0, "encoding", message))
     return warnings
 
 
+# The file formats a reviewer may pick by mistake, known from their first bytes (a short binary
+# file holds too few control characters to tell it by them).
+_BINARY_SIGNATURES = (
+    b"%PDF-",
+    b"\x89PNG",
+    b"PK\x03\x04",  # zip: .docx, .xlsx (read by its own importer), .zip
+    b"\xd0\xcf\x11\xe0",  # OLE: .doc, .xls
+    b"GIF8",
+    b"\xff\xd8\xff",  # JPEG
+    b"\x1f\x8b",  # gzip
+    b"7z\xbc\xaf",
+    b"Rar!",
+)
+# The East Asian encodings charset-normalizer may name, and the codec that reads each (GB18030
+# reads every GBK and GB2312 file; the Windows code pages read the ISO/EUC ones and more).
+_CJK_CODECS = {
+    "gb18030": "gb18030",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "hz": "hz",
+    "big5": "big5hkscs",
+    "big5hkscs": "big5hkscs",
+    "cp950": "cp950",
+    "shift_jis": "cp932",
+    "cp932": "cp932",
+    "euc_jp": "euc_jp",
+    "iso2022_jp": "iso2022_jp",
+    "euc_kr": "cp949",
+    "cp949": "cp949",
+    "johab": "johab",
+}
+# Detection's "chaos" (0 = clean text) above which the text is called garbled.
+_MOJIBAKE_CHAOS = 0.2
+_DETECT_BYTES = 1 << 20
+
+
+def _legacy_encoding(data: Bytes) -> tuple[str, float]:
+    """The codec of a file that is not UTF-8: an East Asian encoding when detection names one,
+    else Windows-1252; with how garbled detection finds the text (1.0: no codec reads it)."""
+    # here: charset-normalizer takes a tenth of a second to import, and most files are UTF-8
+    import charset_normalizer
+
+    best = charset_normalizer.from_bytes(bytes(data[:_DETECT_BYTES])).best()
+    if best is None:
+        return "cp1252", 1.0
+    return _CJK_CODECS.get(best.encoding, "cp1252"), best.chaos
+
+
 def decode(data: Bytes, file_name: str = "") -> DecodedText:
-    """Decode an export file's bytes, or refuse an empty or binary file."""
+    """Decode an export file's bytes, or refuse an empty or binary file.
+
+    NUL bytes are removed wherever they are, and the removal reported; a binary file is told
+    by its signature or by the control characters in its first 64 KiB.
+    """
     label = file_name or "input"
     blank = b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"
     head = data[:65536]
     if not head[:4096].strip(blank) and not data[:].strip(blank):  # the head first: no copy
         raise ImportRefused(f"{label} is empty", "export the search results again")
-    warnings: list[str] = []
+    if head.startswith(_BINARY_SIGNATURES):
+        raise _binary(label)
+    warnings: list[ImportWarning] = []
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding, text = "utf-16", str(data, "utf-16", errors="replace")
     elif utf16 := _looks_utf16(head):
         encoding, text = utf16, str(data, utf16, errors="replace")
     else:
         bom = head.startswith(codecs.BOM_UTF8)
-        if not bom and b"\x00" in head:
-            raise ImportRefused(
-                f"{label} is a binary file, not a search export",
-                "export the results as RIS, BibTeX, CSV or plain text",
-            )
         utf8 = _decode_utf8(data, 3 if bom else 0)
         encoding, text = ("utf-8-sig" if bom else "utf-8"), utf8.text
         if utf8.bad > utf8.valid and not bom:
-            # more bytes that are not UTF-8 than bytes of UTF-8 characters: a Windows file
-            encoding, text = "cp1252", str(data, "cp1252", errors="replace")
-            warnings.append(
-                f"{label}: not valid UTF-8 (first bad byte on line {utf8.repaired[0][0]}); "
-                "read as Windows-1252"
-            )
+            # more bytes that are not UTF-8 than bytes of UTF-8 characters: a legacy encoding
+            encoding, chaos = _legacy_encoding(data)
+            text = str(data, encoding, errors="replace")
+            name = "Windows-1252" if encoding == "cp1252" else encoding.upper()
+            first_bad = utf8.repaired[0][0]
+            message = f"not valid UTF-8 (first bad byte on line {first_bad}); read as {name}"
+            warnings.append(ImportWarning(first_bad, "encoding", message))
+            if chaos > _MOJIBAKE_CHAOS:
+                message = f"the text read as {name} may be garbled (mojibake); check a few records"
+                warnings.append(ImportWarning(0, "mojibake", message))
         else:
-            warnings += _repair_warnings(label, utf8.repaired)
+            warnings += _repair_warnings(utf8.repaired)
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(_CONTROL.findall(text[:65536])) > 0.01 * min(len(text), 65536) + 8:
-        raise ImportRefused(
-            f"{label} is a binary file, not a search export",
-            "export the results as RIS, BibTeX, CSV or plain text",
-        )
+        raise _binary(label)
     if "\x00" in text:
+        first = text.count("\n", 0, text.index("\x00")) + 1
+        message = f"{text.count(chr(0))} NUL byte(s) removed, the first on line {first}"
+        warnings.append(ImportWarning(first, "nul-byte", message))
         text = text.replace("\x00", "")
     text, repaired = repair_double_encoding(text)
     if repaired:
-        warnings.append(f"{label}: repaired double-encoded UTF-8 on {repaired} line(s)")
+        message = f"repaired double-encoded UTF-8 on {repaired} line(s)"
+        warnings.append(ImportWarning(0, "encoding", message))
     return DecodedText(text, encoding, warnings)
+
+
+def _binary(label: str) -> ImportRefused:
+    return ImportRefused(
+        f"{label} is a binary file, not a search export",
+        "export the results as RIS, BibTeX, CSV or plain text",
+    )

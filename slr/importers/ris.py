@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 
 from slr.importers.common import finish_record, iter_lines, join_pages, opens_with
 from slr.importers.registry import Format, register
-from slr.models import Author, Failure, ParseResult, Record
+from slr.models import Author, Failure, ImportWarning, ParseResult, Record
 from slr.normalize import canonical_doi, parse_clean_name, parse_name, parse_year
 from slr.normalize.text import single_spaced
 
@@ -485,19 +485,25 @@ class _Reader:
         self.end_rejected()
         warnings = self.result.warnings
         for line in self.missing_end[:_MAX_WARNINGS]:
-            warnings.append(f"line {line}: RIS record has no ER line; imported up to the next one")
+            message = "RIS record has no ER line; imported up to the next one"
+            warnings.append(ImportWarning(line, "no-end-marker", message))
         if len(self.missing_end) > _MAX_WARNINGS:
             more = len(self.missing_end) - _MAX_WARNINGS
-            warnings.append(f"{more} more RIS records have no ER line")
-        for line in self.glued[:_MAX_WARNINGS]:
-            warnings.append(f"line {line}: a tag was glued to the end of a value; split there")
-        if self.stray:
             warnings.append(
-                f"line {self.stray_first}: {self.stray} line(s) outside any RIS record "
+                ImportWarning(0, "no-end-marker", f"{more} more RIS records have no ER line")
+            )
+        for line in self.glued[:_MAX_WARNINGS]:
+            message = "a tag was glued to the end of a value; split there"
+            warnings.append(ImportWarning(line, "glued-tag", message))
+        if self.stray:
+            message = (
+                f"{self.stray} line(s) outside any RIS record "
                 "(not between a TY and an ER line) were not imported"
             )
+            warnings.append(ImportWarning(self.stray_first, "stray-lines", message))
         if not self.result.records and not self.result.failures and self.stray:
-            warnings.append("no RIS record found: no line starts with 'TY  - '")
+            message = "no RIS record found: no line starts with 'TY  - '"
+            warnings.append(ImportWarning(0, "no-records", message))
         return self.result
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 from slr.importers.common import finish_record, iter_lines, join_pages, opens_with
 from slr.importers.registry import Format, register
-from slr.models import Author, Failure, ParseResult, Record
+from slr.models import Author, Failure, ImportWarning, ParseResult, Record
 from slr.normalize import canonical_doi, parse_name, parse_year, split_values
 
 Values = dict[str, list[str]]
@@ -73,11 +73,11 @@ class _Collector:
         self.result = ParseResult(name, flavour=flavour)
         self.counts: dict[str, int] = {}
 
-    def warn(self, kind: str, message: str) -> None:
+    def warn(self, line: int, kind: str, message: str) -> None:
         count = self.counts.get(kind, 0) + 1
         self.counts[kind] = count
         if count <= _MAX_WARNINGS:
-            self.result.warnings.append(message)
+            self.result.warnings.append(ImportWarning(line, kind, message))
 
     def add(
         self,
@@ -103,7 +103,8 @@ class _Collector:
     def finish(self) -> ParseResult:
         for kind, count in self.counts.items():
             if count > _MAX_WARNINGS:
-                self.result.warnings.append(f"{count - _MAX_WARNINGS} more: {kind}")
+                more = f"{count - _MAX_WARNINGS} more like the ones above"
+                self.result.warnings.append(ImportWarning(0, kind, more))
         return self.result
 
 
@@ -204,7 +205,7 @@ def parse_wos(text: str, column_map: Mapping[str, str] | None = None) -> ParseRe
         value = line[3:].strip()
         if tag == "PT" or tag == "EF":
             if fields is not None:
-                out.warn("records without ER", f"line {start}: WoS record has no ER line")
+                out.warn(start, "no-end-marker", "WoS record has no ER line")
                 _close_wos(out, fields, start)
             fields = None
             if tag == "EF":
@@ -224,15 +225,13 @@ def parse_wos(text: str, column_map: Mapping[str, str] | None = None) -> ParseRe
             stray += 1
             stray_first = stray_first or index + 1
     if fields is not None:
-        out.warn("records without ER", f"line {start}: WoS record has no ER line")
+        out.warn(start, "no-end-marker", "WoS record has no ER line")
         _close_wos(out, fields, start)
     if stray:
-        out.result.warnings.append(
-            f"line {stray_first}: {stray} line(s) outside any WoS record (no PT line before "
-            "them) were ignored"
-        )
+        message = f"{stray} line(s) outside any WoS record (no PT line before them) were ignored"
+        out.warn(stray_first, "stray-lines", message)
     if out.result.records and not ended:
-        out.result.warnings.append("the file does not end with EF: it may be truncated")
+        out.warn(0, "truncated", "the file does not end with EF: it may be truncated")
     return out.finish()
 
 
@@ -348,7 +347,7 @@ def parse_medline(text: str, column_map: Mapping[str, str] | None = None) -> Par
         lines = fields
         values = _values(lines, _NO_LIST_TAGS)
         if "PMID" not in values:
-            out.warn("records without PMID", f"line {start}: MEDLINE record has no PMID line")
+            out.warn(start, "missing-id", "MEDLINE record has no PMID line")
         out.add(
             lambda v, n: build_medline(v, n, _medline_authors(lines)),
             values,
@@ -394,9 +393,8 @@ def parse_medline(text: str, column_map: Mapping[str, str] | None = None) -> Par
     if fields is not None:
         close()
     if stray:
-        out.result.warnings.append(
-            f"line {stray_first}: {stray} line(s) outside any MEDLINE record were ignored"
-        )
+        message = f"{stray} line(s) outside any MEDLINE record were ignored"
+        out.warn(stray_first, "stray-lines", message)
     return out.finish()
 
 

@@ -26,7 +26,7 @@ from slr.errors import (
     ReviewNotFound,
     SlrError,
 )
-from slr.models import Author, Failure, Record
+from slr.models import Author, Failure, ImportWarning, Record
 from slr.store.schema import check_version, migrate
 from slr.store.transaction import BUSY_TIMEOUT_MS, ReviewConnection, write
 
@@ -128,7 +128,7 @@ class SourceInfo:
     method: str = "database"
     search_string: str = ""
     searched_on: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[ImportWarning] = field(default_factory=list)
 
 
 def connect(path: Path, read_only: bool = False) -> ReviewConnection:
@@ -380,7 +380,7 @@ class Review:
                 _now(),
                 count[0],
                 len(failures),
-                _dumps(info.warnings),
+                _dumps([warning.to_dict() for warning in info.warnings]),
             ),
         )
         self.db.executemany(
@@ -471,64 +471,6 @@ def _positioned(
         yield (stored + skipped, *row)
 
 
-# A raw field whose value is the same as the record's title or abstract is stored as a
-# reference to that column: the abstract is the largest field, and storing it twice made the
-# rows half as large again. A raw text that itself starts with NUL gets one more in front.
-_SAME_AS = "\x00="
-_PACKED_COLUMNS = ("abstract", "title")
-
-
-# The raw key that held each packed column in the last record: an export's records hold it
-# under the same key, so most records find it at once instead of looking through every field.
-_KEY_OF_COLUMN: dict[str, str | None] = dict.fromkeys(_PACKED_COLUMNS)
-
-
-def _raw_json(record: Record) -> str:
-    raw = record.raw
-    packed: dict[str, Any] | None = None
-    markers = 0
-    for column in _PACKED_COLUMNS:
-        value = getattr(record, column)
-        if not value:
-            continue
-        key = _KEY_OF_COLUMN[column]
-        if key is None or raw.get(key) != value:
-            key = next((k for k, v in raw.items() if v == value), None)
-            if key is None:
-                continue
-            _KEY_OF_COLUMN[column] = key
-        if packed is None:
-            packed = dict(raw)
-        packed[key] = _SAME_AS + column
-        markers += 1
-    stored = raw if packed is None else packed
-    text = _dumps(stored)
-    # JSON strings that start with NUL are our markers, unless a raw text starts with NUL
-    if text.count('"\\u0000') == markers:
-        return text
-    return _dumps(_escape_nul(stored, raw))
-
-
-def _escape_nul(stored: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
-    """A raw text that starts with NUL gets one more NUL in front (markers are left alone)."""
-    escaped = dict(stored)
-    for key, value in raw.items():
-        if value.__class__ is str and value.startswith("\x00"):
-            escaped[key] = "\x00" + value
-    return escaped
-
-
-def _unpack_raw(raw: dict[str, Any], row: sqlite3.Row) -> dict[str, Any]:
-    for key, value in raw.items():
-        if value.__class__ is str and value.startswith("\x00"):
-            column = value[len(_SAME_AS) :]
-            if value.startswith(_SAME_AS) and column in _PACKED_COLUMNS:
-                raw[key] = row[column]
-            else:
-                raw[key] = value[1:]
-    return raw
-
-
 def record_values(record: Record) -> tuple[Any, ...]:
     """A record as the values of its row (all but source_id and source_index), line first."""
     return (
@@ -536,7 +478,7 @@ def record_values(record: Record) -> tuple[Any, ...]:
         record.year,
         _dumps([a.to_dict() for a in record.authors]) if record.authors else "[]",
         _dumps(record.ids) if record.ids else "{}",
-        _raw_json(record),
+        _dumps(record.raw),  # plain JSON of the export's own fields
         *_text_values(record),
         *[_dumps(values) if values else "[]" for values in _list_values(record)],
     )
@@ -551,7 +493,7 @@ def _stored(row: sqlite3.Row) -> StoredRecord:
         authors=[Author.from_dict(a) for a in json.loads(row["authors"])],
         year=row["year"],
         ids=json.loads(row["ids"]),
-        raw=_unpack_raw(json.loads(row["raw"]), row),
+        raw=json.loads(row["raw"]),
         line=row["line"],
         **{name: row[name] for name in _TEXT_COLUMNS},
         **{name: json.loads(row[name]) for name in _LIST_COLUMNS},

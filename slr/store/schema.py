@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
@@ -506,6 +507,142 @@ def _v6_records_logged_by_source(db: sqlite3.Connection) -> None:
     )
 
 
+def _v7_plain_raw(db: sqlite3.Connection) -> None:
+    """`raw` holds exactly the export's fields as plain JSON, readable by any SQLite client.
+
+    Earlier imports stored a raw field equal to the record's title or abstract as the marker
+    "\\x00=title" or "\\x00=abstract", and put one more NUL before a raw text that began with
+    NUL. Those rows are rewritten here with the values themselves. A source's warnings, stored
+    as text, become {file, line, kind, message} objects like the ones imports now write.
+    """
+    sources = db.execute("SELECT id, file_name, warnings FROM sources").fetchall()
+    for source_id, file_name, warnings_json in sources:
+        warnings = json.loads(warnings_json)
+        if any(isinstance(warning, str) for warning in warnings):
+            structured = [
+                {"file": file_name, "line": 0, "kind": "text", "message": warning}
+                if isinstance(warning, str)
+                else warning
+                for warning in warnings
+            ]
+            db.execute(
+                "UPDATE sources SET warnings = ? WHERE id = ?",
+                (json.dumps(structured, ensure_ascii=False), source_id),
+            )
+    packed = db.execute(
+        "SELECT id, raw, title, abstract FROM records WHERE instr(raw, ?) > 0", ('"\\u0000',)
+    ).fetchall()
+    for record_id, raw_json, title, abstract in packed:
+        columns = {"title": title, "abstract": abstract}
+        raw = json.loads(raw_json)
+        for key, value in raw.items():
+            if isinstance(value, str) and value.startswith("\x00"):
+                marker = value[2:] if value.startswith("\x00=") else ""
+                raw[key] = columns[marker] if marker in columns else value[1:]
+        db.execute(
+            "UPDATE records SET raw = ? WHERE id = ?",
+            (json.dumps(raw, ensure_ascii=False, separators=(",", ":")), record_id),
+        )
+
+
+def _v8_fulltext_files(db: sqlite3.Connection) -> None:
+    """Full texts as files with their text: a record may have several (main text and
+    supplement), each with its text per page, as extracted once when it was attached, and the
+    entries of its reference list.
+
+    `fulltexts` keeps only the reports not retrieved; the files it held move to
+    `fulltext_files` (their text was never read: `text_layer` is NULL until they are attached
+    again). `matched_by` says how `slr fulltext import` chose the record, or 'by hand'.
+    """
+    _script(
+        db,
+        """
+        CREATE TABLE fulltext_files (
+            id INTEGER PRIMARY KEY,
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            path TEXT NOT NULL UNIQUE,
+            original_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            pages INTEGER NOT NULL DEFAULT 0,
+            chars INTEGER NOT NULL DEFAULT 0,
+            text_layer INTEGER,
+            matched_by TEXT NOT NULL DEFAULT 'by hand'
+                CHECK (matched_by IN ('doi', 'title', 'file name', 'by hand')),
+            warning TEXT NOT NULL DEFAULT '',
+            attached_at TEXT NOT NULL
+        );
+        CREATE INDEX fulltext_files_record ON fulltext_files(record_id);
+        CREATE TABLE fulltext_pages (
+            file_id INTEGER NOT NULL REFERENCES fulltext_files(id) ON DELETE CASCADE,
+            page INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (file_id, page)
+        );
+        CREATE TABLE fulltext_references (
+            file_id INTEGER NOT NULL REFERENCES fulltext_files(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (file_id, seq)
+        );
+        INSERT INTO fulltext_files (record_id, path, original_name, sha256, attached_at)
+            SELECT record_id, path, original_name, sha256, updated_at FROM fulltexts
+            WHERE path <> '';
+        DELETE FROM fulltexts WHERE path <> '';
+        """,
+    )
+    _log_triggers(
+        db,
+        {
+            "fulltext_files": (
+                "fulltext_file",
+                "{p}.id",
+                "'record_id', {p}.record_id, 'path', {p}.path, 'sha256', {p}.sha256, "
+                "'pages', {p}.pages, 'text_layer', {p}.text_layer, 'matched_by', {p}.matched_by",
+            )
+        },
+    )
+
+
+def _v9_screen_stops(db: sqlite3.Connection) -> None:
+    """`slr screen stop`: the records nobody screened, excluded when the protocol's stopping
+    rule was met, with the rule, its parameters and its figures (p value, recall bound, records
+    screened). At most one stop per stage; `--undo` deletes both rows, so every table is as it
+    was before, and the log (triggers) keeps both events."""
+    _script(
+        db,
+        """
+        CREATE TABLE screen_stops (
+            id INTEGER PRIMARY KEY,
+            stage TEXT NOT NULL UNIQUE CHECK (stage IN ('title_abstract', 'full_text')),
+            rule TEXT NOT NULL,
+            parameters TEXT NOT NULL DEFAULT '{}',
+            statistics TEXT NOT NULL DEFAULT '{}',
+            forced INTEGER NOT NULL DEFAULT 0,
+            records INTEGER NOT NULL,
+            stopped_at TEXT NOT NULL
+        );
+        CREATE TABLE stopped_records (
+            stop_id INTEGER NOT NULL REFERENCES screen_stops(id),
+            record_id INTEGER NOT NULL REFERENCES records(id),
+            PRIMARY KEY (stop_id, record_id)
+        );
+        """,
+    )
+    _log_triggers(
+        db,
+        {
+            "screen_stops": (
+                "screen_stop",
+                "{p}.id",
+                "'stage', {p}.stage, 'rule', {p}.rule, 'parameters', json({p}.parameters), "
+                "'statistics', json({p}.statistics), 'forced', {p}.forced, "
+                "'records', {p}.records",
+            ),
+            "stopped_records": ("stopped_record", "{p}.record_id", "'stop_id', {p}.stop_id"),
+        },
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = [
     _v1_initial,
@@ -514,6 +651,9 @@ MIGRATIONS: list[Migration] = [
     _v4_human_screening,
     _v5_tagging,
     _v6_records_logged_by_source,
+    _v7_plain_raw,
+    _v8_fulltext_files,
+    _v9_screen_stops,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
