@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import Any
 
+from slr.models import STAGES
+from slr.normalize.metadata import canonical_type
 from slr.screening.status import review_statuses, stage_counts
 from slr.store import Review, StoredRecord
+from slr.store import history as stored_history
 from slr.store.review import duplicate_count
 
 
@@ -31,6 +35,7 @@ def review_status(review: Review) -> dict[str, Any]:
     ]
     identified = review.record_count()
     duplicates = duplicate_count(review.db)
+    statuses = review_statuses(review)
     return {
         "review": {
             "title": meta.get("title", ""),
@@ -42,9 +47,18 @@ def review_status(review: Review) -> dict[str, Any]:
             "identified": identified,
             "marked duplicate": duplicates,
             "unique": identified - duplicates,
-            **stage_counts(review_statuses(review)),
+            **stage_counts(statuses),
+        },
+        # per stage, the records a person still has to decide (flagged by a rule, undecided,
+        # awaiting more reviewers, maybe or in conflict)
+        "waiting_for_a_reviewer": {
+            stage: sum(1 for s in statuses.stage(stage).values() if s.status in _WAITING)
+            for stage in STAGES
         },
     }
+
+
+_WAITING = ("awaiting", "maybe", "conflict")
 
 
 def record_details(stored: StoredRecord, include_raw: bool = False) -> dict[str, Any]:
@@ -62,7 +76,7 @@ def record_details(stored: StoredRecord, include_raw: bool = False) -> dict[str,
         "pmid": record.pmid,
         "issn": record.issn,
         "isbn": record.isbn,
-        "document_type": record.document_type,
+        "document_type": _document_type(record.document_type),
         "language": record.language,
         "publisher": record.publisher,
         "url": record.url,
@@ -83,3 +97,60 @@ def record_details(stored: StoredRecord, include_raw: bool = False) -> dict[str,
         details["cited_references_list"] = record.cited_references
         details["raw"] = record.raw
     return details
+
+
+def _document_type(exported: str) -> str:
+    """The document type in the vocabulary of `type:` predicates, with the export's own word
+    when it differs ("article (JOUR in the export)")."""
+    canonical = canonical_type(exported)
+    if not exported or canonical == exported.strip().casefold():
+        return canonical
+    return f"{canonical} ({exported} in the export)"
+
+
+def _evidence(text: str) -> list[str]:
+    return [f"{span['field']}: {span['text']}" for span in json.loads(text or "[]")]
+
+
+def record_history(review: Review, record_id: int) -> dict[str, Any]:
+    """Everything decided about a record: rules' and reviewers' decisions with their notes and
+    matched words, resolutions, tags with their evidence, its full text, and the duplicates
+    merged into it."""
+    db = review.db
+    return {
+        "decisions": [
+            {
+                "stage": row["stage"],
+                "by": row["reviewer"],
+                "decision": row["decision"],
+                "reason": row["reason"],
+                "note": row["note"],
+                "matched": _evidence(row["evidence"]),
+                "at": row["decided_at"],
+            }
+            for row in stored_history.record_decisions(db, record_id)
+        ],
+        "notes": [dict(row) for row in stored_history.record_notes(db, record_id)],
+        "resolutions": [dict(row) for row in stored_history.record_resolutions(db, record_id)],
+        "tags": [
+            {
+                "tag": f"{row['vocabulary']}:{row['grp']}",
+                "evidence": _evidence(row["evidence"]) or [f"{row['field']}: {row['text']}"],
+            }
+            for row in stored_history.record_tags(db, record_id)
+        ],
+        "full_text": _full_text(*stored_history.record_fulltexts(db, record_id)),
+        "duplicates_merged": [
+            {"id": row["id"], "title": row["title"], "file": row["file_name"]}
+            for row in stored_history.merged_duplicates(db, record_id)
+        ],
+    }
+
+
+def _full_text(attached: list[Any], missing: str) -> dict[str, Any]:
+    return {
+        "files": [
+            {"path": row["path"], "file": row["original_name"], "at": row["at"]} for row in attached
+        ],
+        "not_retrieved": missing,
+    }

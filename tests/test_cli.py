@@ -130,6 +130,8 @@ def test_import_status_show_export(review: Path, tmp_path: Path, runner: CliRunn
         "  unique                                2\n"
         "  title/abstract: no decision yet       2\n"
         "  included in the review                0\n"
+        "Waiting for a reviewer:\n"
+        "  title_abstract: 2 records (`slr screen`)\n"
     )
     status = json.loads(runner.invoke(main, ["status", "--review", str(review), "--json"]).output)
     assert [
@@ -462,3 +464,47 @@ def test_review_named_on_the_group_or_found_from_a_subfolder(
     result = runner.invoke(main, ["status"])
     assert result.exit_code == 1
     assert result.output.startswith("Error: . is not a review (no review.db)")
+
+
+def test_one_is_singular_and_ris_records_start_with_their_type(
+    review: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    from slr.normalize.words import counted
+
+    assert [counted(n, "study") for n in (0, 1, 2)] == ["0 studies", "1 study", "2 studies"]
+    assert counted(1234, "record", grouped=True) == "1,234 records"
+    export = write(tmp_path / "one.ris", ris_entry(1))
+    result = runner.invoke(main, ["import", "--review", str(review), str(export)])
+    assert "Imported one.ris as source 1: 1 record (ris, database unknown)\n" in result.output
+    out = tmp_path / "out.ris"
+    result = runner.invoke(
+        main, ["export", "--review", str(review), "--format", "ris", "--out", str(out)]
+    )
+    assert result.output == f"Wrote 1 record to {out}\n"
+    assert out.read_text(encoding="utf-8").startswith("TY  - JOUR\n")  # no "1." line before it
+    result = runner.invoke(main, ["query", "--review", str(review), "study", "--count"])
+    assert result.output == "1 of 1 record match\n"
+
+
+def test_status_says_what_waits_for_a_reviewer_and_that_the_protocol_is_missing(
+    demo: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(main, ["status", "--review", str(demo)])
+    assert result.exit_code == 0
+    assert result.output.endswith(
+        "  title/abstract: flagged by rules, awaiting a reviewer      90\n"
+        "  full text: flagged by rules, awaiting a reviewer            6\n"
+        "  full text: no decision yet                                  1\n"
+        "  included in the review                                      0\n"
+        "Waiting for a reviewer:\n"
+        "  title_abstract: 90 records (`slr screen`)\n"
+        "  full_text: 7 records (`slr screen --stage full_text`)\n"
+    )
+    (demo / "protocol.toml").unlink()
+    result = runner.invoke(main, ["status", "--review", str(demo)])
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: the review's protocol protocol.toml (the copy of msme-digital-drivers.toml made "
+        f"by `slr init`) is missing from {demo}; copy the protocol back: cp "
+        f"msme-digital-drivers.toml {demo / 'protocol.toml'}\n",
+    )

@@ -122,7 +122,7 @@ def test_dedup_marks_duplicates_and_writes_the_report(
     result = runner.invoke(main, ["dedup", "--review", str(review), "--report", str(out)])
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "Records: 6; duplicate clusters: 1 (1 records marked duplicate); uncertain pairs: 1\n"
+        "Records: 6; duplicate clusters: 1 (1 record marked duplicate); uncertain pairs: 1\n"
         f"Report: {out}\n"
         "Next: slr dedup review\n"
     )

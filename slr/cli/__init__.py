@@ -25,6 +25,7 @@ COMMAND_MODULES = {
     "init": "review",
     "status": "review",
     "show": "review",
+    "log": "review",
     "import": "importing",
     "export": "export",
     "dedup": "dedup",

@@ -53,7 +53,6 @@ review_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("."),
     envvar="SLR_REVIEW",
-    show_default="the review holding the current directory",
     callback=_named_review,
     help="The review directory (or set SLR_REVIEW; default: the current directory or the "
     "nearest folder above it that holds a review).",

@@ -8,6 +8,7 @@ import click
 
 from slr.cli.common import progress_reporter, review_option
 from slr.dedup import Settings, deduplicate, report_csv, undo
+from slr.normalize.words import counted
 from slr.store import Review
 from slr.store import dedup as store
 from slr.store.transaction import write
@@ -41,7 +42,8 @@ def dedup(ctx: click.Context, review_dir: Path, report: Path | None, merge_prepr
             write_report(review, report)
     click.echo(
         f"Records: {summary.records}; duplicate clusters: {summary.clusters} "
-        f"({summary.duplicates} records marked duplicate); uncertain pairs: {summary.uncertain}"
+        f"({counted(summary.duplicates, 'record')} marked duplicate); "
+        f"uncertain pairs: {summary.uncertain}"
     )
     if report is not None:
         click.echo(f"Report: {report}")
@@ -124,7 +126,8 @@ def undo_command(review_dir: Path, cluster: int | None, undo_all: bool) -> None:
     with Review.open(review_dir) as review:
         freed = undo(review, None if undo_all else cluster)
     what = "every cluster" if undo_all else f"cluster {cluster}"
-    click.echo(f"Undid {what}: {freed} records are unique again")
+    verb = "is" if freed == 1 else "are"
+    click.echo(f"Undid {what}: {counted(freed, 'record')} {verb} unique again")
 
 
 COMMANDS = (dedup,)

@@ -10,6 +10,7 @@ from slr.cli.common import review_option
 from slr.export import EXPORT_CHOICES
 from slr.export.run import export_stage
 from slr.export.stages import EXPORT_STAGES, STAGES_HELP
+from slr.normalize.words import counted
 from slr.store import Review
 
 
@@ -46,7 +47,7 @@ def export(review_dir: Path, format_name: str, stage: str, out: Path | None) -> 
         click.echo(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8", newline="")
-        click.echo(f"Wrote {count} records to {out}")
+        click.echo(f"Wrote {counted(count, 'record')} to {out}")
 
 
 COMMANDS = (export,)

@@ -11,6 +11,7 @@ from slr.cli.common import review_option
 from slr.cli.screen import protocol_option
 from slr.errors import SlrError
 from slr.export.matrix import FORMATS, matrix_csv, matrix_markdown, write_matrix
+from slr.normalize.words import counted
 from slr.screening.run import review_protocol
 from slr.screening.status import STUDY_SETS
 from slr.store import Review
@@ -67,7 +68,7 @@ def extract(
         click.echo(text, nl=False)
         return
     write_matrix(matrix, output, fmt)
-    click.echo(f"Wrote {len(matrix.rows)} studies ({stage}) to {output}")
+    click.echo(f"Wrote {counted(len(matrix.rows), 'study')} ({stage}) to {output}")
 
 
 @extract.command()
@@ -119,7 +120,7 @@ def edit(
                 values[name] = "" if answer.strip() == "-" else answer
         with write(review.db):
             changed = store.set_extraction_values(review.db, record_id, values)
-    click.echo(f"Record {record_id}: {changed} field{'s' if changed != 1 else ''} changed")
+    click.echo(f"Record {record_id}: {counted(changed, 'field')} changed")
 
 
 COMMANDS = (extract,)

@@ -9,10 +9,11 @@ import click
 
 from slr.cli.common import review_option
 from slr.cli.screen import protocol_option
-from slr.errors import ProtocolError, SlrError
+from slr.errors import SlrError
 from slr.graphs import build, citation_graphs, cooccurrence_graphs, render
+from slr.normalize.words import counted
 from slr.screening.run import review_protocol
-from slr.screening.status import STUDY_SETS, STUDY_SETS_HELP
+from slr.screening.status import STUDY_SETS, STUDY_SETS_HELP, protocol_of
 from slr.store import Review
 
 stage_option = click.option(
@@ -125,7 +126,8 @@ def cooccurrence(
         result = cooccurrence_graphs(
             review, protocol, stage, vocabulary, normalize, by_period, bipartite
         )
-    click.echo(f"{len(result.studies)} studies ({stage}), {result.tagged} with a {vocabulary} tag")
+    studies = counted(len(result.studies), "study")
+    click.echo(f"{studies} ({stage}), {result.tagged} with a {vocabulary} tag")
     for name, graph in result.graphs.items():
         what = f"period {name}: " if name else ""
         communities = len({d.get("community") for _n, d in graph.nodes(data=True)})
@@ -192,10 +194,7 @@ def citation(
     edge keeps its rule and score. Lists the most cited studies within the set."""
     _check_outputs(outputs)
     with Review.open(review_dir) as review:
-        try:
-            protocol = review_protocol(review, protocol_file)[0]
-        except ProtocolError:
-            protocol = None
+        protocol = protocol_of(review, protocol_file)[0]  # None: a review without a protocol
         result = citation_graphs(
             review, protocol, stage, kind, vocabulary if color_by == "tag" else None
         )
@@ -204,8 +203,8 @@ def citation(
         rules[match.rule] = rules.get(match.rule, 0) + 1
     by_rule = ", ".join(f"{rule} {count}" for rule, count in sorted(rules.items()))
     click.echo(
-        f"{len(result.studies)} studies ({stage}), {result.citing} with references "
-        f"({result.references} references)"
+        f"{counted(len(result.studies), 'study')} ({stage}), {result.citing} with references "
+        f"({counted(result.references, 'reference')})"
     )
     click.echo(f"Citations within the set: {len(result.matches)} ({by_rule or 'none'})")
     graph = result.graph

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from slr.normalize.words import counted
 from slr.protocol import load_protocol
 
 
@@ -28,7 +29,7 @@ def check(file: Path) -> None:
     click.echo(f"  rules: {len(loaded.rules)}" + (f" ({per_stage})" if per_stage else ""))
     click.echo(f"  searches: {len(loaded.searches)}")
     vocabularies = ", ".join(
-        f"{name} ({len(groups)} group{'s' if len(groups) != 1 else ''})"
+        f"{name} ({counted(len(groups), 'group')})"
         for name, groups in loaded.vocabularies.items()
     )
     click.echo(f"  vocabularies: {vocabularies or '-'}")

@@ -9,9 +9,11 @@ import click
 from slr.cli.common import review_option
 from slr.cli.screen import protocol_option
 from slr.errors import ProtocolError, SlrError
+from slr.normalize.words import counted
 from slr.protocol import QuerySyntaxError
 from slr.screening.engine import STAGES, QueryError
-from slr.screening.run import Hit, find, review_protocol
+from slr.screening.run import Hit, find
+from slr.screening.status import protocol_of
 from slr.screening.text import Span
 from slr.store import Review
 
@@ -39,9 +41,7 @@ def query(
     not searched.
     """
     with Review.open(review_dir) as review:
-        protocol = None
-        if protocol_file is not None or review.meta().get("protocol"):
-            protocol, _ = review_protocol(review, protocol_file)
+        protocol, _ = protocol_of(review, protocol_file)
         try:
             hits, searched = find(review, expression, protocol, stage)
         except QuerySyntaxError as error:
@@ -52,7 +52,7 @@ def query(
     if not count:
         for hit in hits:
             _print_hit(hit)
-    click.echo(f"{len(hits)} of {searched} records match")
+    click.echo(f"{len(hits)} of {counted(searched, 'record')} match")
 
 
 def _print_hit(hit: Hit) -> None:

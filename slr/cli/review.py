@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
 from slr.cli.common import review_option
+from slr.models import STAGES
+from slr.normalize.words import counted
 from slr.protocol import load_protocol
-from slr.reporting import record_details, review_status
+from slr.reporting import record_details, record_history, review_status
 from slr.store import Review
+from slr.store.history import log_entries
 
 
 @click.command()
@@ -75,6 +80,13 @@ def status(review_dir: Path, as_json: bool) -> None:
     width = max(len(name) for name in stages)
     for name, count in stages.items():
         click.echo(f"  {name.ljust(width)}  {count:>6}")
+    waiting = report["waiting_for_a_reviewer"]
+    if any(waiting.values()):
+        click.echo("Waiting for a reviewer:")
+        for stage, count in waiting.items():
+            if count:
+                command = "slr screen" + ("" if stage == STAGES[0] else f" --stage {stage}")
+                click.echo(f"  {stage}: {counted(count, 'record')} (`{command}`)")
 
 
 @click.command()
@@ -83,12 +95,20 @@ def status(review_dir: Path, as_json: bool) -> None:
 @click.option("--raw", is_flag=True, help="Also print every original field of the export.")
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
 def show(review_dir: Path, record_id: int, raw: bool, as_json: bool) -> None:
-    """Show one record: its fields, identifiers and where it came from."""
+    """Show one record: its fields, identifiers and where it came from, then its history: every
+    decision (rules' with the words they matched, reviewers' with their notes, resolutions),
+    its tags with their evidence, its full text, and the duplicates merged into it."""
     with Review.open(review_dir) as review:
         details = record_details(review.get(record_id), include_raw=raw or as_json)
+        history = record_history(review, record_id)
     if as_json:
-        click.echo(json.dumps(details, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**details, "history": history}, ensure_ascii=False, indent=2))
         return
+    _print_details(details)
+    _print_history(history)
+
+
+def _print_details(details: dict[str, Any]) -> None:
     for key, value in details.items():
         if key == "raw":
             click.echo("raw:")
@@ -106,4 +126,82 @@ def show(review_dir: Path, record_id: int, raw: bool, as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
-COMMANDS = (init, status, show)
+def _when(at: str) -> str:
+    return at[:16].replace("T", " ")  # to the minute: "2026-01-05 14:03"
+
+
+def _print_history(history: dict[str, Any]) -> None:
+    decisions = history["decisions"]
+    click.echo("decisions:" if decisions else "decisions: none yet")
+    for item in decisions:
+        by = item["by"].removeprefix("auto:")
+        who = f"rule {by}" if item["by"].startswith("auto:") else by
+        line = f"  {item['stage']}: {item['decision']} by {who}"
+        if item["reason"]:
+            line += f" ({item['reason']})"
+        click.echo(f"{line}, {_when(item['at'])}")
+        for matched in item["matched"]:
+            click.echo(f"      matched {matched}")
+        if item["note"]:
+            click.echo(f"      note: {item['note']}")
+    for item in history["resolutions"]:
+        reason = f" ({item['reason']})" if item["reason"] else ""
+        click.echo(
+            f"  {item['stage']}: resolved as {item['decision']}{reason} by "
+            f"{item['resolved_by']}, {_when(item['decided_at'])}"
+        )
+        if item["note"]:
+            click.echo(f"      note: {item['note']}")
+    for item in history["notes"]:
+        click.echo(f"  {item['stage']}: note by {item['reviewer']}: {item['note']}")
+    tags = history["tags"]
+    click.echo("tags:" if tags else "tags: none")
+    for item in tags:
+        click.echo(f"  - {item['tag']} ({'; '.join(item['evidence'])})")
+    full_text = history["full_text"]
+    if full_text["not_retrieved"]:
+        click.echo(f"full text: not retrieved ({full_text['not_retrieved']})")
+    elif not full_text["files"]:
+        click.echo("full text: none attached")
+    for item in full_text["files"]:
+        click.echo(f"full text: {item['path']} (from {item['file']}, {_when(item['at'])})")
+    merged = history["duplicates_merged"]
+    if merged:
+        click.echo("duplicates merged into it:")
+        for item in merged:
+            click.echo(f"  - #{item['id']} from {item['file']}: {item['title']}")
+
+
+@click.command(name="log")
+@review_option
+@click.option("--record", "record_id", type=int, help="Only the changes about this record.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), help="Only the last N changes (default: every one)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of lines.")
+def log_command(review_dir: Path, record_id: int | None, limit: int | None, as_json: bool) -> None:
+    """The review's audit log, oldest first: every change the database recorded (imports,
+    duplicates, decisions, tags, full texts), one line each, with when it happened."""
+    with Review.open(review_dir) as review:
+        if record_id is not None:
+            review.get(record_id)  # an unknown record is an error, not an empty log
+        entries = log_entries(review.db, record_id, limit)
+    if as_json:
+        click.echo(json.dumps([asdict(entry) for entry in entries], ensure_ascii=False, indent=2))
+        return
+    for entry in entries:
+        what = f"{entry.action} {entry.entity}" + (
+            f" {entry.entity_id}" if entry.entity_id is not None else ""
+        )
+        detail = ", ".join(f"{key}={_short(value)}" for key, value in entry.detail.items())
+        click.echo(f"#{entry.id} {entry.at[:19].replace('T', ' ')}  {what}: {detail}".rstrip(": "))
+    if not entries:
+        click.echo("No change logged" + (f" about record {record_id}" if record_id else ""))
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+COMMANDS = (init, status, show, log_command)

@@ -9,6 +9,7 @@ import click
 
 from slr.errors import ExitCode, SlrError
 from slr.importing import METHODS
+from slr.normalize.words import counted
 from slr.pipeline import STAGES, RunOptions, RunReport, run_review
 
 EXIT_CODES_HELP = (
@@ -130,7 +131,7 @@ def _summary(report: RunReport, out: Path) -> None:
         click.echo(f"Rejected: {entry}", err=True)
     click.echo(f"Duplicates marked: {report.duplicates}; records screened: {report.screened}")
     if report.tagged is not None:
-        click.echo(f"Tagged: {report.tagged} records included at title/abstract")
+        click.echo(f"Tagged: {counted(report.tagged, 'record')} included at title/abstract")
     for stage, why in report.stages_skipped.items():
         click.echo(f"Skipped {stage}: {why}")
     click.echo("Wrote:")

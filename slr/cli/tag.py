@@ -9,6 +9,7 @@ import click
 
 from slr.cli.common import review_option
 from slr.cli.screen import protocol_option
+from slr.normalize.words import counted
 from slr.screening.run import review_protocol
 from slr.screening.status import STUDY_SETS, STUDY_SETS_HELP
 from slr.store import Review
@@ -52,8 +53,8 @@ def tag(ctx: click.Context, review_dir: Path, stage: str, protocol_file: Path | 
     changes = summary.changes
     extra = f", {summary.fulltexts} with full text" if summary.fulltexts else ""
     click.echo(
-        f"Tagged {summary.records} records ({stage}{extra}) with "
-        f"{len(protocol.vocabularies)} vocabularies (run {summary.run_id})"
+        f"Tagged {counted(summary.records, 'record')} ({stage}{extra}) with "
+        f"{counted(len(protocol.vocabularies), 'vocabulary')} (run {summary.run_id})"
     )
     click.echo(
         f"Tags: {changes.added} added, {changes.changed} changed, {changes.removed} removed; "

@@ -23,6 +23,7 @@ from slr.dedup.match import (
     compare,
     find_duplicates,
 )
+from slr.normalize.words import counted
 from slr.store import Review
 from slr.store import dedup as store
 from slr.store.transaction import write
@@ -53,7 +54,7 @@ def deduplicate(
     progress("Reading records")
     items = [features(rid, record) for rid, record in store.load_for_matching(review.db)]
     decided = store.decisions(review.db)
-    progress(f"Comparing {len(items):,} records")
+    progress(f"Comparing {counted(len(items), 'record', grouped=True)}")
     result = find_duplicates(items, settings, decided)
     progress("Storing clusters")
     with write(review.db):

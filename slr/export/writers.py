@@ -14,6 +14,7 @@ from bibtexparser.model import Block, Entry, Field
 from slr.cells import safe_csv_writer
 from slr.models import Author
 from slr.normalize import fold
+from slr.normalize.metadata import canonical_type
 from slr.store import StoredRecord
 
 _RIS_TYPES = {
@@ -43,7 +44,7 @@ _BIBTEX_TYPES = {
 
 
 def _ris_type(document_type: str) -> str:
-    folded = document_type.casefold()
+    folded = canonical_type(document_type)  # "JOUR", "Journal Article", "Article": "article"
     for word, tag in _RIS_TYPES.items():
         if word in folded:
             return tag
@@ -82,8 +83,20 @@ def _ris_entry(stored: StoredRecord) -> dict[str, object]:
     return {key: value for key, value in entry.items() if value}
 
 
+class _RisWriter(rispy.RisWriter):
+    """rispy's writer without its numbered "1." line before each record: reference managers
+    expect each record to start with its TY line."""
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
 def write_ris(records: Iterable[StoredRecord]) -> str:
-    return rispy.dumps([_ris_entry(stored) for stored in records], skip_unknown_tags=True)
+    return rispy.dumps(
+        [_ris_entry(stored) for stored in records],
+        implementation=_RisWriter,
+        skip_unknown_tags=True,
+    )
 
 
 _DOUBLE_HYPHEN = re.compile(r"-(?=-)")

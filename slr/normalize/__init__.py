@@ -11,12 +11,14 @@ from slr.normalize.text import (
     split_values,
     strip_markup,
 )
+from slr.normalize.words import counted, plural
 
 __all__ = [
     "canonical_doi",
     "canonical_issn",
     "clean_pieces",
     "clean_text",
+    "counted",
     "find_dois",
     "fold",
     "latex_to_unicode",
@@ -24,6 +26,7 @@ __all__ = [
     "parse_name",
     "parse_names",
     "parse_year",
+    "plural",
     "split_copyright",
     "split_values",
     "strip_markup",

@@ -9,6 +9,7 @@ import sqlite3
 from dataclasses import asdict, dataclass
 
 from slr.cells import markdown_cell, safe_csv_writer
+from slr.normalize.words import counted
 from slr.store.review import source_rows
 
 COLUMNS = ("source", "file", "database", "method", "search_string", "searched_on", "records")
@@ -72,5 +73,6 @@ def searches_markdown(items: list[Search]) -> str:
             f"| {s.source} | {_md(s.file)} | {_md(s.database)} | {_md(s.method)} | "
             f"{_md(s.search_string)} | {_md(s.searched_on)} | {records} |"
         )
-    lines.append(f"\nTotal: {sum(s.records for s in items)} records from {len(items)} sources.")
+    total = counted(sum(s.records for s in items), "record")
+    lines.append(f"\nTotal: {total} from {counted(len(items), 'source')}.")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,124 @@
+"""What happened to a record, and to the review: the reads behind `slr show ID` and `slr log`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One row of the append-only log the database writes."""
+
+    id: int
+    at: str
+    action: str
+    entity: str
+    entity_id: int | None
+    detail: dict[str, Any]
+
+
+# the log rows that concern one record: its own, and those whose detail names it
+_RECORD_LOG = (
+    "(entity = 'record' AND entity_id = :record) "
+    "OR json_extract(detail, '$.record_id') = :record "
+    "OR json_extract(detail, '$.record_a') = :record "
+    "OR json_extract(detail, '$.record_b') = :record "
+    "OR json_extract(detail, '$.kept_id') = :record "
+    # an import logs one row per file, naming the range of record ids it stored
+    "OR (entity = 'source' AND action = 'insert' AND :record BETWEEN "
+    "json_extract(detail, '$.first_record') AND json_extract(detail, '$.last_record'))"
+)
+
+
+def log_entries(
+    db: sqlite3.Connection, record_id: int | None = None, limit: int | None = None
+) -> list[LogEntry]:
+    """The log, oldest first: every row, or those about one record; the last `limit` rows."""
+    where = f"WHERE {_RECORD_LOG}" if record_id is not None else ""
+    tail = "LIMIT :limit" if limit is not None else ""
+    rows = db.execute(
+        f"SELECT id, at, action, entity, entity_id, detail FROM "
+        f"(SELECT * FROM log {where} ORDER BY id DESC {tail}) ORDER BY id",
+        {"record": record_id, "limit": limit},
+    )
+    return [
+        LogEntry(row[0], row[1], row[2], row[3], row[4], json.loads(row[5] or "{}"))
+        for row in rows
+    ]
+
+
+def last_change(db: sqlite3.Connection) -> str:
+    """When the review last changed (its last log row), '' for a review with no log yet."""
+    row = db.execute("SELECT at FROM log ORDER BY id DESC LIMIT 1").fetchone()
+    return row[0] if row else ""
+
+
+def record_decisions(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
+    """Every decision about a record, rules' and reviewers', stage by stage, oldest first."""
+    return db.execute(
+        "SELECT stage, reviewer, decision, reason, note, evidence, span_field, span_text, "
+        "decided_at FROM decisions WHERE record_id = ? "
+        "ORDER BY stage = 'full_text', reviewer NOT LIKE 'auto:%', decided_at, id",
+        (record_id,),
+    ).fetchall()
+
+
+def record_notes(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
+    """Reviewers' notes on a record (a note may come without a decision)."""
+    return db.execute(
+        "SELECT stage, reviewer, note, noted_at FROM screen_notes WHERE record_id = ? "
+        "ORDER BY stage = 'full_text', noted_at, id",
+        (record_id,),
+    ).fetchall()
+
+
+def record_resolutions(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
+    """The final decisions that resolved a record's conflicts."""
+    return db.execute(
+        "SELECT stage, decision, reason, resolved_by, note, decided_at FROM final_decisions "
+        "WHERE record_id = ? ORDER BY stage = 'full_text'",
+        (record_id,),
+    ).fetchall()
+
+
+def record_tags(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
+    """A record's tags with the words that triggered them."""
+    return db.execute(
+        "SELECT vocabulary, grp, field, text, evidence FROM tags WHERE record_id = ? "
+        "ORDER BY vocabulary, grp",
+        (record_id,),
+    ).fetchall()
+
+
+def record_fulltexts(db: sqlite3.Connection, record_id: int) -> tuple[list[sqlite3.Row], str]:
+    """The full-text files attached to a record (path, original_name, at), oldest first, and
+    why its report could not be retrieved ('' when it was not marked so)."""
+    attached = db.execute(
+        "SELECT path, original_name, updated_at AS at FROM fulltexts "
+        "WHERE record_id = ? AND path <> ''",
+        (record_id,),
+    ).fetchall()
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'fulltext_files'").fetchone():
+        # reviews with several files per record keep them in their own table
+        attached += db.execute(
+            "SELECT path, original_name, attached_at AS at FROM fulltext_files "
+            "WHERE record_id = ? ORDER BY id",
+            (record_id,),
+        ).fetchall()
+    missing = db.execute(
+        "SELECT missing_reason FROM fulltexts WHERE record_id = ? AND missing_reason <> ''",
+        (record_id,),
+    ).fetchone()
+    return attached, missing[0] if missing else ""
+
+
+def merged_duplicates(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
+    """The records marked duplicate of this one, with the file each came from."""
+    return db.execute(
+        "SELECT r.id, r.title, s.file_name, s.database FROM records r "
+        "JOIN sources s ON s.id = r.source_id WHERE r.duplicate_of = ? ORDER BY r.id",
+        (record_id,),
+    ).fetchall()
