@@ -14,7 +14,9 @@ Every record lands in exactly one box of one column, and the counts are the size
   overrode is "marked ineligible by automation tools" (or, with automation="screened", a screened
   record excluded by automation); a person's or a resolution's exclusion is "records excluded";
   an inclusion is a report sought for retrieval; maybe, conflict and awaiting are "awaiting a
-  decision".
+  decision". Records nobody screened that `slr screen stop` excluded (the stopping rule met) are
+  "marked ineligible by automation tools" in either mode: no person read them, and the
+  diagram's note names the rule and the recall it guarantees.
 - Full text: "not retrieved" (the fulltexts table), excluded with reasons, included, awaiting.
 
 Studies and reports are one to one (slr keeps no link between several reports of one study).
@@ -30,8 +32,10 @@ from typing import Any
 
 from slr.errors import SlrError
 from slr.screening.status import DEFAULT_REVIEWERS, Status, resolve
+from slr.screening.stop import STAGE as STOP_STAGE
+from slr.screening.stop import stop_note
 from slr.store.review import failure_places, record_origins, source_rows
-from slr.store.screening import decision_snapshot
+from slr.store.screening import decision_snapshot, stop_of
 
 DBR_METHODS = ("database", "register")
 OTHER_RESULTS = {
@@ -59,6 +63,7 @@ class Column:
     excluded_automatic: list[int] = field(default_factory=list)
     excluded_human: list[int] = field(default_factory=list)
     excluded_by_rules: list[int] = field(default_factory=list)  # automation="screened"
+    not_screened: list[int] = field(default_factory=list)  # stopping rule met (in automatic)
     awaiting: list[int] = field(default_factory=list)
     sought: list[int] = field(default_factory=list)
     not_retrieved: list[int] = field(default_factory=list)
@@ -85,6 +90,7 @@ class Counts:
     databases: Counter[str]
     other_by_method: Counter[str]
     automation: str = "removed"
+    stopping_note: str = ""  # the stop of title/abstract screening: its rule and recall
 
     def template(self) -> dict[str, Any]:
         """The counts under the template's `data` ids (reasons and databases as name -> n)."""
@@ -127,6 +133,7 @@ class Counts:
             "records_excluded_human": len(d.excluded_human),
             "records_excluded_automatic": len(d.excluded_by_rules),
             "records_awaiting": len(d.awaiting),
+            "records_not_screened_stopping": len(d.not_screened),
             "dbr_excluded_automatic": len(d.excluded_reports_automatic),
             "dbr_reports_awaiting": len(d.reports_awaiting),
             "dbr_included": len(d.included),
@@ -137,9 +144,11 @@ class Counts:
             "other_records_screened": len(o.screened),
             "other_records_excluded": len(o.excluded_human) + len(o.excluded_by_rules),
             "other_records_awaiting": len(o.awaiting),
+            "other_records_not_screened_stopping": len(o.not_screened),
             "other_excluded_automatic_reports": len(o.excluded_reports_automatic),
             "other_reports_awaiting": len(o.reports_awaiting),
             "other_included": len(o.included),
+            **({"stopping_note": self.stopping_note} if self.stopping_note else {}),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -220,7 +229,10 @@ def prisma_counts(
     for rid, status in title_abstract.items():
         box = columns[column_of[rid]]
         if status.status == "exclude":
-            if status.by != "rules":
+            if status.by == "stopping":
+                box.excluded_automatic.append(rid)
+                box.not_screened.append(rid)
+            elif status.by != "rules":
                 box.excluded_human.append(rid)
             elif automation == "removed":
                 box.excluded_automatic.append(rid)
@@ -232,6 +244,9 @@ def prisma_counts(
         else:  # maybe, conflict, awaiting
             box.awaiting.append(rid)
     _check(counts, title_abstract, source_of)
+    stop = stop_of(db, STOP_STAGE)
+    if stop is not None:
+        counts.stopping_note = stop_note(stop)
     return counts
 
 

@@ -117,6 +117,11 @@ def diagram_svg(counts: Counts, title: str = "") -> str:
                     f"Duplicate records {_n(t['duplicates'])}",
                     "Records marked as ineligible by automation tools "
                     f"{_n(t['excluded_automatic'])}",
+                    *(
+                        [f"  not screened: stopping rule met {_n(stopped)}"]
+                        if (stopped := d["records_not_screened_stopping"])
+                        else []
+                    ),
                     f"Records removed for other reasons {_n(t['excluded_other'])}",
                 ],
                 bold_first=True,
@@ -137,6 +142,11 @@ def diagram_svg(counts: Counts, title: str = "") -> str:
                     "Records removed before screening:",
                     f"Already found, or duplicates {_n(d['other_duplicates'])}",
                     f"Marked as ineligible by automation tools {_n(d['other_excluded_automatic'])}",
+                    *(
+                        [f"  not screened: stopping rule met {_n(stopped)}"]
+                        if (stopped := d["other_records_not_screened_stopping"])
+                        else []
+                    ),
                     f"Removed for other reasons {_n(d['other_excluded_other'])}",
                 ],
                 bold_first=True,
@@ -211,6 +221,11 @@ def diagram_svg(counts: Counts, title: str = "") -> str:
         for b in row:
             b.y = y
         y += max(b.height for b in row) + GAP
+    note = None
+    if counts.stopping_note:  # the stopping rule and the recall it guarantees, under the figure
+        note = Box(col["main"], total_width - col["main"] - 20, [f"Note: {counts.stopping_note}"])
+        note.y = y
+        y += note.height + GAP
     height = y - GAP + 20
     body: list[str] = []
     if title:
@@ -233,6 +248,8 @@ def diagram_svg(counts: Counts, title: str = "") -> str:
         )
     for row in rows:
         body.extend(b.svg() for b in row)
+    if note is not None:
+        body.append(note.svg())
     # arrows: down each main column, right to each side box, and into the included box
     for main, side in (("main", "side"), ("omain", "oside")):
         mains = [b for row in rows[1:] for b in row if b.x == col[main]]

@@ -8,7 +8,10 @@ queue all ask this module, so they cannot disagree. At a stage, in order:
 3. the reviewers: when they disagree (or, at full text, exclude for different reasons) the
    record is in "conflict"; when they agree but fewer than the protocol's `[screening]
    reviewers` have decided, it is "awaiting"; else their decision ("maybe" when all said maybe);
-4. the rules, when no person has decided: include or exclude, a flag leaves it "awaiting".
+4. the rules, when no person has decided: include or exclude;
+5. the stopping rule (`slr screen stop`): a record nobody screened when the protocol's stopping
+   rule was met is excluded, "not screened: stopping rule met";
+6. a rule's flag leaves the record "awaiting" a reviewer, as does no decision at all.
 
 Records marked duplicate have the status "duplicate" and reach no stage. A record reaches the
 full-text stage when it is included at title/abstract; it is included in the review when it is
@@ -23,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from slr.errors import ProtocolError
 from slr.models import STAGES, DecisionSnapshot, HumanDecision, StageDecisions
 from slr.protocol import Protocol, load_protocol
 from slr.store import Review
@@ -31,6 +35,7 @@ from slr.store.screening import decision_snapshot
 
 FINAL = ("include", "exclude")
 STATUSES = ("include", "exclude", "maybe", "conflict", "awaiting", "not retrieved", "duplicate")
+STOPPED = "not screened: stopping rule met"  # the reason of a record `slr screen stop` excludes
 # The sets of records a command works on (`--stage` of export, tag, extract, graph).
 RECORD_SETS = ("all", "unique", "screened", "full_text", "included")
 STUDY_SETS = ("included", "full_text", "screened", "all")  # (`all`: see Statuses.studies)
@@ -54,7 +59,7 @@ class Status:
 
     record_id: int
     status: str  # one of STATUSES
-    by: str  # resolution | reviewers | rules | fulltext | none
+    by: str  # resolution | reviewers | rules | stopping | fulltext | none
     humans: list[HumanDecision] = field(default_factory=list)
     reason: str = ""
 
@@ -67,6 +72,7 @@ def decide_status(
     not_retrieved: bool = False,
     stage: str = STAGES[0],
     reviewers: int = 1,
+    stopped: bool = False,
 ) -> Status:
     """Pure: the status of one record at one stage (see the module's docstring)."""
     if not_retrieved:
@@ -84,9 +90,11 @@ def decide_status(
             return Status(record_id, "awaiting", "reviewers", list(humans))
         kind = kinds.pop()
         return Status(record_id, kind, "reviewers", list(humans), reasons[0] if reasons else "")
+    if rules is not None and rules[0] in FINAL:
+        return Status(record_id, rules[0], "rules", [], rules[1])
+    if stopped:
+        return Status(record_id, "exclude", "stopping", [], STOPPED)
     if rules is not None:
-        if rules[0] in FINAL:
-            return Status(record_id, rules[0], "rules", [], rules[1])
         return Status(record_id, "awaiting", "rules", [], rules[1])  # flagged for a reviewer
     return Status(record_id, "awaiting", "none")
 
@@ -184,6 +192,7 @@ def _stage(
             rid in not_retrieved,
             stage,
             reviewers,
+            rid in decisions.stopped,
         )
         for rid in ids
     }
@@ -226,10 +235,18 @@ def protocol_of(review: Review, override: Path | None = None) -> tuple[Protocol 
     if override is not None:
         path = override
     else:
-        copy = review.meta().get("protocol", "")
+        meta = review.meta()
+        copy = meta.get("protocol", "")
         if not copy:
             return None, ""
         path = inside(review.path, copy)
+        if not path.exists():
+            original = meta.get("protocol_original") or "your protocol file"
+            raise ProtocolError(
+                f"the review's protocol {copy} (the copy of {original} made by `slr init`) is "
+                f"missing from {review.path}",
+                f"copy the protocol back: cp {original} {review.path / copy}",
+            )
     protocol = load_protocol(path)
     return protocol, hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -252,6 +269,7 @@ def review_statuses(review: Review, protocol: Protocol | None = None) -> Statuse
 _COUNT_LINES = (
     ("excluded by rules", "exclude", ("rules",)),
     ("excluded by reviewers", "exclude", ("reviewers", "resolution")),
+    ("excluded, not screened: stopping rule met", "exclude", ("stopping",)),
     ("included by rules", "include", ("rules",)),
     ("included by reviewers", "include", ("reviewers", "resolution")),
     ("in conflict between reviewers", "conflict", ("reviewers",)),
@@ -282,6 +300,7 @@ __all__ = [
     "FINAL",
     "RECORD_SETS",
     "STATUSES",
+    "STOPPED",
     "HumanDecision",
     "Ratings",
     "Status",

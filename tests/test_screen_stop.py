@@ -1,0 +1,200 @@
+"""`slr screen stop`: excluding the records nobody screened when the protocol's stopping rule is
+met, refusing with the figures when it is not, `--undo` restoring every table, the status
+resolver and PRISMA after a stop."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from slr.cli import main
+from slr.models import HumanDecision
+from slr.prisma import prisma_counts
+from slr.prisma.diagram import diagram_svg
+from slr.screening.status import STOPPED, decide_status, review_statuses
+from slr.screening.stop import stop_note
+from slr.store import Review
+from slr.store.screening import record_human_decision
+
+STAGE = "title_abstract"
+
+
+def run(runner: CliRunner, *args: str) -> tuple[int, str]:
+    result = runner.invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def set_stopping(review_dir: Path, block: str) -> None:
+    """Replace the review's protocol copy's [screening.stopping] table."""
+    with Review.open(review_dir) as review:
+        copy = review_dir / review.meta()["protocol"]
+    text = copy.read_text(encoding="utf-8")
+    text, replaced = re.subn(r"\[screening\.stopping\]\n(?:[a-z_]+ = .*\n)+", block, text, count=1)
+    assert replaced == 1
+    copy.write_text(text, encoding="utf-8")
+
+
+def awaiting(review_dir: Path) -> list[int]:
+    with Review.open(review_dir) as review:
+        statuses = review_statuses(review).title_abstract
+    return [rid for rid, status in statuses.items() if status.status == "awaiting"]
+
+
+def decide(review_dir: Path, decisions: list[tuple[int, str]], reviewer: str = "ana") -> None:
+    with Review.open(review_dir) as review:
+        for record_id, decision in decisions:
+            reason = "No MSME/SME context" if decision == "exclude" else ""
+            record_human_decision(review.db, record_id, STAGE, reviewer, decision, reason)
+
+
+def every_table(review_dir: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table but the append-only log."""
+    db = sqlite3.connect(review_dir / "review.db")
+    try:
+        names = [
+            row[0]
+            for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if row[0] != "log"
+        ]
+        return {
+            name: db.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall() for name in names
+        }
+    finally:
+        db.close()
+
+
+def test_stop_is_refused_with_the_figures_while_the_rule_is_not_met(
+    demo: Path, runner: CliRunner
+) -> None:
+    first = awaiting(demo)
+    decide(demo, [(first[0], "include"), *((rid, "exclude") for rid in first[1:11])])
+    before = every_table(demo)
+    code, output = run(runner, "screen", "stop", "--review", str(demo))
+    assert code == 1
+    assert output == (
+        "Error: the stopping rule is not met: stopping rule statistical: not met (ranked phase; "
+        "11 of 90 screened, 1 relevant; irrelevant_in_a_row 10; ranked_until 50); "
+        "screen on (`slr screen`), or stop anyway with `slr screen stop --force` "
+        "(recorded as forced)\n"
+    )
+    assert every_table(demo) == before
+
+
+def test_stop_when_met_and_undo_restores_every_table(demo: Path, runner: CliRunner) -> None:
+    set_stopping(demo, '[screening.stopping]\nrule = "irrelevant_in_a_row"\nn = 5\n')
+    first = awaiting(demo)
+    decide(demo, [(first[0], "include"), *((rid, "exclude") for rid in first[1:6])])
+    before = every_table(demo)
+    code, output = run(runner, "screen", "stop", "--review", str(demo))
+    assert code == 0, output
+    assert output == (
+        "stopping rule irrelevant_in_a_row: met (ranked screening; 6 of 90 screened, 1 "
+        "relevant; irrelevant_in_a_row 5; n 5)\n"
+        "Stopped title_abstract screening (the rule met): 84 records nobody screened excluded "
+        f'as "{STOPPED}" (undo with `slr screen stop --undo`)\n'
+    )
+    with Review.open(demo) as review:
+        statuses = review_statuses(review).title_abstract
+    stopped = sorted(rid for rid, s in statuses.items() if s.by == "stopping")
+    assert stopped == first[6:]
+    assert {(statuses[rid].status, statuses[rid].reason) for rid in stopped} == {
+        ("exclude", STOPPED)
+    }
+    code, output = run(runner, "status", "--review", str(demo))
+    assert "title/abstract: excluded, not screened: stopping rule met" in output
+    assert re.search(r"stopping rule met +84\n", output)
+
+    code, output = run(runner, "screen", "stop", "--review", str(demo))
+    assert (code, output) == (
+        1,
+        "Error: title_abstract screening is already stopped; "
+        "undo it first with `slr screen stop --undo`\n",
+    )
+    code, output = run(runner, "screen", "stop", "--undo", "--review", str(demo))
+    assert (code, output) == (0, "Undid the stop at title_abstract: 84 records unscreened again\n")
+    assert every_table(demo) == before
+    # the log keeps the stop with its rule, parameters and figures, and its undoing
+    db = sqlite3.connect(demo / "review.db")
+    rows = db.execute(
+        "SELECT action, detail FROM log WHERE entity = 'screen_stop' ORDER BY id"
+    ).fetchall()
+    db.close()
+    assert [action for action, _ in rows] == ["insert", "delete"]
+    detail = json.loads(rows[0][1])
+    assert detail["rule"] == "irrelevant_in_a_row" and detail["parameters"] == {"n": 5}
+    assert detail["statistics"]["screened"] == 6 and detail["records"] == 84
+    code, output = run(runner, "screen", "stop", "--undo", "--review", str(demo))
+    assert (code, output) == (
+        1,
+        "Error: title_abstract screening was not stopped; nothing to undo\n",
+    )
+
+
+def test_forced_stop_prisma_counts_and_note(demo: Path, runner: CliRunner) -> None:
+    with Review.open(demo) as review:
+        before = prisma_counts(review.db)
+    first = awaiting(demo)
+    decide(demo, [(first[0], "include"), (first[1], "exclude")])
+    code, output = run(runner, "screen", "stop", "--force", "--review", str(demo))
+    assert code == 0
+    assert output.splitlines()[1] == (
+        "Stopped title_abstract screening (forced, the rule not met): 88 records nobody "
+        f'screened excluded as "{STOPPED}" (undo with `slr screen stop --undo`)'
+    )
+    with Review.open(demo) as review:
+        counts = prisma_counts(review.db)
+    t, d = counts.template(), counts.details()
+    # 65 + 25 flagged records awaited a reviewer; 2 decided, the other 88 are automation's
+    assert (before.template()["excluded_automatic"], t["excluded_automatic"]) == (15, 15 + 63)
+    assert d["records_not_screened_stopping"] == 63
+    assert d["other_records_not_screened_stopping"] == 25
+    assert d["other_excluded_automatic"] == before.details()["other_excluded_automatic"] + 25
+    assert (d["records_awaiting"], d["other_records_awaiting"]) == (0, 0)
+    note = (
+        "88 records were not screened: title/abstract screening stopped after 2 of 90 records, "
+        "before the stopping rule statistical was met (forced)."
+    )
+    assert d["stopping_note"] == note
+    # the diagram's text, its wrapped lines joined again
+    shown = " ".join(re.findall(r"<text [^>]*>([^<]*)</text>", diagram_svg(counts)))
+    assert f"Note: {note}" in shown
+    assert "not screened: stopping rule met (n\u00a0=\u00a063)" in shown
+
+
+def test_stop_note_names_the_rule_and_the_recall_it_guarantees() -> None:
+    stop = {
+        "rule": "statistical",
+        "forced": False,
+        "records": 1200,
+        "parameters": {"recall": 0.95, "confidence": 0.95, "ranked_until": 50},
+        "statistics": {"screened": 819, "total": 2019, "p_value": 0.0491, "recall_bound": 0.9504},
+    }
+    assert stop_note(stop) == (
+        "1,200 records were not screened: title/abstract screening stopped after 819 of 2,019 "
+        "records, when the statistical stopping criterion (Callaghan & Müller-Hansen 2020) "
+        "rejected recall below 95% (p = 0.0491): recall is at least 95.0% with 95% confidence."
+    )
+    heuristic = {**stop, "rule": "irrelevant_in_a_row", "parameters": {"n": 100}}
+    assert stop_note(heuristic).endswith(
+        "after 100 irrelevant records in a row; a heuristic: it guarantees no recall."
+    )
+
+
+def test_no_stopping_rule_in_the_protocol(demo: Path, runner: CliRunner) -> None:
+    set_stopping(demo, "")
+    code, output = run(runner, "screen", "stop", "--review", str(demo))
+    assert code == 1
+    assert output.startswith("Error: the protocol sets no stopping rule; add [screening")
+
+
+def test_a_person_decides_over_the_stop_and_a_rule_over_nothing() -> None:
+    ana = [HumanDecision("ana", "include")]
+    assert decide_status(1, ana, None, None, stopped=True).status == "include"
+    stopped = decide_status(1, [], ("flag", "check"), None, stopped=True)
+    assert (stopped.status, stopped.by, stopped.reason) == ("exclude", "stopping", STOPPED)
+    ruled = decide_status(1, [], ("include", "two drivers"), None, stopped=True)
+    assert (ruled.status, ruled.by) == ("include", "rules")
