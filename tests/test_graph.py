@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
@@ -161,19 +162,27 @@ def test_large_layouts_grow_with_n_not_n_squared() -> None:
     assert {y for _x, y in rows} == {rows[0][1] + 60 * i for i in range(10)}
 
 
-def test_small_layouts_are_the_pairwise_ones() -> None:
-    """Up to DENSE_LIMIT nodes the layout is what it was (the demo's pages keep their
-    positions), an unlinked node included."""
-    graph = nx.path_graph(5)
-    graph.add_node(9)
-    assert build.layout(graph) == {
-        0: (-25.6, 108.9),
-        1: (-39.0, 39.4),
-        2: (-55.7, -38.6),
-        3: (-75.6, -115.5),
-        4: (-95.5, -183.1),
-        9: (291.3, 188.8),
-    }
+def test_small_layouts_keep_discs_apart_and_edge_middles_clickable() -> None:
+    """Up to DENSE_LIMIT nodes: ForceAtlas2, seeded (the same positions every time), no two
+    discs closer than their radii and GAP, an unlinked node near the others, and the middle of
+    every edge of a small graph away from any disc and any other edge (a click there finds
+    it), a complete graph of four (whose square layout crosses its diagonals at their middles)
+    included."""
+    for graph in (nx.path_graph(5), nx.complete_graph(4), nx.star_graph(40)):
+        graph.add_node(99)
+        sizes = {node: 10.0 + 5 * (node % 3) for node in graph}
+        positions = build.layout(graph, sizes=sizes)
+        assert positions == build.layout(graph, sizes=sizes)
+        nodes = list(graph)
+        for i, a in enumerate(nodes):
+            for b in nodes[i + 1 :]:
+                gap = math.dist(positions[a], positions[b]) - sizes[a] - sizes[b]
+                assert gap >= build.GAP - 0.2, (a, b, gap)
+        pos = np.array([positions[n] for n in nodes])
+        radius = np.array([sizes[n] for n in nodes])
+        if graph.number_of_edges() <= 10:  # a ring of 40 around a hub has inner leaves
+            assert build.blocked_edge_middles(graph, nodes, pos, radius) == []
+        assert max(math.dist(positions[99], p) for p in positions.values()) < 1000
 
 
 def test_a_citation_page_draws_only_linked_studies_and_says_how_many_are_not() -> None:
@@ -181,7 +190,7 @@ def test_a_citation_page_draws_only_linked_studies_and_says_how_many_are_not() -
     graph = build.citation_graph([Match(1, 2, "doi", 1.0, "10.1/x")], studies)
     build.communities(graph)
     data = render.page_data(graph)
-    assert [n["label"] for n in data["nodes"]] == ["S1 (2020)", "S2 (2020)"]
+    assert [n["name"] for n in data["nodes"]] == ["S1 (2020)", "S2 (2020)"]
     assert len(data["edges"]) == 1 and sorted(data["studies"]) == ["1", "2"]
     note = "3 of the 5 studies have no citation link within the set and are not drawn"
     assert data["note"] == note

@@ -14,6 +14,7 @@ import numpy as np
 
 from slr.graphs.citations import Citing, Match, Matcher, reference_key
 from slr.graphs.data import Study
+from slr.normalize.text import fold
 
 NORMALIZATIONS = ("count", "association", "jaccard", "cosine", "inclusion")
 SEED = 42
@@ -143,6 +144,130 @@ def synergy_table(graph: nx.Graph) -> list[SynergyRow]:
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class SynergyMatrix:
+    """The co-occurrence graph as a tag x tag table: off the diagonal the edge's count of
+    studies, strength and studies (0, 0.0 and [] when the tags never meet); on the diagonal the
+    studies of the tag alone. Tags with the most studies first."""
+
+    tags: list[str]
+    counts: list[list[int]]
+    strengths: list[list[float]]
+    studies: list[list[list[int]]]
+    normalize: str
+
+
+def synergy_matrix(graph: nx.Graph) -> SynergyMatrix:
+    tags = sorted(graph.nodes, key=lambda t: (-graph.nodes[t]["count"], str(t)))
+    counts = [[0] * len(tags) for _ in tags]
+    strengths = [[0.0] * len(tags) for _ in tags]
+    studies: list[list[list[int]]] = [[[] for _ in tags] for _ in tags]
+    for i, a in enumerate(tags):
+        for j, b in enumerate(tags):
+            if i == j:
+                counts[i][j] = graph.nodes[a]["count"]
+                studies[i][j] = list(graph.nodes[a]["studies"])
+            elif graph.has_edge(a, b):
+                edge = graph.edges[a, b]
+                counts[i][j] = edge["count"]
+                strengths[i][j] = edge["weight"]
+                studies[i][j] = list(edge["studies"])
+    return SynergyMatrix(
+        [str(t) for t in tags], counts, strengths, studies, graph.graph.get("normalize", "count")
+    )
+
+
+# -- keywords ------------------------------------------------------------------------------------
+
+KEYWORD_FIELDS = ("author", "index", "both")
+
+
+@dataclass(frozen=True, slots=True)
+class Thesaurus:
+    """VOSviewer's thesaurus file as data: folded term -> the label it becomes ("" removes the
+    term)."""
+
+    replace: dict[str, str]
+
+
+def parse_thesaurus(text: str, name: str = "thesaurus") -> tuple[Thesaurus, list[str]]:
+    """A VOSviewer thesaurus: a header line `label<TAB>replace by`, then one term a line with
+    what it becomes (nothing after the tab: the term is left out). Returns the thesaurus and
+    the lines it could not read ("name:line: reason")."""
+    replace: dict[str, str] = {}
+    problems = []
+    lines = text.splitlines()
+    header = [cell.strip().lower() for cell in lines[0].split("\t")] if lines else []
+    if header[:2] != ["label", "replace by"]:
+        problems.append(f"{name}:1: the first line must be 'label<TAB>replace by'")
+        return Thesaurus(replace), problems
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        label, tab, target = line.partition("\t")
+        if not tab or not fold(label):
+            problems.append(f"{name}:{number}: expected a term, a tab and what it becomes")
+            continue
+        replace[fold(label)] = target.strip()
+    return Thesaurus(replace), problems
+
+
+def study_keywords(
+    studies: Mapping[int, Study], field: str = "author", thesaurus: Thesaurus | None = None
+) -> tuple[dict[int, list[str]], dict[str, str]]:
+    """study id -> its keywords as folded keys (the thesaurus applied), and key -> the label
+    shown (the thesaurus's target, else the spelling most studies use, ties alphabetical)."""
+    replace = thesaurus.replace if thesaurus else {}
+    spellings: dict[str, dict[str, int]] = {}
+    found: dict[int, list[str]] = {}
+    for study_id, study in studies.items():
+        values = [
+            *(study.author_keywords if field in ("author", "both") else ()),
+            *(study.index_keywords if field in ("index", "both") else ()),
+        ]
+        keys: dict[str, None] = {}
+        for value in values:
+            key = fold(value)
+            shown = value.strip()
+            if key in replace:
+                shown = replace[key]
+                key = fold(shown)
+            if not key:
+                continue
+            keys[key] = None
+            counted = spellings.setdefault(key, {})
+            counted[shown] = counted.get(shown, 0) + 1
+        found[study_id] = list(keys)
+    labels = {
+        key: min(counted, key=lambda text: (-counted[text], text))
+        for key, counted in spellings.items()
+    }
+    return found, labels
+
+
+def keyword_graph(
+    study_keys: Mapping[int, Sequence[str]],
+    labels: Mapping[str, str],
+    studies: Mapping[int, Study],
+    min_occurrences: int = 2,
+    normalize: str = "association",
+) -> nx.Graph:
+    """Keyword co-occurrence (as VOSviewer's co-word map): the keywords of at least
+    `min_occurrences` studies as nodes, edges as `cooccurrence` builds them."""
+    occurrences: dict[str, int] = {}
+    for keys in study_keys.values():
+        for key in keys:
+            occurrences[key] = occurrences.get(key, 0) + 1
+    kept = {key for key, count in occurrences.items() if count >= min_occurrences}
+    chosen = {i: [k for k in keys if k in kept] for i, keys in study_keys.items()}
+    graph = cooccurrence(chosen, studies, normalize)
+    graph.graph["kind"] = "keywords"
+    for key, data in graph.nodes(data=True):
+        data["label"] = labels.get(key, key)
+        data["kind"] = "keyword"
+    return graph
+
+
 # -- citations ---------------------------------------------------------------------------------
 
 
@@ -265,23 +390,91 @@ def communities(graph: nx.Graph, seed: int = SEED) -> dict[object, int]:
     return membership
 
 
-# Up to this many nodes the layout compares every pair (n x n matrices of 4 MB at most), as it
-# always has; above it, repulsion comes from a grid (memory and time grow with n, not n^2) and
-# nodes without a link wait in rows below the others.
+def community_names(graph: nx.Graph, top: int = 3) -> dict[int, str]:
+    """Each community named as VOSviewer users name clusters: by its `top` largest tags or
+    keywords (a map of tags or keywords), or by the tags, else the author keywords, most
+    frequent among its studies (a map of studies); "" when there is nothing to name it by."""
+    members: dict[int, list] = {}
+    for node, data in graph.nodes(data=True):
+        if "community" in data:
+            members.setdefault(data["community"], []).append(node)
+    study_keywords = {
+        study_id: study.author_keywords or study.index_keywords
+        for study_id, study in graph.graph.get("studies", {}).items()
+    }
+    names = {}
+    for index, nodes in members.items():
+        terms: dict[str, int] = {}
+        shown: dict[str, str] = {}
+        for node in nodes:
+            data = graph.nodes[node]
+            if data.get("kind") in ("tag", "keyword"):
+                words = [str(data.get("label", node))] * int(data.get("count", 1) or 1)
+            else:
+                words = list(data.get("tags") or ()) or list(study_keywords.get(node, ()))
+            for word in words:
+                key = fold(word)
+                terms[key] = terms.get(key, 0) + 1
+                shown.setdefault(key, word)
+        ranked = sorted(terms, key=lambda key: (-terms[key], key))[:top]
+        names[index] = ", ".join(shown[key] for key in ranked)
+    return names
+
+
+SEED_CITES = 10  # a study citing this many studies of the set is marked as a seed review
+
+
+def seed_reviews(graph: nx.Graph) -> set[object]:
+    """The studies of a direct citation map whose reference list links them to SEED_CITES or
+    more studies of the set: the reviews a search was seeded with, usually."""
+    if graph.graph.get("kind") != "citation" or not graph.is_directed():
+        return set()
+    return {node for node in graph.nodes if graph.out_degree(node) >= SEED_CITES}
+
+
+# Up to this many nodes the layout is ForceAtlas2 (networkx) with every pair compared, then
+# discs pushed apart until none overlaps; above it, repulsion comes from a grid (memory and time
+# grow with n, not n^2) and nodes without a link wait in rows below the others.
 DENSE_LIMIT = 1_000
 SPACING = 60.0  # pixels between neighbours at the scale the page opens with
+GAP = 4.0  # pixels kept free between two discs
+# a citation map where the most cited study is cited fewer times than this draws smaller discs
+# (cited once is not "the most important study" of a set)
+CITED_SCALE = 10.0
+CITATION_KINDS = ("citation", "cocitation", "coupling")
 
 
-def layout(graph: nx.Graph, seed: int = SEED, iterations: int = 60) -> dict[object, tuple]:
-    """Fruchterman-Reingold positions computed here (numpy, fixed seed; about 60 px between
-    neighbours), so the browser draws at once with physics off.
+def radii(graph: nx.Graph) -> dict[object, float]:
+    """Disc radius of each node in pixels at the scale a page opens with (6 to 30): its area
+    grows with `size`, the studies of a tag or keyword, the times a study is cited within the
+    set."""
+    values = {node: float(data.get("size", 0) or 0) for node, data in graph.nodes(data=True)}
+    largest = max(values.values(), default=0.0)
+    if graph.graph.get("kind") in CITATION_KINDS:
+        largest = max(largest, CITED_SCALE)
+    if not largest:
+        return {node: 10.0 for node in values}
+    return {node: round(6 + 24 * math.sqrt(value / largest), 1) for node, value in values.items()}
 
-    Up to DENSE_LIMIT nodes every pair of nodes repels; above it the linked nodes are laid out
-    with repulsion from a grid (`_grid_layout`) and the nodes without a link are put in rows
-    below them."""
+
+def layout(
+    graph: nx.Graph,
+    seed: int = SEED,
+    iterations: int = 60,
+    sizes: Mapping[object, float] | None = None,
+) -> dict[object, tuple]:
+    """Positions in pixels computed here (fixed seed), so the browser draws at once with
+    physics off and the SVG figure has the same map.
+
+    Up to DENSE_LIMIT nodes: ForceAtlas2 (hubs push harder, so a study citing a hundred others
+    gets a readable ring, not a ball), scaled to about SPACING px per edge, then the discs of
+    radius `sizes` (default `radii(graph)`) pushed apart until none overlaps; a small graph
+    tries a few seeds until a click at the middle of each edge finds that edge. Above it the
+    linked nodes are laid out with repulsion from a grid (`_grid_layout`) and the nodes
+    without a link are put in rows below them."""
     nodes = list(graph.nodes)
     if len(nodes) <= DENSE_LIMIT:
-        return _pixels(nodes, _dense_layout(graph, nodes, seed, iterations))
+        return _readable_layout(graph, nodes, seed, sizes if sizes is not None else radii(graph))
     linked = [node for node in nodes if graph.degree(node) > 0]
     alone = [node for node in nodes if graph.degree(node) == 0]
     if len(linked) <= DENSE_LIMIT:
@@ -289,8 +482,145 @@ def layout(graph: nx.Graph, seed: int = SEED, iterations: int = 60) -> dict[obje
     else:
         # a large graph settles more slowly: at least 100 rounds (about 6 s for 100,000 nodes)
         found = _pixels(linked, _grid_layout(graph, linked, seed, max(iterations, 100)))
+    if sizes is not None and linked:  # a page or a figure: no disc over another
+        radius = np.array([float(sizes.get(node, 10.0)) for node in linked])
+        spread = _separate(np.array([found[node] for node in linked]), radius)
+        found = {
+            node: (round(float(x), 1), round(float(y), 1))
+            for node, (x, y) in zip(linked, spread, strict=True)
+        }
     found.update(_rows(alone, found))
     return found
+
+
+# ForceAtlas2 as networkx computes it takes seconds on a loaded machine above this many nodes;
+# larger maps use the float32 Fruchterman-Reingold below (5 times faster), then the same
+# scaling and separation
+FORCE_ATLAS_LIMIT = 400
+# a graph with at most this many edges gets up to CLICK_TRIES seeds for clear edge middles
+CLICK_EDGES = 60
+CLICK_TRIES = 12
+
+
+def _readable_layout(
+    graph: nx.Graph, nodes: list, seed: int, sizes: Mapping[object, float]
+) -> dict[object, tuple]:
+    if not nodes:
+        return {}
+    if len(nodes) == 1:
+        return {nodes[0]: (0.0, 0.0)}
+    radius = np.array([float(sizes.get(node, 10.0)) for node in nodes])
+    tries = CLICK_TRIES if graph.number_of_edges() <= CLICK_EDGES else 1
+    best: tuple[int, np.ndarray] | None = None
+    for attempt in range(tries):
+        pos = _force_layout(graph, nodes, seed + attempt, max(SPACING, 4 * float(radius.mean())))
+        pos = _separate(pos, radius)
+        blocked = len(blocked_edge_middles(graph, nodes, pos, radius))
+        if best is None or blocked < best[0]:
+            best = (blocked, pos)
+        if not blocked:
+            break
+    assert best is not None
+    pos = best[1] - (best[1].min(axis=0) + best[1].max(axis=0)) / 2
+    return {
+        node: (round(float(x), 1), round(float(y), 1))
+        for node, (x, y) in zip(nodes, pos, strict=True)
+    }
+
+
+def _force_layout(graph: nx.Graph, nodes: list, seed: int, spacing: float) -> np.ndarray:
+    """ForceAtlas2 (networkx, seeded start), scaled so that an edge is about `spacing` px."""
+    undirected = graph.to_undirected(as_view=True) if graph.is_directed() else graph
+    if len(nodes) <= FORCE_ATLAS_LIMIT:
+        rng = np.random.default_rng(seed)
+        start = {node: rng.random(2) for node in nodes}
+        found = nx.forceatlas2_layout(undirected, pos=start, max_iter=100, seed=seed)
+        pos = np.array([found[node] for node in nodes], dtype=np.float64)
+    else:
+        pos = _dense_layout(graph, nodes, seed, 60).astype(np.float64)
+    index = {node: i for i, node in enumerate(nodes)}
+    lengths = [math.dist(pos[index[a]], pos[index[b]]) for a, b in undirected.edges() if a != b]
+    typical = float(np.median(lengths)) if lengths else 0.0
+    if typical <= 1e-9:
+        span = float((pos.max(axis=0) - pos.min(axis=0)).max())
+        typical = span / math.sqrt(len(nodes)) if span > 1e-9 else 1.0
+    return (pos - pos.mean(axis=0)) * (spacing / typical)
+
+
+def _separate(pos: np.ndarray, radius: np.ndarray, rounds: int = 60) -> np.ndarray:
+    """Push overlapping discs apart until every pair is at least GAP px apart.
+
+    First the whole map is spread (never shrunk) so that most nodes are as far from their
+    nearest neighbour as their discs need; then each overlapping pair is pushed apart along the
+    line between them, neighbours found with a k-d tree (a round costs about n log n); a map
+    still crowded after `rounds` is spread by a tenth and pushed again."""
+    from scipy.spatial import cKDTree  # only pages and figures need it; scipy loads slowly
+
+    pos = pos.copy()
+    if len(pos) < 2:
+        return pos
+    centre = pos.mean(axis=0)
+    distance, nearest = cKDTree(pos).query(pos, k=2)
+    need = (radius + radius[nearest[:, 1]] + GAP) / np.maximum(distance[:, 1], 1e-6)
+    spread = min(max(float(np.quantile(need, 0.9)), 1.0), 10.0)
+    pos = centre + (pos - centre) * spread
+    reach = 2 * float(radius.max()) + GAP
+    rng = np.random.default_rng(SEED)
+    for _attempt in range(20):
+        for _ in range(rounds):
+            pairs = cKDTree(pos).query_pairs(reach, output_type="ndarray")
+            if not len(pairs):
+                return pos
+            i, j = pairs[:, 0], pairs[:, 1]
+            delta = pos[i] - pos[j]
+            distance = np.hypot(delta[:, 0], delta[:, 1])
+            overlap = radius[i] + radius[j] + GAP - distance
+            keep = overlap > 1e-6
+            if not keep.any():
+                return pos
+            i, j, delta, distance = i[keep], j[keep], delta[keep], distance[keep]
+            overlap = overlap[keep]
+            same = distance < 1e-9  # two nodes at one point: a random direction
+            delta[same] = rng.normal(size=(int(same.sum()), 2))
+            distance[same] = np.hypot(delta[same, 0], delta[same, 1])
+            # a little more than half each, so the pair ends apart rather than just touching
+            push = delta * (overlap * 0.55 / distance)[:, None]
+            for axis in (0, 1):
+                pos[:, axis] += np.bincount(i, push[:, axis], len(pos))
+                pos[:, axis] -= np.bincount(j, push[:, axis], len(pos))
+        centre = pos.mean(axis=0)
+        pos = centre + (pos - centre) * 1.1
+    return pos
+
+
+def blocked_edge_middles(
+    graph: nx.Graph, nodes: list, pos: np.ndarray, radius: np.ndarray, clear: float = 4.0
+) -> list[tuple]:
+    """The edges whose middle a click would not find: inside a node's box (the page picks
+    nodes first, by their square box), or as near another edge as to their own."""
+    index = {node: i for i, node in enumerate(nodes)}
+    edges = [(a, b) for a, b in graph.edges() if a != b and a in index and b in index]
+    ends = np.array([[pos[index[a]], pos[index[b]]] for a, b in edges]).reshape(-1, 2, 2)
+    blocked = []
+    for k, (a, b) in enumerate(edges):
+        middle = ends[k].mean(axis=0)
+        inside = np.abs(pos - middle).max(axis=1) <= radius + clear
+        if inside.any():
+            blocked.append((a, b))
+            continue
+        others = np.delete(ends, k, axis=0)
+        if len(others) and _segment_distances(middle, others).min() < clear:
+            blocked.append((a, b))
+    return blocked
+
+
+def _segment_distances(point: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    start, end = segments[:, 0], segments[:, 1]
+    along = end - start
+    length = np.maximum((along * along).sum(axis=1), 1e-12)
+    t = np.clip(((point - start) * along).sum(axis=1) / length, 0, 1)
+    nearest = start + along * t[:, None]
+    return np.hypot(*(nearest - point).T)
 
 
 def _pixels(nodes: list, pos: np.ndarray) -> dict[object, tuple]:

@@ -4,11 +4,13 @@ corrections) and their reference lists."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from slr.errors import SlrError
 from slr.graphs.citations import Citing, Target, target_of
 from slr.models import Record
+from slr.normalize.text import fold
 from slr.protocol import Protocol
 from slr.screening.status import review_statuses
 from slr.store import Review
@@ -25,6 +27,9 @@ class Study:
     year: int | None = None
     doi: str = ""
     period: str = ""
+    # over the record and its duplicates, first spelling of each folded form kept
+    author_keywords: tuple[str, ...] = ()
+    index_keywords: tuple[str, ...] = ()
 
 
 def _clusters(review: Review, ids: list[int]) -> dict[int, list[Record]]:
@@ -62,8 +67,20 @@ def load_studies(
             record.year,
             record.doi,
             period_of(protocol, record.year) if protocol is not None else "",
+            _keywords(r.author_keywords for r in clusters[record_id]),
+            _keywords(r.index_keywords for r in clusters[record_id]),
         )
     return studies, clusters
+
+
+def _keywords(lists: Iterable[list[str]]) -> tuple[str, ...]:
+    found: dict[str, str] = {}
+    for values in lists:
+        for value in values:
+            key = fold(value)
+            if key:
+                found.setdefault(key, value.strip())
+    return tuple(found.values())
 
 
 def load_tags(review: Review, ids: list[int], vocabulary: str | None) -> dict[int, list[str]]:
@@ -91,6 +108,13 @@ def load_tags(review: Review, ids: list[int], vocabulary: str | None) -> dict[in
                 chosen.append(group)
         found[record_id] = chosen
     return found
+
+
+def untagged(review: Review, ids: list[int]) -> list[int]:
+    """The studies among `ids` that `slr tag` has not tagged (it ran on another stage): a map
+    drawn without them must say so."""
+    tagged = store.tagged_ids(review.db)
+    return [i for i in ids if i not in tagged]
 
 
 def citation_inputs(clusters: dict[int, list[Record]]) -> tuple[list[Citing], list[Target]]:

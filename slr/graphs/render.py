@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import networkx as nx
 
 from slr.cells import markdown_cell, safe_csv_writer
 from slr.errors import SlrError
+from slr.graphs import build
 from slr.graphs.build import layout
 
 FORMATS = {
@@ -82,9 +84,24 @@ def _script_json(value: Any) -> str:
     return text
 
 
+def plural(count: int, one: str, many: str = "") -> str:
+    """ "1 study", "2 studies": never "1 studies"."""
+    return f"{count:,} {one}" if count == 1 else f"{count:,} {many or one + 's'}"
+
+
+def _unit(graph: nx.Graph) -> tuple[str, str]:
+    kind = graph.graph.get("kind")
+    if kind == "keywords":
+        return "keyword", "keywords"
+    if kind == "cooccurrence":
+        return "tag", "tags"
+    return ("study", "studies") if kind in build.CITATION_KINDS else ("node", "nodes")
+
+
 def colours(graph: nx.Graph, color_by: str) -> tuple[dict[Any, str], list[tuple[str, str]]]:
     """node -> colour, and the legend (label, colour). By community (the `community`
-    attribute), or by tag: a study takes its first tag's colour, a tag its own."""
+    attribute, named by its largest tags or keywords), or by tag: a study takes its first
+    tag's colour, a tag its own."""
     found: dict[Any, str] = {}
     legend: list[tuple[str, str]] = []
     if color_by == "community":
@@ -95,11 +112,15 @@ def colours(graph: nx.Graph, color_by: str) -> tuple[dict[Any, str], list[tuple[
         for node, data in graph.nodes(data=True):
             index = data.get("community")
             found[node] = PALETTE[index] if index is not None and index < len(PALETTE) else OTHER
+        names = build.community_names(graph)
+        one, many = _unit(graph)
         for index in sorted(sizes):
             if index < len(PALETTE):
-                legend.append((f"community {index + 1} ({sizes[index]})", PALETTE[index]))
+                name = names.get(index) or f"cluster {index + 1}"
+                legend.append((f"{name} ({plural(sizes[index], one, many)})", PALETTE[index]))
         if len(sizes) > len(PALETTE):
-            legend.append((f"{len(sizes) - len(PALETTE)} smaller communities", OTHER))
+            smaller = len(sizes) - len(PALETTE)
+            legend.append((plural(smaller, "smaller cluster"), OTHER))
         return found, legend
     tags = sorted({t for _n, d in graph.nodes(data=True) for t in d.get("tags", ())})
     tags += sorted(n for n, d in graph.nodes(data=True) if d.get("kind") == "tag" and n not in tags)
@@ -157,63 +178,109 @@ def page_part(graph: nx.Graph, limit: int = PAGE_NODES) -> tuple[nx.Graph, str]:
     return graph.subgraph(keep), "; ".join(notes)
 
 
-def _node_size(value: float, largest: float) -> float:
-    return 6 + 24 * (value / largest) ** 0.5 if largest else 10
+@dataclass(slots=True)
+class Drawing:
+    """What a page and a figure both draw: the part of the graph, the same positions, disc
+    radii, colours and legend."""
+
+    graph: nx.Graph
+    note: str
+    positions: dict[Any, tuple]
+    radius: dict[Any, float]
+    colour: dict[Any, str]
+    legend: list[tuple[str, str]]
+    seeds: set[Any]
+
+
+SEED_RING = "#222222"
+SEED_RADIUS = 14.0
+
+
+def drawing(graph: nx.Graph, color_by: str = "community") -> Drawing:
+    graph, note = page_part(graph)
+    radius = build.radii(graph)
+    seeds = build.seed_reviews(graph)
+    for node in seeds:  # large enough for its ring to show among the edges it sends
+        radius[node] = max(radius[node], SEED_RADIUS)
+    positions = layout(graph, sizes=radius)
+    colour, legend = colours(graph, color_by)
+    if seeds:
+        legend.append(
+            (f"dark ring: cites {build.SEED_CITES} or more studies of the set", SEED_RING)
+        )
+    return Drawing(graph, note, positions, radius, colour, legend, seeds)
+
+
+def _hover(graph: nx.Graph, node: Any, data: Mapping[str, Any]) -> str:
+    hover = [str(data.get("label", node))]
+    if data.get("title"):
+        hover.append(str(data["title"]))
+    if data.get("kind") in ("tag", "keyword"):
+        hover.append(plural(int(data.get("count", 0)), "study", "studies"))
+    elif "cited_by" in data:
+        hover.append(f"cited {plural(int(data['cited_by']), 'time')} in this set")
+        if graph.is_directed() and graph.out_degree(node):
+            hover.append(f"cites {plural(graph.out_degree(node), 'study', 'studies')} of it")
+    return "\n".join(hover)  # plain text: vis-network 9 shows strings as text
+
+
+def _edge_hover(graph: nx.Graph, a: Any, b: Any, data: Mapping[str, Any]) -> str:
+    hover = [f"{graph.nodes[a].get('label', a)} – {graph.nodes[b].get('label', b)}"]
+    weight = float(data.get("weight", 1))
+    if "count" in data:
+        hover.append(
+            plural(int(data["count"]), "study", "studies")
+            if graph.graph.get("kind") in ("cooccurrence", "keywords")
+            else f"weight {weight:g}"
+        )
+    if graph.graph.get("normalize") not in (None, "count"):
+        hover.append(f"{graph.graph['normalize']} {weight:g}")
+    if "rule" in data:
+        hover.append(f"matched by {data['rule']} (score {data['score']:g})")
+    return "\n".join(hover)
+
+
+# edges get their count written at their middle when a map has no more than this many
+EDGE_LABELS = 100
 
 
 def page_data(graph: nx.Graph, color_by: str = "community") -> dict[str, Any]:
-    graph, note = page_part(graph)
-    positions = layout(graph)
-    node_colour, legend = colours(graph, color_by)
-    largest = max((float(d.get("size", 0) or 0) for _n, d in graph.nodes(data=True)), default=0)
+    drawn = drawing(graph, color_by)
+    graph = drawn.graph
     ids = {node: i for i, node in enumerate(graph.nodes)}
     nodes = []
     for node, data in graph.nodes(data=True):
-        label = str(data.get("label", node))
-        size = float(data.get("size", 0) or 0)
-        hover = [label]
-        if data.get("title"):
-            hover.append(str(data["title"]))
-        if data.get("kind") == "tag":
-            hover.append(f"{data.get('count', size):g} studies")
-        elif "cited_by" in data:
-            hover.append(f"cited {data['cited_by']} times in this set")
-        x, y = positions[node]
-        nodes.append(
-            {
-                "id": ids[node],
-                "label": label,
-                "title": "\n".join(hover),  # plain text: vis-network 9 shows strings as text
-                "x": x,
-                "y": y,
-                "size": round(_node_size(size, largest), 1),
-                "color": node_colour[node],
-                "studies": [str(s) for s in data.get("studies", ())],
-            }
-        )
+        x, y = drawn.positions[node]
+        item = {
+            "id": ids[node],
+            # our own name for the label: the page draws labels where they fit, not vis-network
+            "name": str(data.get("label", node)),
+            "title": _hover(graph, node, data),
+            "x": x,
+            "y": y,
+            "size": drawn.radius[node],
+            "color": drawn.colour[node],
+            "studies": [str(s) for s in data.get("studies", ())],
+        }
+        if node in drawn.seeds:
+            item["borderWidth"] = 4
+            item["color"] = {"background": drawn.colour[node], "border": SEED_RING}
+        nodes.append(item)
     edges = []
     largest_edge = max((float(d.get("weight", 1)) for *_e, d in graph.edges(data=True)), default=1)
+    counted = graph.graph.get("kind") in ("cooccurrence", "keywords")
     for index, (a, b, data) in enumerate(graph.edges(data=True)):
         weight = float(data.get("weight", 1))
-        hover = [f"{graph.nodes[a].get('label', a)} – {graph.nodes[b].get('label', b)}"]
-        if "count" in data:
-            hover.append(
-                f"{data['count']} studies"
-                if graph.graph.get("kind") in ("cooccurrence",)
-                else f"weight {weight:g}"
-            )
-        if graph.graph.get("normalize") not in (None, "count"):
-            hover.append(f"{graph.graph['normalize']} {weight:g}")
-        if "rule" in data:
-            hover.append(f"matched by {data['rule']} (score {data['score']:g})")
         edge = {
             "id": index,
             "from": ids[a],
             "to": ids[b],
-            "title": "\n".join(hover),
+            "title": _edge_hover(graph, a, b, data),
             "width": round(1 + 5 * weight / largest_edge, 2) if largest_edge else 1,
             "studies": [str(s) for s in data.get("studies", ())],
         }
+        if counted and graph.number_of_edges() <= EDGE_LABELS:
+            edge["name"] = str(data.get("count", ""))
         if "rule" in data:
             edge["rule"] = data["rule"]
             edge["score"] = data["score"]
@@ -223,13 +290,43 @@ def page_data(graph: nx.Graph, color_by: str = "community") -> dict[str, Any]:
         if graph.is_directed():
             edge["arrows"] = "to"
         edges.append(edge)
-    return {
+    result = {
         "title": graph.graph.get("title", "graph"),
         "nodes": nodes,
         "edges": edges,
-        "studies": _study_rows(graph, whole=not note),
-        "legend": legend,
-        "note": note,
+        "studies": _study_rows(graph, whole=not drawn.note),
+        "legend": drawn.legend,
+        "note": drawn.note,
+        "matrix": None,
+    }
+    if graph.graph.get("kind") == "cooccurrence" and 1 < len(graph) <= MATRIX_TAGS:
+        result["matrix"] = _matrix_data(build.synergy_matrix(graph))
+    return result
+
+
+MATRIX_TAGS = 30  # the page shows the synergy matrix beside the graph up to this many tags
+
+
+def _matrix_data(matrix: build.SynergyMatrix) -> dict[str, Any]:
+    largest = max(
+        (v for i, row in enumerate(matrix.strengths) for j, v in enumerate(row) if i != j),
+        default=0.0,
+    )
+    return {
+        "tags": matrix.tags,
+        "normalize": matrix.normalize,
+        "cells": [
+            [
+                {
+                    "count": matrix.counts[i][j],
+                    "strength": matrix.strengths[i][j],
+                    "shade": round(matrix.strengths[i][j] / largest, 3) if largest else 0,
+                    "studies": [str(s) for s in matrix.studies[i][j]],
+                }
+                for j in range(len(matrix.tags))
+            ]
+            for i in range(len(matrix.tags))
+        ],
     }
 
 
@@ -237,7 +334,7 @@ _OPTIONS = {
     "physics": {"enabled": False},
     "layout": {"improvedLayout": False},
     "edges": {"smooth": False, "color": {"inherit": "from", "opacity": 0.5}},
-    "nodes": {"shape": "dot", "font": {"size": 12}},
+    "nodes": {"shape": "dot", "borderWidth": 1},
     "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": True},
 }
 
@@ -258,6 +355,14 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
   margin-right: 6px; vertical-align: middle; }
 #details li, #index li { margin-bottom: 4px; }
 .muted { color: #666; }
+#slr-status:empty { display: none; }
+#matrix table { border-collapse: collapse; font-size: 12px; }
+#matrix th { font-weight: normal; text-align: right; padding: 2px 4px; white-space: nowrap; }
+#matrix thead th { writing-mode: vertical-rl; transform: rotate(180deg); text-align: left;
+  vertical-align: bottom; }
+#matrix td { width: 26px; height: 22px; text-align: center; border: 1px solid #fff;
+  cursor: pointer; }
+#matrix td.diagonal { background: #eee; color: #444; }
 </style>
 </head>
 <body>
@@ -265,13 +370,14 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
 <div id="side">
 <h2 id="heading"></h2>
 <p id="note" class="muted"></p>
+<p id="slr-status" class="muted"></p>
 <div id="legend"></div>
+<div id="matrix"></div>
 <h2>Selection</h2>
 <div id="details"><p class="muted">Click a node or an edge to list the studies behind it.</p>
 </div>
 <h2>Studies</h2>
 <ol id="index"></ol>
-<p id="slr-status" class="muted">loading</p>
 </div>
 <script type="application/json" id="graph-data">@DATA@</script>
 <script>@VIS_JS@</script>
@@ -291,6 +397,7 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
     if (cls) { node.className = cls; }
     return node;
   }
+  function plural(count, one, many) { return count === 1 ? "1 " + one : count + " " + many; }
   document.title = data.title;
   document.getElementById("heading").textContent = data.title;
   document.getElementById("note").textContent = data.note;
@@ -298,7 +405,12 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
   data.legend.forEach(function (item) {
     var row = el("div");
     var swatch = el("span", undefined, "swatch");
-    swatch.style.background = item[1];
+    if (item[1] === "@RING@") {
+      swatch.style.border = "3px solid " + item[1];
+      swatch.style.width = swatch.style.height = "8px";
+    } else {
+      swatch.style.background = item[1];
+    }
     row.appendChild(swatch);
     row.appendChild(document.createTextNode(item[0]));
     legend.appendChild(row);
@@ -316,8 +428,6 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
   Object.keys(data.studies).sort(function (a, b) { return a - b; }).forEach(function (id) {
     index.appendChild(studyItem(id));
   });
-  var nodes = new vis.DataSet(data.nodes);
-  var edges = new vis.DataSet(data.edges);
   function show(title, item) {
     var details = document.getElementById("details");
     details.textContent = "";
@@ -329,35 +439,175 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
     if (item.shared) {
       var shared = el("ul");
       item.shared.forEach(function (text) { shared.appendChild(el("li", text)); });
-      details.appendChild(el("p", item.shared.length + " shared references:"));
+      details.appendChild(el("p", plural(item.shared.length, "shared reference:",
+        "shared references:")));
       details.appendChild(shared);
     }
     var list = el("ol");
     item.studies.forEach(function (id) { list.appendChild(studyItem(id)); });
-    var count = item.studies.length;
-    details.appendChild(el("p", count === 1 ? "1 study:" : count + " studies:"));
+    details.appendChild(el("p", plural(item.studies.length, "study:", "studies:")));
     details.appendChild(list);
   }
-  var network = new vis.Network(document.getElementById("graph"),
-    {nodes: nodes, edges: edges}, options);
-  window.slrNetwork = network;
-  // fit() frames the nodes, not their labels: step back a little so no label is cut off
-  network.fit();
-  network.moveTo({scale: network.getScale() * 0.8});
   window.slrShow = show;
+  if (data.matrix) {
+    var matrix = data.matrix;
+    var box = document.getElementById("matrix");
+    box.appendChild(el("h2", "Synergy matrix (" + matrix.normalize + ")"));
+    box.appendChild(el("p", "Studies with both tags; on the diagonal, with the tag. " +
+      "Click a cell for its studies.", "muted"));
+    var table = el("table");
+    var head = el("thead");
+    var top = el("tr");
+    top.appendChild(el("th"));
+    matrix.tags.forEach(function (tag) { top.appendChild(el("th", tag)); });
+    head.appendChild(top);
+    table.appendChild(head);
+    var body = el("tbody");
+    matrix.cells.forEach(function (row, i) {
+      var line = el("tr");
+      line.appendChild(el("th", matrix.tags[i]));
+      row.forEach(function (cell, j) {
+        var td = el("td", cell.count ? String(cell.count) : "");
+        if (i === j) {
+          td.className = "diagonal";
+          td.title = matrix.tags[i] + ": " + plural(cell.count, "study", "studies");
+        } else {
+          var shade = cell.shade;
+          td.style.background = "rgba(31, 119, 180, " + (0.08 + 0.85 * shade) + ")";
+          td.style.color = shade > 0.5 ? "#fff" : "#000";
+          td.title = matrix.tags[i] + " + " + matrix.tags[j] + ": " +
+            plural(cell.count, "study", "studies") +
+            (matrix.normalize === "count" ? "" : ", " + matrix.normalize + " " + cell.strength);
+        }
+        td.addEventListener("click", function () {
+          show(i === j ? matrix.tags[i] : matrix.tags[i] + " + " + matrix.tags[j], cell);
+        });
+        line.appendChild(td);
+      });
+      body.appendChild(line);
+    });
+    table.appendChild(body);
+    box.appendChild(table);
+  }
+  var nodes = new vis.DataSet(data.nodes);
+  var edges = new vis.DataSet(data.edges);
+  var container = document.getElementById("graph");
+  var network = new vis.Network(container, {nodes: nodes, edges: edges}, options);
+  window.slrNetwork = network;
+  // Labels are drawn here, not by vis-network: at one size on screen whatever the zoom,
+  // largest nodes first, each below, above, right or left of its disc where it covers no
+  // other label and no other disc; those that do not fit wait for a zoom (or show on hover).
+  var byImportance = data.nodes.slice().sort(function (a, b) { return b.size - a.size; });
+  var FONT = 12, LINE = 15, CELL = 48, MAX_SCALE = 3;
+  window.slrLabels = [];
+  function drawLabels(ctx) {
+    var scale = network.getScale();
+    var width = container.clientWidth, height = container.clientHeight;
+    var ratio = window.devicePixelRatio || 1;
+    var grid = {};
+    function cells(b, visit) {
+      for (var gx = Math.floor(b.x / CELL); gx <= Math.floor((b.x + b.w) / CELL); gx++) {
+        for (var gy = Math.floor(b.y / CELL); gy <= Math.floor((b.y + b.h) / CELL); gy++) {
+          if (visit(gx + ":" + gy)) { return true; }
+        }
+      }
+      return false;
+    }
+    function add(b) {
+      cells(b, function (key) { (grid[key] = grid[key] || []).push(b); return false; });
+    }
+    function free(b) {
+      if (b.x < 0 || b.y < 0 || b.x + b.w > width || b.y + b.h > height) { return false; }
+      return !cells(b, function (key) {
+        return (grid[key] || []).some(function (o) {
+          return o.owner !== b.owner && b.x < o.x + o.w && o.x < b.x + b.w &&
+            b.y < o.y + o.h && o.y < b.y + b.h;
+        });
+      });
+    }
+    var where = {};
+    var positions = network.getPositions();
+    data.nodes.forEach(function (n) {
+      var p = network.canvasToDOM(positions[n.id]);
+      var r = n.size * scale;
+      where[n.id] = {x: p.x, y: p.y, r: r};
+      if (p.x + r > 0 && p.y + r > 0 && p.x - r < width && p.y - r < height) {
+        add({x: p.x - r, y: p.y - r, w: 2 * r, h: 2 * r, owner: "n" + n.id});
+      }
+    });
+    ctx.save();
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.textBaseline = "top";
+    var drawn = [];
+    function place(text, owner, spots, font, colour) {
+      ctx.font = font;
+      var w = ctx.measureText(text).width;
+      for (var k = 0; k < spots.length; k++) {
+        var b = {x: spots[k](w).x, y: spots[k](w).y, w: w, h: LINE, owner: owner};
+        if (free(b)) {
+          add(b);
+          ctx.fillStyle = "rgba(255, 255, 255, 0.8)";
+          ctx.fillRect(b.x, b.y, b.w, b.h);
+          ctx.fillStyle = colour;
+          ctx.fillText(text, b.x, b.y + 1);
+          drawn.push({text: text, x: b.x, y: b.y, w: b.w, h: b.h});
+          return;
+        }
+      }
+    }
+    var selected = network.getSelectedNodes();
+    var order = byImportance.filter(function (n) { return selected.indexOf(n.id) >= 0; })
+      .concat(byImportance.filter(function (n) { return selected.indexOf(n.id) < 0; }));
+    order.forEach(function (n) {
+      var at = where[n.id];
+      place(n.name, "n" + n.id, [
+        function (w) { return {x: at.x - w / 2, y: at.y + at.r + 2}; },
+        function (w) { return {x: at.x - w / 2, y: at.y - at.r - 2 - LINE}; },
+        function () { return {x: at.x + at.r + 3, y: at.y - LINE / 2}; },
+        function (w) { return {x: at.x - at.r - 3 - w, y: at.y - LINE / 2}; }
+      ], FONT + "px sans-serif", "#222");
+    });
+    data.edges.forEach(function (e) {
+      if (!e.name) { return; }
+      var a = where[e.from], b = where[e.to];
+      place(e.name, "e" + e.id, [function (w) {
+        return {x: (a.x + b.x) / 2 - w / 2, y: (a.y + b.y) / 2 - LINE / 2};
+      }], (FONT - 1) + "px sans-serif", "#555");
+    });
+    ctx.restore();
+    window.slrLabels = drawn;
+  }
+  network.on("afterDrawing", drawLabels);
+  // the whole map in view, a margin around it and room for the labels of the outer nodes;
+  // vis-network's fit() never zooms in beyond 1, which left a small map in an empty canvas
+  function fitAll() {
+    if (!data.nodes.length) { return; }
+    var left = Infinity, right = -Infinity, top = Infinity, bottom = -Infinity;
+    data.nodes.forEach(function (n) {
+      left = Math.min(left, n.x - n.size);
+      right = Math.max(right, n.x + n.size);
+      top = Math.min(top, n.y - n.size);
+      bottom = Math.max(bottom, n.y + n.size);
+    });
+    var margin = 2 * LINE;
+    var scale = Math.min(MAX_SCALE,
+      (container.clientWidth - 2 * margin) / Math.max(right - left, 1),
+      (container.clientHeight - 2 * margin) / Math.max(bottom - top, 1));
+    network.moveTo({position: {x: (left + right) / 2, y: (top + bottom) / 2}, scale: scale,
+      animation: false});
+  }
+  fitAll();
   network.on("click", function (params) {
     if (params.nodes.length) {
       var node = nodes.get(params.nodes[0]);
-      show(node.label, node);
+      show(node.name, node);
     } else if (params.edges.length) {
       var edge = edges.get(params.edges[0]);
-      show(nodes.get(edge.from).label + " \u2013 " + nodes.get(edge.to).label, edge);
+      show(nodes.get(edge.from).name + " \u2013 " + nodes.get(edge.to).name, edge);
     }
   });
   network.once("afterDrawing", function () {
-    var ms = Math.round(performance.now());
-    status.textContent = "drawn";
-    document.body.setAttribute("data-drawn-ms", String(ms));
+    document.body.setAttribute("data-drawn-ms", String(Math.round(performance.now())));
   });
 }());
 </script>
@@ -379,12 +629,13 @@ def _html(data: dict[str, Any]) -> str:
         "@TITLE@": title,
         "@DATA@": _script_json(data),
         "@OPTIONS@": _script_json(_OPTIONS),
+        "@RING@": SEED_RING,
         "@VIS_CSS@": style,
         "@VIS_JS@": script,
     }
     page = _PAGE
     # one pass, so that no inserted text is searched for the next placeholder
-    for key in ("@TITLE@", "@OPTIONS@", "@DATA@", "@VIS_CSS@", "@VIS_JS@"):
+    for key in ("@TITLE@", "@RING@", "@OPTIONS@", "@DATA@", "@VIS_CSS@", "@VIS_JS@"):
         head, _, tail = page.partition(key)
         page = head + replacements[key] + tail
     return page
