@@ -17,6 +17,9 @@ A group is what the protocol writes: either a list of terms, or a table
   each side may list alternatives with `|` (`e-commerce NEAR/4 export*|overseas`).
 - `exclude` terms void a match they overlap: a false sense of a word (`review` in "literature
   review" is not a consumer review).
+- a negated match is no evidence: "No export activity was reported" does not tag exporting
+  (`slr.tagging.negation`: a cue such as no, not, without or lack of shortly before the term in
+  the same sentence). `vocab:` predicates count the same tags.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from slr.normalize.terms import CompiledTerm, compile_term
 from slr.normalize.text import fold_with_offsets
 from slr.protocol.model import GroupSpec
 from slr.screening.text import RecordText
+from slr.tagging.negation import is_negated, may_negate
 
 if TYPE_CHECKING:
     from slr.protocol import Protocol
@@ -247,6 +251,20 @@ class TextFields:
             return Span(name, first, last, text[first:last])
         return self.record.span(name, start, end)
 
+    def may_negate(self, name: str) -> bool:
+        """Whether the field holds a negation cue at all (most do not: no match is negated)."""
+        if name in self.extra:
+            return may_negate(self.extra[name][0])
+        key = "negation:" + name
+        found = self.record.cache.get(key)
+        if found is None:
+            found = self.record.cache[key] = may_negate(self.record.original(name))
+        return bool(found)
+
+    def negated(self, name: str, start: int) -> bool:
+        """Whether the words at `start` of the field as written are negated."""
+        return self.may_negate(name) and is_negated(self.original(name), start)
+
     def original_span(self, name: str, start: int, end: int) -> tuple[int, int]:
         """Offsets into the original field of folded[start:end]."""
         span = self.span(name, start, end)
@@ -334,6 +352,9 @@ class Tagger:
             # whether any term matches: one at a time, those whose pieces are all there
             and any(t.regex.search(combined) for t in group.terms if t.needs <= present)
         ):
+            if _may_negate(record):
+                # a match may be negated: the places, with their sentences, decide
+                return bool(self._hits(group, TextFields(record), True, False))
             if group.exclude_folded is None or not any(
                 map(present.issuperset, group.exclude_needs)
             ):
@@ -439,9 +460,12 @@ class Tagger:
                             excluded = [m.span() for m in group.exclude_folded.finditer(folded)]
                         if _overlaps(match.start(), match.end(), excluded):
                             continue
-                    if not locate:  # only whether there is a match: no offsets to compute
+                    if not locate and not fields.may_negate(name):
+                        # only whether there is a match: no offsets to compute
                         return [Evidence(name, match.start(), match.end(), "", "")]
                     span = fields.span(name, match.start(), match.end())
+                    if fields.negated(name, span.start):
+                        continue
                     term = "" if first_only else _term_of(group, match.group())
                     hits.append(Evidence(name, span.start, span.end, span.text, term))
                     if first_only:
@@ -454,6 +478,8 @@ class Tagger:
                         if _overlaps(start, end, excluded):
                             continue
                     span = fields.span(name, start, end)
+                    if fields.negated(name, span.start):
+                        continue
                     hits.append(Evidence(name, span.start, span.end, span.text, near.text))
                     if first_only:
                         return hits
@@ -481,6 +507,8 @@ class Tagger:
                             ]
                         if _overlaps(match.start(), match.end(), out):
                             continue
+                    if fields.negated(name, match.start()):
+                        continue
                     hits.append(
                         Evidence(name, match.start(), match.end(), match.group(), abbreviation.text)
                     )
@@ -502,6 +530,14 @@ def _original(record: RecordText) -> str:
             (record.title, record.abstract, *record.keywords)
         )
     return original
+
+
+def _may_negate(record: RecordText) -> bool:
+    """Whether any of the record's fields holds a negation cue (cached on the record)."""
+    found = record.cache.get("negation")
+    if found is None:
+        found = record.cache["negation"] = may_negate(_original(record))
+    return bool(found)
 
 
 def _term_of(group: _Group, words: str) -> str:
