@@ -37,6 +37,7 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
 
 from slr.errors import SlrError
+from slr.models import Record
 from slr.normalize.text import fold
 
 PRIOR_WEIGHT = 0.5  # a rule's include or exclude counts half a human decision
@@ -44,19 +45,23 @@ PRIOR_WEIGHT = 0.5  # a rule's include or exclude counts half a human decision
 
 @dataclass(frozen=True)
 class Model:
-    """A named classifier: `build(seed)` returns an unfitted scikit-learn estimator."""
+    """A named ranking model: one or more scikit-learn estimators (`build(seed)` returns an
+    unfitted one) whose scores are averaged as ranks, trained with the included records'
+    total weight `include_ratio` times the excluded records' (1: balanced classes)."""
 
     name: str
     description: str
-    build: Callable[[int], Any]
+    builders: tuple[Callable[[int], Any], ...]
+    include_ratio: float = 1.0
 
 
 def _logistic(seed: int) -> Any:
-    return LogisticRegression(C=1.0, class_weight="balanced", solver="liblinear", random_state=seed)
+    # the dual solver: its cost grows with the labelled records, not with the features
+    return LogisticRegression(C=1.0, solver="liblinear", dual=True, random_state=seed)
 
 
 def _svm(seed: int) -> Any:
-    return LinearSVC(C=0.5, class_weight="balanced", random_state=seed)
+    return LinearSVC(C=0.11, random_state=seed)
 
 
 def _naive_bayes(seed: int) -> Any:
@@ -66,9 +71,14 @@ def _naive_bayes(seed: int) -> Any:
 MODELS: dict[str, Model] = {
     model.name: model
     for model in (
-        Model("logistic", "logistic regression, classes re-balanced", _logistic),
-        Model("svm", "linear support vector machine, classes re-balanced", _svm),
-        Model("nb", "multinomial naive Bayes, classes re-balanced by sample weights", _naive_bayes),
+        Model("logistic", "logistic regression, classes re-balanced", (_logistic,)),
+        Model("svm", "linear SVM, included records weighted up", (_svm,), 9.8),
+        Model("nb", "multinomial naive Bayes, classes re-balanced", (_naive_bayes,)),
+        Model(
+            "ensemble",
+            "logistic regression and naive Bayes, ranks averaged",
+            (_logistic, _naive_bayes),
+        ),
     )
 }
 DEFAULT_MODEL = "logistic"
@@ -77,6 +87,12 @@ DEFAULT_MODEL = "logistic"
 def record_text(title: str | None, abstract: str | None, keywords: str | None = None) -> str:
     """The text a record is ranked by: title, abstract and keywords, one string."""
     return " ".join(part for part in (title, abstract, keywords) if part)
+
+
+def text_of(record: Record) -> str:
+    """A record's ranking text: title, abstract, and its author and index keywords."""
+    keywords = "; ".join([*record.author_keywords, *record.index_keywords])
+    return record_text(record.title, record.abstract, keywords)
 
 
 def _vectoriser() -> TfidfVectorizer:
@@ -155,19 +171,21 @@ class Ranker:
     def _classifier_scores(
         self, indices: np.ndarray, classes: np.ndarray, weights: np.ndarray, seed: int
     ) -> np.ndarray:
-        # re-balancing by weights, so that prior weights and class balance combine
+        # re-balancing by sample weights, so that prior weights and class balance combine
         balanced = weights.copy()
-        for value in (0, 1):  # each class weighs half of the whole, as class_weight="balanced"
+        ratio = self.model.include_ratio
+        for value, share in ((0, 1 / (1 + ratio)), (1, ratio / (1 + ratio))):
             chosen = classes == value
-            balanced[chosen] *= len(classes) / (2 * weights[chosen].sum())
-        classifier = self.model.build(seed)
-        if "class_weight" in classifier.get_params():
-            classifier.set_params(class_weight=None)
-        classifier.fit(self.matrix[indices], classes, sample_weight=balanced)
-        if hasattr(classifier, "decision_function"):
-            return np.asarray(classifier.decision_function(self.matrix), dtype=np.float64)
-        log_probabilities = classifier.predict_log_proba(self.matrix)
-        return np.asarray(log_probabilities[:, 1] - log_probabilities[:, 0], dtype=np.float64)
+            balanced[chosen] *= share * len(classes) / weights[chosen].sum()
+        training = self.matrix[indices]
+        scores = [
+            _fitted_scores(build(seed), training, classes, balanced, self.matrix)
+            for build in self.model.builders
+        ]
+        if len(scores) == 1:
+            return scores[0]
+        # ranks, not raw values: each model's scale is its own
+        return np.mean([np.argsort(np.argsort(s)) for s in scores], axis=0) / len(self)
 
     def ranking(
         self,
@@ -178,6 +196,20 @@ class Ranker:
         """The records in neither `labels` nor `prior`, likeliest inclusion first."""
         scores = self.scores(labels, prior, seed)
         return order_unlabelled(scores, set(labels) | set(prior or {}), seed)
+
+
+def _fitted_scores(
+    classifier: Any,
+    training: sparse.csr_matrix,
+    classes: np.ndarray,
+    weights: np.ndarray,
+    matrix: sparse.csr_matrix,
+) -> np.ndarray:
+    classifier.fit(training, classes, sample_weight=weights)
+    if hasattr(classifier, "decision_function"):
+        return np.asarray(classifier.decision_function(matrix), dtype=np.float64)
+    log_probabilities = classifier.predict_log_proba(matrix)
+    return np.asarray(log_probabilities[:, 1] - log_probabilities[:, 0], dtype=np.float64)
 
 
 def order_unlabelled(scores: np.ndarray, labelled: set[int], seed: int) -> np.ndarray:

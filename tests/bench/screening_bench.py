@@ -1,0 +1,239 @@
+"""Benchmark: slr's screening prioritisation against ASReview LAB's default model, every labelled set.
+
+Run: python tests/bench/screening_bench.py [--seeds 5] [--asreview-only] [--only NAME,...]
+
+Every set in ../shared/benchmarks/screening/ is written once to a plain CSV (title, abstract,
+label_included) in the work folder (SYNERGY sets: the OpenAlex works in works_1.zip read with
+slr's own OpenAlex importer and joined to labels.csv on the OpenAlex id), so that both tools
+read the same text. For each prior seed S (1 included + 1 excluded record, as ASReview draws
+them) ASReview runs `asreview simulate CSV --n-prior-included 1 --n-prior-excluded 1
+--prior-seed S --seed S` in its own venv (ASREVIEW, default /tmp/asreview-venv/bin/asreview; never
+the project's), and the order it labelled the records in is read from its project file
+(results.db). slr then runs `slr simulate CSV --prior-row R ... --seed S --json` from the SAME
+prior records, so each pair of runs differs only by the model. Both orderings are scored by
+`slr.screening.simulate.metrics` (the definitions of the benchmarks' README), and each command is
+timed as a whole (start-up, reading, vectorising, the loop).
+
+ASReview's runs are cached in the work folder (default /tmp/slr-screening-bench, or
+SLR_SCREENING_BENCH): start them early with `--asreview-only` in the background, `nice`d, and the
+table is assembled from the cache later.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from slr.importers.json_formats import parse_openalex
+from slr.screening.simulate import metrics
+
+REPO = Path(__file__).resolve().parents[2]
+SETS = REPO.parent / "shared" / "benchmarks" / "screening"
+WORK = Path(os.environ.get("SLR_SCREENING_BENCH", "/tmp/slr-screening-bench"))
+ASREVIEW = os.environ.get("ASREVIEW", "/tmp/asreview-venv/bin/asreview")
+SLR = [sys.executable, "-m", "slr"]
+METRICS = ("wss95", "rrf10", "atd", "loss")
+
+
+@dataclass(frozen=True)
+class DataSet:
+    name: str
+    path: Path
+    records: int
+    included: int
+
+
+def _write(name: str, rows: list[tuple[str, str, int]]) -> DataSet:
+    target = WORK / "data" / f"{name}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["title", "abstract", "label_included"])
+        writer.writerows(rows)
+    return DataSet(name, target, len(rows), sum(row[2] for row in rows))
+
+
+def _synergy(folder: Path) -> DataSet:
+    works = {}
+    with zipfile.ZipFile(folder / "works_1.zip") as archive:
+        for member in archive.namelist():
+            result = parse_openalex(archive.read(member).decode("utf-8"))
+            for failure in result.failures:
+                print(f"{folder.name}/{member}: line {failure.line}: {failure.reason}")
+            for record in result.records:
+                works[record.ids["openalex"]] = record
+    rows = []
+    with (folder / "labels.csv").open(encoding="utf-8", newline="") as handle:
+        for label in csv.DictReader(handle):
+            record = works.get(label["openalex_id"].rstrip("/").rsplit("/", 1)[-1])
+            if record is None:  # kept, with no text, so the counts stay the review's
+                print(f"{folder.name}: {label['openalex_id']} has no work in works_1.zip")
+            title = (record.title or "") if record else ""
+            abstract = (record.abstract or "") if record else ""
+            rows.append((title, abstract, int(label["label_included"])))
+    return _write(folder.name, rows)
+
+
+def _plain(path: Path) -> DataSet:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [
+            (row["title"] or "", row["abstract"] or "", int(row["label_included"]))
+            for row in csv.DictReader(handle)
+        ]
+    return _write(path.stem, rows)
+
+
+def prepare() -> list[DataSet]:
+    sets = [_synergy(folder) for folder in sorted((SETS / "synergy").iterdir()) if folder.is_dir()]
+    sets += [_plain(path) for path in sorted(SETS.glob("*/*.csv"))]
+    return sets
+
+
+def asreview_run(data: DataSet, seed: int) -> dict:
+    """ASReview's labelling order for one seed, from the cache or by running it."""
+    cache = WORK / "asreview" / f"{data.name}-{seed}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "run.asreview"
+        command = [ASREVIEW, "simulate", str(data.path), "--n-prior-included", "1"]
+        command += ["--n-prior-excluded", "1", "--prior-seed", str(seed), "--seed", str(seed)]
+        started = time.perf_counter()
+        subprocess.run([*command, "-o", str(project)], check=True, capture_output=True)
+        seconds = time.perf_counter() - started
+        with zipfile.ZipFile(project) as archive:
+            archive.extract("results.db", tmp)
+        db = sqlite3.connect(Path(tmp) / "results.db")
+        rows = db.execute(
+            "SELECT record.dataset_row, results.label, results.classifier IS NULL "
+            "FROM results JOIN record USING (record_id) ORDER BY results.rowid"
+        ).fetchall()
+        db.close()
+    run = {
+        "seed": seed,
+        "seconds": seconds,
+        "prior_rows": [row for row, _, prior in rows if prior],
+        "order": [row for row, _, prior in rows if not prior],
+        "labels": [label for _, label, prior in rows if not prior],
+    }
+    cache.write_text(json.dumps(run))
+    return run
+
+
+def slr_run(data: DataSet, seed: int, prior_rows: list[int]) -> dict:
+    command = [*SLR, "simulate", str(data.path), "--seed", str(seed), "--json"]
+    for row in prior_rows:
+        command += ["--prior-row", str(row)]
+    started = time.perf_counter()
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    result = json.loads(done.stdout)
+    return {**result["runs"][0], "seconds": seconds}
+
+
+def asreview_metrics(data: DataSet, run: dict) -> dict:
+    prior_included = sum(1 for row in run["prior_rows"] if _label(data, row))
+    values = metrics(
+        [bool(label) for label in run["labels"]],
+        data.records - len(run["prior_rows"]),
+        data.included - prior_included,
+    )
+    return {**values, "seconds": run["seconds"]}
+
+
+_LABELS: dict[Path, list[int]] = {}
+
+
+def _label(data: DataSet, row: int) -> int:
+    if data.path not in _LABELS:
+        with data.path.open(encoding="utf-8", newline="") as handle:
+            _LABELS[data.path] = [int(r["label_included"]) for r in csv.DictReader(handle)]
+    return _LABELS[data.path][row]
+
+
+def _mean(runs: list[dict], key: str) -> float:
+    return statistics.fmean(run[key] for run in runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--asreview-only", action="store_true")
+    parser.add_argument("--only", default="", help="comma-separated set names")
+    options = parser.parse_args()
+    if not SETS.is_dir():
+        print(f"skipped: {SETS} is not present")
+        return
+    if shutil.which(ASREVIEW) is None:
+        print(f"ASReview not found at {ASREVIEW}: python3 -m venv /tmp/asreview-venv && "
+              "/tmp/asreview-venv/bin/pip install asreview")
+        return
+    sets = prepare()
+    if options.only:
+        sets = [data for data in sets if data.name in options.only.split(",")]
+    seeds = range(1, options.seeds + 1)
+    rows = []
+    for data in sets:
+        ours, theirs = [], []
+        for seed in seeds:
+            run = asreview_run(data, seed)
+            if options.asreview_only:
+                print(f"{data.name} seed {seed}: asreview {run['seconds']:.1f} s", flush=True)
+                continue
+            theirs.append(asreview_metrics(data, run))
+            ours.append(slr_run(data, seed, run["prior_rows"]))
+        if not options.asreview_only:
+            rows.append((data, ours, theirs))
+            _print_row(data, ours, theirs)
+    if rows:
+        _summary(rows)
+
+
+HEADER = (
+    f"{'set':<24} {'records':>7} {'incl':>4} | {'WSS@95':>13} | {'RRF@10':>13} | {'ATD':>13} | "
+    f"{'loss':>13} | {'seconds':>13}"
+)
+
+
+def _print_row(data: DataSet, ours: list[dict], theirs: list[dict]) -> None:
+    if not getattr(_print_row, "headed", False):
+        print("each cell: slr / ASReview (mean over seeds)")
+        print(HEADER)
+        _print_row.headed = True  # type: ignore[attr-defined]
+    cells = [f"{data.name:<24} {data.records:>7} {data.included:>4}"]
+    for key in (*METRICS, "seconds"):
+        cells.append(f"{_mean(ours, key):>6.3f}/{_mean(theirs, key):<6.3f}")
+    print(" | ".join(cells), flush=True)
+
+
+def _summary(rows: list[tuple[DataSet, list[dict], list[dict]]]) -> None:
+    ours_loss = statistics.fmean(_mean(ours, "loss") for _, ours, _ in rows)
+    theirs_loss = statistics.fmean(_mean(theirs, "loss") for _, _, theirs in rows)
+    gaps = {data.name: _mean(ours, "wss95") - _mean(theirs, "wss95") for data, ours, theirs in rows}
+    at_least = sum(1 for gap in gaps.values() if gap >= 0)
+    worst = min(gaps, key=gaps.__getitem__)
+    print(f"mean loss over all sets: slr {ours_loss:.4f}, ASReview {theirs_loss:.4f}")
+    print(f"WSS@95 at least as high on {at_least} of {len(rows)} sets; "
+          f"largest shortfall {gaps[worst]:+.3f} ({worst})")
+    for data, ours, theirs in rows:
+        if data.name == "Nagtegaal_2019":
+            speed = _mean(theirs, "seconds") / _mean(ours, "seconds")
+            print(f"Nagtegaal_2019: WSS@95 {_mean(ours, 'wss95'):.3f}, "
+                  f"{speed:.1f} times faster than ASReview")
+
+
+if __name__ == "__main__":
+    main()
