@@ -11,15 +11,28 @@ from pathlib import Path
 
 from slr.errors import ImportRefused, SlrError
 from slr.importers import FileImport, LoadedFile, load_file, parse_loaded
+from slr.importers.asreview import asreview_labels
 from slr.models import Failure, ImportWarning, ParseResult
 from slr.normalize.words import counted
 from slr.store import Review
 from slr.store.review import SourceInfo
+from slr.store.screening import ReviewerDecision, store_human_decisions
 
 # The database a vendor's export comes from, when the user does not name it.
 DATABASE_OF_FLAVOUR = {
     "scopus": "Scopus",
     "wos": "Web of Science Core Collection",
+    "zoorec": "Zoological Record",
+    "biosis": "BIOSIS Citation Index",
+    "derwent": "Derwent Innovations Index",
+    "wos-medline": "MEDLINE (Web of Science)",
+    "cscd": "Chinese Science Citation Database",
+    "scielo": "SciELO Citation Index",
+    "kci": "KCI-Korean Journal Database",
+    "rsci": "Russian Science Citation Index",
+    "current-contents": "Current Contents Connect",
+    "inspec": "Inspec",
+    "eric": "ERIC",
     "embase": "Embase",
     "ovid": "Ovid",
     "ebsco": "EBSCOhost",
@@ -61,6 +74,7 @@ class ImportOutcome:
     failures: list[Failure] = field(default_factory=list)
     warnings: list[ImportWarning] = field(default_factory=list)
     copy: Path = Path()  # the verbatim copy in the review's sources/
+    labels: int = 0  # ASReview labels stored as decisions of the reviewer named after the file
 
 
 def _check_options(options: ImportOptions) -> None:
@@ -195,6 +209,7 @@ class _Parsed:
 
     info: SourceInfo
     result: ParseResult
+    labels: list[str | None]  # per record: an ASReview label as a decision, or None
 
 
 def _parse(loaded: LoadedFile, options: ImportOptions, progress: Progress) -> _Parsed:
@@ -205,7 +220,18 @@ def _parse(loaded: LoadedFile, options: ImportOptions, progress: Progress) -> _P
     info.warnings += _unknown_database(info)
     loaded.decoded.text = ""  # parsed: only the records are needed now
     progress(f"Parsed {counted(len(result.records), 'record', grouped=True)} of {info.file_name}")
-    return _Parsed(info, result)
+    return _Parsed(info, result, _labels(loaded, result))
+
+
+def _labels(loaded: LoadedFile, result: ParseResult) -> list[str | None]:
+    """The ASReview labels of a labelled CSV, TSV, Excel or RIS file; [] for any other."""
+    if result.flavour == "asreview":
+        labels = asreview_labels(result.records, tabular=True)
+    elif loaded.format.name == "ris":
+        labels = asreview_labels(result.records, tabular=False)
+    else:
+        return []
+    return labels if any(labels) else []
 
 
 def _store(review: Review, parsed: _Parsed, progress: Progress) -> ImportOutcome:
@@ -224,4 +250,20 @@ def _store(review: Review, parsed: _Parsed, progress: Progress) -> ImportOutcome
         copy,
     )
     result.records.clear()  # stored: free them before the next file
+    if parsed.labels:
+        outcome.labels = _store_labels(review, source_id, info.file_name, parsed.labels)
     return outcome
+
+
+def _store_labels(review: Review, source_id: int, reviewer: str, labels: list[str | None]) -> int:
+    """A review started in ASReview carries over: its labels become title/abstract decisions
+    of a reviewer named after the file, in the import's own transaction."""
+    decisions = [
+        ReviewerDecision(record_id, reviewer, label)
+        for record_id, label in zip(review.record_ids(source_id), labels, strict=True)
+        if label
+    ]
+    store_human_decisions(
+        review.db, "title_abstract", decisions, change=False, within_transaction=True
+    )
+    return len(decisions)

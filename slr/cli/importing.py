@@ -97,6 +97,11 @@ def import_(
         if outcome.failures:
             line += f", {len(outcome.failures)} rejected"
         click.echo(line)
+        if outcome.labels:
+            click.echo(
+                f"  {outcome.labels} ASReview labels stored as title/abstract decisions of "
+                f"reviewer {outcome.file_name!r}"
+            )
         for failure in outcome.failures:
             click.echo(f"  rejected {failure.describe(outcome.file_name)}", err=True)
         for warning in outcome.warnings:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from slr.models import Record
@@ -121,11 +122,46 @@ def _clean_pages(pages: str) -> str:
     return _PAGE_DASH.sub("-", pages).strip("-")
 
 
+def _plain(text: str) -> str:
+    """Text without markup, also where HTML was escaped inside JATS (Lens: "<jats:p>&lt;b&gt;")
+    and so became tags only once its entities were decoded."""
+    plain = strip_markup(text)
+    return strip_markup(plain) if "<" in plain else plain
+
+
+# R's missing value, which synthesisr, revtools and bibliometrix write as text: no title, DOI,
+# PMID, page or keyword is legitimately "NA" (a family name "Na" is written so, not in capitals).
+_NA = "NA"
+_NA_TEXT_FIELDS = (
+    "title", "source_title", "volume", "issue", "doi", "pmid", "abstract", "copyright",
+    "language", "document_type", "url", "publisher",
+)  # fmt: skip
+_NA_LIST_FIELDS = ("issn", "isbn", "author_keywords", "index_keywords")
+
+
+def _drop_na(record: Record) -> None:
+    for name in _NA_TEXT_FIELDS:
+        if getattr(record, name) == _NA:
+            setattr(record, name, "")
+    for name in _NA_LIST_FIELDS:
+        values = getattr(record, name)
+        if _NA in values:
+            setattr(record, name, [value for value in values if value != _NA])
+    if record.pages:
+        pieces = [piece for piece in record.pages.split("-") if piece.strip() != _NA]
+        record.pages = "-".join(pieces)
+    if record.authors:
+        record.authors = [a for a in record.authors if a.display != _NA]
+    if _NA in record.ids.values():
+        record.ids = {key: value for key, value in record.ids.items() if value != _NA}
+
+
 def finish_record(record: Record) -> Record:
     """Canonical forms for a record an importer filled with the export's own values."""
-    record.title = strip_markup(record.title)
+    _drop_na(record)
+    record.title = _plain(record.title)
     record.source_title = strip_markup(record.source_title)
-    abstract = strip_markup(record.abstract)
+    abstract = _plain(record.abstract)
     if len(abstract) < 40 and _NO_ABSTRACT.match(abstract):  # cleaned: no runs of spaces
         abstract = ""
     body, notice = split_copyright(abstract)
@@ -174,3 +210,31 @@ def add_raw(raw: dict[str, Any], key: str, value: Any) -> None:
             raw[key] = [current, value]
     else:
         raw[key] = value
+
+
+# The accession prefix of each database on the Web of Science platform ("WOS:000...",
+# "ZOOREC:ZOOR...") and the flavour that names it; an export may come from any of them.
+_WOS_PLATFORM = {
+    "WOS": "wos",
+    "ZOOREC": "zoorec",
+    "BCI": "biosis",
+    "BIOSIS": "biosis",
+    "DIIDW": "derwent",
+    "MEDLINE": "wos-medline",
+    "CSCD": "cscd",
+    "SCIELO": "scielo",
+    "KJD": "kci",
+    "RSCI": "rsci",
+    "CCC": "current-contents",
+    "INSPEC": "inspec",
+}
+
+
+def wos_platform_flavour(accessions: Iterable[str]) -> str:
+    """The Web of Science platform database most of a file's accession numbers (UT) name."""
+    counts = Counter(
+        _WOS_PLATFORM.get(accession.partition(":")[0].strip().upper(), "wos")
+        for accession in accessions
+        if accession
+    )
+    return counts.most_common(1)[0][0] if counts else "wos"

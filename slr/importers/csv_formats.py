@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import ParamSpec, TypeVar
 
-from slr.importers.common import add_raw, finish_record, iter_lines, join_pages
+from slr.importers.asreview import ASREVIEW_LABEL_COLUMNS
+from slr.importers.common import (
+    add_raw,
+    finish_record,
+    iter_lines,
+    join_pages,
+    wos_platform_flavour,
+)
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ImportWarning, ParseResult, Record
 from slr.normalize import clean_pieces, clean_text, parse_clean_name, parse_name, parse_year
@@ -150,6 +157,45 @@ def authors_scholar(value: str) -> list[Author]:
     return _authors(value.split(","), _initials_family)
 
 
+def authors_pipe(value: str) -> list[Author]:
+    """OpenAlex's web CSV: full names joined by '|'."""
+    return _authors(value.split("|"), parse_name)
+
+
+# SpringerLink writes its authors' full names with nothing between them ("Jane DoeJohn
+# McSmith"): a new name starts where a capital follows a lower-case letter, except after the
+# prefixes that are part of one name.
+_RUN_TOGETHER = re.compile(
+    r"(?<=[a-z\u00df-\u00ff.])(?<!\bMc)(?<!\bMac)(?<!\bDe)(?<!\bLa)(?=[A-Z])"
+)
+
+
+def authors_springer(value: str) -> list[Author]:
+    """SpringerLink CSV: full names, given name first, written one after another."""
+    return _authors(_RUN_TOGETHER.split(value), parse_name)
+
+
+# Where a Publish or Perish search ran: the links of its records tell (it queries Google
+# Scholar, Scopus, Web of Science, Crossref, OpenAlex, PubMed and Semantic Scholar alike).
+_POP_SOURCES = (
+    ("scopus", ("scopus.com/",)),
+    ("wos", ("webofscience.com/", "webofknowledge.com/", "isiknowledge.com/")),
+    ("pubmed", ("pubmed.ncbi.nlm.nih.gov", "ncbi.nlm.nih.gov/pubmed")),
+    ("openalex", ("openalex.org/",)),
+    ("semantic-scholar", ("semanticscholar.org/",)),
+)
+
+
+def pop_source(records: list[Record]) -> str:
+    """The database most of a Publish or Perish file's links point to; Google Scholar when
+    no database has the majority (Scholar links to the publishers' pages)."""
+    for flavour, markers in _POP_SOURCES:
+        linked = sum(1 for r in records if any(m in r.url for m in markers))
+        if records and 2 * linked > len(records):
+            return flavour
+    return "pop"
+
+
 def authors_generic(value: str) -> list[Author]:
     """An unknown CSV: ';' lists, BibTeX-like ' and ' lists, or comma lists of names."""
     if ";" in value:
@@ -247,6 +293,14 @@ def _post_ieee(record: Record, values: dict[str, str]) -> None:
             record.ids["ieee"] = match.group(1)
 
 
+def _post_openalex(record: Record, values: dict[str, str]) -> None:
+    """OpenAlex's web CSV joins the values of a list with '|'."""
+    record.issn = [i for v in record.issn for i in v.split("|")]
+    record.author_keywords = [k for v in record.author_keywords for k in v.split("|")]
+    if record.pmid.startswith("https://pubmed"):
+        record.pmid = record.pmid.rstrip("/").rsplit("/", 1)[-1]
+
+
 def _post_wos(record: Record, values: dict[str, str]) -> None:
     ut = record.ids.get("wos", "").strip()
     if ut and not ut.upper().startswith("WOS:") and ut.isdigit():
@@ -276,6 +330,8 @@ class CsvSpec:
     references: Callable[[str], list[str]] = split_semicolon
     post: Callable[[Record, dict[str, str]], None] | None = None
     warning: str = ""  # a per-file note when a field is known to be partial (PoP snippets)
+    # the flavour decided from the records, when one layout serves several databases
+    flavour_of: Callable[[list[Record]], str] | None = None
 
 
 SCOPUS = CsvSpec(
@@ -350,6 +406,7 @@ WOS_TAB = CsvSpec(
     extensions=("txt", "tsv", "tab"),
     delimiter="\t",
     post=_post_wos,
+    flavour_of=lambda records: wos_platform_flavour(r.ids.get("wos", "") for r in records),
 )
 
 PUBMED = CsvSpec(
@@ -481,13 +538,64 @@ POP = CsvSpec(
     },
     signature=frozenset(("Cites", "Authors", "Title", "GSRank")),
     authors=authors_scholar,
+    flavour_of=pop_source,
     warning=(
         "abstracts in a Publish or Perish file are search-engine snippets "
         "(cut with '…'), not full abstracts"
     ),
 )
 
-SPECIFIC = (SCOPUS, WOS_TAB, PUBMED, IEEE, LENS, DIMENSIONS, POP)
+SPRINGER = CsvSpec(
+    name="springer-csv",
+    description="SpringerLink search results CSV",
+    flavour="springer",
+    columns={
+        "Item Title": "title",
+        "Publication Title": "source_title",
+        "Book Series Title": "source_fallback",
+        "Journal Volume": "volume",
+        "Journal Issue": "issue",
+        "Item DOI": "doi",
+        "Authors": "authors",
+        "Publication Year": "year",
+        "URL": "url",
+        "Content Type": "document_type",
+    },
+    signature=frozenset(("Item Title", "Item DOI", "Content Type")),
+    authors=authors_springer,
+)
+
+OPENALEX_CSV = CsvSpec(
+    name="openalex-csv",
+    description="OpenAlex web export CSV (openalex.org, Export > CSV)",
+    flavour="openalex",
+    columns={
+        "id": "ids:openalex",
+        "display_name": "title",
+        "title": "title",
+        "publication_year": "year",
+        "publication_date": "year_fallback",
+        "doi": "doi",
+        "ids.pmid": "pmid",
+        "language": "language",
+        "type": "document_type",
+        "authorships.author.display_name": "authors",
+        "primary_location.source.display_name": "source_title",
+        "primary_location.source.issn": "issn",
+        "primary_location.landing_page_url": "url",
+        "biblio.volume": "volume",
+        "biblio.issue": "issue",
+        "biblio.first_page": "page_start",
+        "biblio.last_page": "page_end",
+        "keywords.display_name": "author_keywords",
+        "abstract": "abstract",
+    },
+    signature=frozenset(("display_name", "publication_year", "authorships.author.display_name")),
+    authors=authors_pipe,
+    post=_post_openalex,
+)
+
+SPECIFIC = (SCOPUS, WOS_TAB, PUBMED, IEEE, LENS, DIMENSIONS, POP, SPRINGER, OPENALEX_CSV)
 
 # Generic CSV: record key -> accepted column names (compared case- and punctuation-folded),
 # in order of preference, like ASReview's readers.
@@ -962,6 +1070,8 @@ def parse_spec(spec: CsvSpec, text: str, column_map: Mapping[str, str] | None) -
     if spec.delimiter != "\t":
         _check_unterminated(text, last, result, spec.delimiter)
     _final_warnings(result, spec, last)
+    if spec.flavour_of is not None:
+        result.flavour = spec.flavour_of(result.records) or spec.flavour
     return result
 
 
@@ -1012,6 +1122,8 @@ def parse_generic(text: str, column_map: Mapping[str, str] | None) -> ParseResul
         return result
     if set(header) >= _ZOTERO_COLUMNS:
         result.flavour = "zotero"
+    if any(_fold(name) in ASREVIEW_LABEL_COLUMNS for name in header):
+        result.flavour = "asreview"  # its labels become decisions: slr/importers/asreview.py
     spec = CsvSpec(
         name="csv",
         description=GENERIC_DESCRIPTION,

@@ -1,4 +1,5 @@
-"""JSON from the OpenAlex and Crossref REST APIs: single works, lists of works, API pages.
+"""JSON from the OpenAlex and Crossref REST APIs (single works, lists of works, API pages) and
+CSL-JSON from reference managers.
 
 JSON carries structure, so fields are read by key rather than guessed; but a file may hold any
 JSON at all, so every access goes through small type-checking helpers and a work of the wrong
@@ -9,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from slr.importers.common import finish_record, join_pages
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
-from slr.normalize import clean_text, parse_name, parse_year
+from slr.normalize import clean_text, parse_name, parse_year, split_values
 
 _DECODER = json.JSONDecoder()
 _SEPARATORS = re.compile(r"[\s,]*")
@@ -340,6 +342,9 @@ def parse_crossref(text: str, column_map: Mapping[str, str] | None = None) -> Pa
             key_pattern = r'"items"\s*:\s*\['
         else:
             items = [message]
+    elif isinstance(data, dict) and isinstance(data.get("items"), list):
+        items = data["items"]  # a work list saved as its `message`
+        key_pattern = r'"items"\s*:\s*\['
     elif isinstance(data, list):
         items = data
     elif isinstance(data, dict):
@@ -348,6 +353,65 @@ def parse_crossref(text: str, column_map: Mapping[str, str] | None = None) -> Pa
         result.failures.append(Failure(1, "JSON holds no Crossref work", text.strip()[:60]))
         return result
     _parse_works(text, result, items, key_pattern, _crossref_record, "work")
+    return result
+
+
+# ------------------------------------------------------------------------------ CSL-JSON
+
+# Zotero's "Library Catalog" (CSL `source`) of an item -> the flavour of the database it names.
+_CSL_SOURCES = {
+    "pubmed": "pubmed",
+    "scopus": "scopus",
+    "web of science": "wos",
+    "ebscohost": "ebsco",
+    "proquest": "proquest",
+    "ieee xplore": "ieee",
+    "acm digital library": "acm",
+    "google scholar": "pop",
+    "doi.org (crossref)": "crossref",
+    "crossref": "crossref",
+    "openalex": "openalex",
+}
+
+
+def _csl_flavour(items: list[Any]) -> str:
+    """The database most items name as their catalogue; else the reference manager."""
+    sources = Counter(
+        _CSL_SOURCES.get(_str(_dict(item).get("source")).strip().lower(), "") for item in items
+    )
+    sources.pop("", None)
+    if sources:
+        return sources.most_common(1)[0][0]
+    ids = " ".join(_str(_dict(item).get("id")) for item in items[:50])
+    return "zotero" if "zotero.org/" in ids else "mendeley" if "mendeley" in ids else "csl"
+
+
+def _csl_record(item: dict[str, Any], line: int) -> Record | None:
+    """A CSL-JSON item: Crossref's field names, with single strings for its lists."""
+    record = _crossref_record(item, line)
+    if record is None:
+        return None
+    record.author_keywords = [k for v in _strs(item.get("keyword")) for k in split_values(v, ",")]
+    record.index_keywords = []
+    record.pmid = _str(item.get("PMID"))
+    if _str(item.get("PMCID")):
+        record.ids["pmcid"] = _str(item.get("PMCID"))
+    return finish_record(record)
+
+
+def parse_csl(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult:
+    """CSL-JSON, as Zotero, Mendeley and citation.js export it: a list of items."""
+    del column_map
+    result = ParseResult("csl-json")
+    data = _load(text, result)
+    if data is None:
+        return result
+    items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
+    if not items:
+        result.failures.append(Failure(1, "JSON holds no CSL item", text.strip()[:60]))
+        return result
+    result.flavour = _csl_flavour(items)
+    _parse_works(text, result, items, None, _csl_record, "item")
     return result
 
 
@@ -366,6 +430,21 @@ def sniff_openalex(head: str, file_name: str) -> int:
     if '"authorships"' in head or '"display_name"' in head or '"publication_year"' in head:
         return 95
     return 60
+
+
+# The item types only CSL writes (Crossref's are "journal-article", "proceedings-article" ...).
+_CSL_TYPE = re.compile(
+    r'"type"\s*:\s*"(?:article-journal|article-magazine|article-newspaper|paper-conference|'
+    r'chapter|entry-encyclopedia|manuscript|post-weblog|webpage|speech|legal_case|bill)"'
+)
+
+
+def sniff_csl(head: str, file_name: str) -> int:
+    """CSL-JSON: a list of items with CSL's own item types and no Crossref envelope."""
+    del file_name
+    if not _is_json(head) or '"message-type"' in head or "openalex.org/W" in head:
+        return 0
+    return 96 if _CSL_TYPE.search(head) else 0
 
 
 def sniff_crossref(head: str, file_name: str) -> int:
@@ -397,6 +476,15 @@ register(
         "Crossref REST API JSON (work, work-list, or list of works)",
         sniff_crossref,
         parse_crossref,
+        ("json",),
+    )
+)
+register(
+    Format(
+        "csl-json",
+        "CSL-JSON (Zotero, Mendeley, citation.js export)",
+        sniff_csl,
+        parse_csl,
         ("json",),
     )
 )

@@ -38,7 +38,7 @@ _MAX_WARNINGS = 20
 Values = dict[str, list[str]]
 
 # Field table: the tags each field is read from, best first.
-TITLE_TAGS = ("TI", "T1", "CT", "BT")
+TITLE_TAGS = ("TI", "T1", "CT", "BT", "ST")  # ST: the short title, when there is no other
 AUTHOR_TAGS = ("AU", "A1")  # A2 editors, A3 series editors, A4 translators: raw only
 YEAR_TAGS = ("PY", "Y1", "DA")  # not Y2: an access date
 # Full source titles before abbreviations (J2, JA); T3 (series / former title) last.
@@ -50,19 +50,27 @@ URL_TAGS = ("UR", "L2", "L1")
 PUBLISHER_TAGS = ("PB", "PU")  # PU: WoS; Ovid repeats PB with the country second
 _MISSING = frozenset({"nan", "none", "null", "n/a"})
 
-_FLAVOUR_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+# Markers of the vendor an RIS file comes from. Platform markers are written only by that
+# vendor's exports; link markers also show up in other exports (a Dimensions or Lens export
+# links some records to ACM, IEEE or PubMed), so a file is decided by the majority.
+_PLATFORM_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("wos", ("AN  - WOS:",)),
     ("scopus", ("DB  - Scopus", "www.scopus.com/inward/record")),
     ("ovid", ("Link to the Ovid Full Text", "ovidsp.ovid.com", "ovidsp.tx.ovid.com")),
     ("embase", ("DB  - Embase", "www.embase.com/")),
     ("ebsco", ("DP  - EBSCOhost", "search.ebscohost.com")),
     ("proquest", ("DB  - ProQuest", "search.proquest.com/", "www.proquest.com/")),
-    ("zotero", ()),  # tested by _ZOTERO: before the weak markers, which Zotero links carry
+    ("pubmed", ("DB  - PubMed",)),
+    ("dimensions", ("DB  - Dimensions", "app.dimensions.ai/details")),
+    ("lens", ("DB  - Lens", "DP  - Lens", "lens.org/lens/", "link.lens.org/")),
+)
+_LINK_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ieee", ("ieeexplore.ieee.org",)),
     ("acm", ("dl.acm.org/doi",)),
     ("dimensions", ("app.dimensions.ai",)),
-    ("pubmed", ("DB  - PubMed", "pubmed.ncbi.nlm.nih.gov")),
+    ("pubmed", ("pubmed.ncbi.nlm.nih.gov",)),
 )
+_ZOTERO_HEAD = 1 << 20  # Zotero's markers are looked for in the first megabyte
 # Zotero writes notes as HTML and dates as "2021/02/01/".
 _ZOTERO = re.compile(r"^(?:N1  - <(?:p|div)\b|DA  - \d{4}/\d{0,2}/\d{0,2}/)", re.MULTILINE)
 _GLUED_TAG = re.compile(r"(?<=\S)([A-Z][A-Z0-9])  -(?: |$)")
@@ -82,17 +90,24 @@ _ISBN_CHARS = re.compile(r"[^0-9Xx]")
 _PAREN = re.compile(r"\([^)]*\)")
 
 
+def _most_marked(text: str, table: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """The vendor whose markers the text holds most often ('' for none; ties: table order)."""
+    counts: dict[str, int] = {}
+    for name, markers in table:
+        counts[name] = counts.get(name, 0) + sum(text.count(marker) for marker in markers)
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else ""
+
+
 def _flavour(text: str) -> str:
-    """The vendor of an RIS file, from markers only its exports carry."""
-    for name, markers in _FLAVOUR_MARKERS:
-        if name == "zotero":
-            if _ZOTERO.search(text):
-                return name
-            continue
-        for marker in markers:
-            if marker in text:
-                return name
-    return ""
+    """The vendor of an RIS file, decided from the whole file: its platform markers (DB, DP,
+    AN lines and the platform's own links, by majority), then Zotero's notes and dates, then
+    the majority of links to a vendor's pages."""
+    return (
+        _most_marked(text, _PLATFORM_MARKERS)
+        or ("zotero" if _ZOTERO.search(text, 0, _ZOTERO_HEAD) else "")
+        or _most_marked(text, _LINK_MARKERS)
+    )
 
 
 # A line an RIS file is made of, strict or loose, or Ovid's record number before a `TY` line.
@@ -108,7 +123,7 @@ def sniff(head: str, file_name: str) -> int:
         if "\nER  -" in head:
             return 90
         return 80 if re.search(r"^(?!TY)[A-Z][A-Z0-9]  -", head, re.MULTILINE) else 60
-    if re.search(r"^TY(?: {1,3}|\t)- ?\S", head[:8192], re.MULTILINE):
+    if re.search(r"^TY(?: {1,3}|\t)-[ \t]*\S", head[:8192], re.MULTILINE):
         return 50
     return 0
 
@@ -350,6 +365,21 @@ def _authors(values: Values, flavour: str) -> list[Author]:
     return authors
 
 
+# A date written without separators ("Start date: 20170812"), which parse_year cannot split.
+_COMPACT_DATE = re.compile(
+    r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01])(?!\d)"
+)
+
+
+def _year(value: str) -> int | None:
+    if not value:
+        return None
+    year = parse_year(value)
+    if year is None and (compact := _COMPACT_DATE.search(value)):
+        year = int(compact.group(1))
+    return year
+
+
 def build_record(values: Values, line: int, flavour: str) -> Record:
     """A Record from one RIS entry's tag values (each tag's values in file order)."""
     raw = {tag: vals[0] if len(vals) == 1 else list(vals) for tag, vals in values.items()}
@@ -358,7 +388,7 @@ def build_record(values: Values, line: int, flavour: str) -> Record:
     record.title = _first(values, TITLE_TAGS)
     record.authors = _authors(values, flavour)
     for tag in YEAR_TAGS:
-        year = parse_year(_first(values, (tag,)))
+        year = _year(_first(values, (tag,)))
         if year:
             record.year = year
             break
@@ -374,7 +404,8 @@ def build_record(values: Values, line: int, flavour: str) -> Record:
     record.doi = _doi(values)
     _serials(values, record)
     _abstract(values, record, flavour)
-    terms = [k for k in values.get("KW", ()) if k]
+    # a KW value wrapped over several lines holds one keyword a line
+    terms = [term for k in values.get("KW", ()) for term in k.split("\n") if term.strip()]
     if terms:
         KEYWORD_RULES.get(flavour, _keywords_author)(terms, record, notes)
     record.language = _first(values, ("LA",)) or (notes.get("Language") or [""])[0]

@@ -12,10 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
-from slr.importers.common import finish_record, iter_lines, join_pages, opens_with
+from slr.importers.common import (
+    finish_record,
+    iter_lines,
+    join_pages,
+    opens_with,
+    wos_platform_flavour,
+)
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ImportWarning, ParseResult, Record
-from slr.normalize import canonical_doi, parse_name, parse_year, split_values
+from slr.normalize import canonical_doi, find_dois, parse_name, parse_year, split_values
+from slr.normalize.names import parse_name_with_family
 
 Values = dict[str, list[str]]
 _MAX_WARNINGS = 20
@@ -131,12 +138,26 @@ def wos_sniff(head: str, file_name: str) -> int:
     return 0
 
 
+def _wos_authors(full: list[str], short: list[str]) -> list[Author]:
+    """AF full names, or AU where there are none. An AF name written without a comma ("Wang
+    Chen-Yang") is split at the family name of its AU line ("Wang, CY")."""
+    if not full:
+        authors = [parse_name(name) for name in short]
+    elif len(full) == len(short):
+        authors = [
+            parse_name_with_family(name, abbreviated.partition(",")[0].strip())
+            for name, abbreviated in zip(full, short, strict=True)
+        ]
+    else:
+        authors = [parse_name(name) for name in full]
+    return [author for author in authors if author.family or author.literal]
+
+
 def build_wos(values: Values, line: int) -> Record:
     """A Record from one WoS plain-text entry."""
     record = Record(raw=_raw(values), line=line)
     record.title = _first(values, "TI")
-    names = values.get("AF") or values.get("AU") or []
-    record.authors = [a for a in (parse_name(n) for n in names) if a.family or a.literal]
+    record.authors = _wos_authors(values.get("AF", []), values.get("AU", []))
     for tag in ("CA", "GP"):
         record.authors.extend(Author(literal=v) for v in values.get(tag, ()) if v)
     record.year = parse_year(_first(values, "PY")) or parse_year(_first(values, "EY"))
@@ -232,6 +253,7 @@ def parse_wos(text: str, column_map: Mapping[str, str] | None = None) -> ParseRe
         out.warn(stray_first, "stray-lines", message)
     if out.result.records and not ended:
         out.warn(0, "truncated", "the file does not end with EF: it may be truncated")
+    out.result.flavour = wos_platform_flavour(r.ids.get("wos", "") for r in out.result.records)
     return out.finish()
 
 
@@ -255,7 +277,7 @@ def medline_sniff(head: str, file_name: str) -> int:
     """MEDLINE: records start with `PMID- `, other tags are padded to four characters."""
     if not opens_with(head, _MEDLINE_LINE):
         return 0
-    if head.startswith("PMID- ") or "\nPMID- " in head:
+    if head.startswith(("PMID- ", "OWN - ERIC")) or "\nPMID- " in head:
         return 95
     if re.search(r"^(?:FAU|STAT|OWN ) - ", head, re.MULTILINE):
         return 70
@@ -272,6 +294,22 @@ def _tagged_id(values: Values, kind: str) -> str:
             match = _PIECE.match(value)
             if match and match.group(2) == kind:
                 return match.group(1)
+    return ""
+
+
+def _medline_doi(values: Values) -> str:
+    """The DOI of LID and AID lines: marked "[doi]", or in any form of its own (ERIC writes
+    "http://dx.doi.org/10...")."""
+    marked = _tagged_id(values, "doi")
+    if marked:
+        return canonical_doi(marked)
+    for tag in ("LID", "AID"):
+        for value in values.get(tag, ()):
+            match = _PIECE.match(value)
+            if match and match.group(2) != "doi":
+                continue  # a PII or another marked id that may look like a DOI
+            for doi in find_dois(value):
+                return doi
     return ""
 
 
@@ -311,7 +349,7 @@ def build_medline(values: Values, line: int, authors: list[Author] | None = None
     record.volume = _first(values, "VI")
     record.issue = _first(values, "IP")
     record.pages = _medline_pages(_first(values, "PG"))
-    record.doi = canonical_doi(_tagged_id(values, "doi"))
+    record.doi = _medline_doi(values)
     record.pmid = _first(values, "PMID")
     record.issn = [v for v in values.get("IS", ()) if v]
     record.isbn = [v for v in values.get("ISBN", ()) if v]
@@ -328,6 +366,8 @@ def build_medline(values: Values, line: int, authors: list[Author] | None = None
         record.ids["pmcid"] = pmc
     if record.pmid:
         record.ids["pmid"] = record.pmid
+    if _first(values, "OWN") == "ERIC" and _first(values, "AN"):
+        record.ids["eric"] = _first(values, "AN")
     return finish_record(record)
 
 
@@ -346,7 +386,7 @@ def parse_medline(text: str, column_map: Mapping[str, str] | None = None) -> Par
         assert fields is not None  # (called only inside a record)
         lines = fields
         values = _values(lines, _NO_LIST_TAGS)
-        if "PMID" not in values:
+        if "PMID" not in values and values.get("OWN") != ["ERIC"]:  # ERIC records have none
             out.warn(start, "missing-id", "MEDLINE record has no PMID line")
         out.add(
             lambda v, n: build_medline(v, n, _medline_authors(lines)),
@@ -382,7 +422,8 @@ def parse_medline(text: str, column_map: Mapping[str, str] | None = None) -> Par
                 stray_first = stray_first or index + 1
             continue
         value = line[6:].strip()
-        if tag == "PMID" and fields is not None:
+        # a record starts with PMID (PubMed) or OWN (ERIC), even without a blank line before
+        if fields is not None and (tag == "PMID" or (tag == "OWN" and fields[0][0] == "OWN")):
             close()
             fields = None
         if fields is None:
@@ -395,6 +436,9 @@ def parse_medline(text: str, column_map: Mapping[str, str] | None = None) -> Par
     if stray:
         message = f"{stray} line(s) outside any MEDLINE record were ignored"
         out.warn(stray_first, "stray-lines", message)
+    records = out.result.records
+    if 2 * sum(1 for r in records if r.raw.get("OWN") == "ERIC") > len(records):
+        out.result.flavour = "eric"  # ERIC's MEDLINE export: OWN - ERIC, no PMID
     return out.finish()
 
 

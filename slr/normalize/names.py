@@ -109,3 +109,13 @@ def parse_names(values: list[str] | str, separator: str = ";") -> list[Author]:
     if isinstance(values, str):
         values = values.split(separator)
     return [author for author in (parse_name(v) for v in values) if author.family or author.literal]
+
+
+def parse_name_with_family(value: str, family: str) -> Author:
+    """`parse_name`, except that a name written without a comma and starting with `family`,
+    known from another field (WoS AF "Wang Chen-Yang" beside AU "Wang, CY"), is split there."""
+    name = clean_text(value).strip(" ,;")
+    head, rest = name[: len(family)], name[len(family) :]
+    if family and "," not in name and head.casefold() == family.casefold() and rest[:1] == " ":
+        return Author(head, rest.strip()) if rest.strip() else Author(head)
+    return parse_clean_name(name)

@@ -394,6 +394,13 @@ class Review:
         shutil.copyfile(info.original, partial)
         return source_id, target
 
+    def record_ids(self, source_id: int) -> list[int]:
+        """The ids of a source's records, in the order of the file."""
+        rows = self.db.execute(
+            "SELECT id FROM records WHERE source_id = ? ORDER BY source_index", (source_id,)
+        )
+        return [row[0] for row in rows]
+
     def failures(self, source_id: int) -> list[sqlite3.Row]:
         return self.db.execute(
             "SELECT * FROM import_failures WHERE source_id = ? ORDER BY id", (source_id,)

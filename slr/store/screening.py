@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from slr.errors import SlrError
@@ -20,7 +19,6 @@ from slr.models import (
     Record,
     StageDecisions,
 )
-from slr.store.paths import FULLTEXT_DIR, copy_private, fulltext_file
 from slr.store.transaction import write
 
 AUTO = "auto:"
@@ -259,14 +257,20 @@ class DecisionExists(SlrError):
 
 
 def store_human_decisions(
-    db: sqlite3.Connection, stage: str, decisions: Sequence[ReviewerDecision], change: bool
+    db: sqlite3.Connection,
+    stage: str,
+    decisions: Sequence[ReviewerDecision],
+    change: bool,
+    within_transaction: bool = False,
 ) -> list[str]:
     """Store reviewers' decisions in one transaction (all or none); for each, "added",
     "changed" or "unchanged" (the same decision, reason and note again). Without `change`, a
     reviewer's earlier, different decision is refused (DecisionExists) and nothing is written:
-    checked here, inside the transaction, so that two processes cannot both pass the check."""
+    checked here, inside the transaction, so that two processes cannot both pass the check.
+    `within_transaction`: the caller holds the write transaction (an import storing the labels
+    of the records it adds), and commits or rolls back everything together."""
     outcomes: list[str] = []
-    with write(db):
+    with contextlib.nullcontext() if within_transaction else write(db):
         for entry in decisions:
             key = (entry.record_id, stage, entry.reviewer)
             old = db.execute(
@@ -388,11 +392,6 @@ def record_final_decision(
         )
 
 
-def fulltext_of(db: sqlite3.Connection, record_id: int) -> sqlite3.Row | None:
-    db_row = db.execute("SELECT * FROM fulltexts WHERE record_id = ?", (record_id,)).fetchone()
-    return db_row
-
-
 def set_fulltext(
     db: sqlite3.Connection,
     record_id: int,
@@ -408,32 +407,6 @@ def set_fulltext(
             "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
             (record_id, path, original_name, sha256, missing_reason, _stamp()),
         )
-
-
-def missing_fulltexts(db: sqlite3.Connection) -> set[int]:
-    return {
-        row[0] for row in db.execute("SELECT record_id FROM fulltexts WHERE missing_reason <> ''")
-    }
-
-
-def attach_fulltext(review_path: Path, db: sqlite3.Connection, record_id: int, source: Path) -> str:
-    """Copy a report into the review (fulltext/<id>_<name>, with the original's permissions or
-    fewer) and record it for the record; returns the stored path. The file it replaces is
-    deleted only when it is inside fulltext/."""
-    if not source.is_file():
-        raise SlrError(f"{source} is not a file", "give the path of the PDF (or other) report")
-    old = fulltext_of(db, record_id)
-    old_file = fulltext_file(review_path, record_id, old["path"]) if old and old["path"] else None
-    data = source.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    relative = f"{FULLTEXT_DIR}/{record_id}_{source.name}"
-    (review_path / FULLTEXT_DIR).mkdir(exist_ok=True)
-    target = fulltext_file(review_path, record_id, relative)
-    copy_private(source, target, data)
-    set_fulltext(db, record_id, relative, source.name, digest)
-    if old_file is not None and old_file != target:
-        old_file.unlink(missing_ok=True)
-    return relative
 
 
 def screen_row(db: sqlite3.Connection, record_id: int) -> sqlite3.Row:
@@ -568,7 +541,3 @@ def undo_stop(db: sqlite3.Connection, stage: str) -> dict[str, Any]:
         db.execute("DELETE FROM stopped_records WHERE stop_id = ?", (stop["id"],))
         db.execute("DELETE FROM screen_stops WHERE id = ?", (stop["id"],))
     return stop
-
-
-def fulltext_rows(db: sqlite3.Connection) -> list[sqlite3.Row]:
-    return db.execute("SELECT * FROM fulltexts ORDER BY record_id").fetchall()
