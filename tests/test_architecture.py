@@ -22,6 +22,8 @@ ALLOWED = {
     "normalize": {"models", "errors"},
     "protocol": {"models", "errors", "normalize"},
     "store": {"models", "errors", "__init__"},
+    # full texts: read, matched and attached through the store and the one status resolver
+    "fulltext": {"models", "errors", "normalize", "protocol", "store", "screening"},
 }
 
 

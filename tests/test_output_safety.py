@@ -278,8 +278,8 @@ def add_fulltext_row(review: Path, record_id: int, path: str) -> None:
     try:
         with db:
             db.execute(
-                "INSERT INTO fulltexts (record_id, path, original_name, sha256, missing_reason, "
-                "updated_at) VALUES (?, ?, 'x', '', '', '2026-01-01T00:00:00Z')",
+                "INSERT INTO fulltext_files (record_id, path, original_name, sha256, attached_at) "
+                "VALUES (?, ?, 'x', '', '2026-01-01T00:00:00Z')",
                 (record_id, path),
             )
     finally:
@@ -290,8 +290,8 @@ def refused(stored: str, record_id: int) -> str:
     return (
         f"Error: {stored!r} in review.db is outside the review's fulltext/ folder: refused, "
         "nothing was read, written or deleted; review.db was changed outside slr: restore it "
-        f"from a backup, or run `slr fulltext missing {record_id} --reason ...` and attach the "
-        "report again\n"
+        f"from a backup, or run `slr fulltext missing {record_id} --reason ... --detach` and "
+        "attach the report again\n"
     )
 
 
@@ -323,10 +323,12 @@ def test_a_stored_full_text_outside_the_review_is_never_deleted_read_or_opened(
     assert not (review / "fulltext" / "2_report.txt").exists()
 
     # the way out the hint names: the entry replaced, the report attached, the victim kept
-    assert run("fulltext", "missing", "2", "--reason", "x", "--review", str(review))[0] == 0
+    detached = run("fulltext", "missing", "2", "--reason", "x", "--detach", "--review", str(review))
+    assert detached == (0, "Record 2: report not retrieved (x)\nDetached and deleted: x\n")
     assert run("fulltext", "attach", "2", str(report), "--review", str(review)) == (
         0,
-        "Attached report.txt to record 2 (fulltext/2_report.txt)\n",
+        "Attached report.txt to record 2 (fulltext/2_report.txt)\n"
+        "Record 2 is no longer marked not retrieved (x)\n",
     )
     assert victim.is_file()
 
@@ -364,17 +366,17 @@ def test_a_protocol_copy_outside_the_review_is_refused(review: Path) -> None:
 def test_an_attached_full_text_keeps_its_permissions_or_fewer(
     review: Path, tmp_path: Path, mode: int
 ) -> None:
-    report = tmp_path / "report.pdf"
-    report.write_bytes(b"%PDF-1.4 private")
+    report = tmp_path / "report.txt"
+    report.write_bytes(b"private")
     report.chmod(mode)
     umask = os.umask(0)
     os.umask(umask)
     assert run("fulltext", "attach", "1", str(report), "--review", str(review))[0] == 0
-    copied = review / "fulltext" / "1_report.pdf"
+    copied = review / "fulltext" / "1_report.txt"
     assert stat.S_IMODE(copied.stat().st_mode) == mode & 0o666 & ~umask
-    assert copied.read_bytes() == b"%PDF-1.4 private"
+    assert copied.read_bytes() == b"private"
     # attached again (a newer version): the same permissions, no file left aside
-    report.write_bytes(b"%PDF-1.4 private v2")
+    report.write_bytes(b"private v2")
     assert run("fulltext", "attach", "1", str(report), "--review", str(review))[0] == 0
     assert stat.S_IMODE(copied.stat().st_mode) == mode & 0o666 & ~umask
-    assert sorted(p.name for p in (review / "fulltext").iterdir()) == ["1_report.pdf"]
+    assert sorted(p.name for p in (review / "fulltext").iterdir()) == ["1_report.txt"]

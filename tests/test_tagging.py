@@ -466,9 +466,9 @@ def test_all_stage_and_attached_full_text(demo: Path) -> None:
         (demo / "fulltext" / "1.txt").write_text(
             "The firms export through cross-border e-commerce.", encoding="utf-8"
         )
-        review.db.execute(
-            "INSERT INTO fulltexts (record_id, path, original_name, sha256, missing_reason, "
-            "updated_at) VALUES (1, 'fulltext/1.txt', '1.txt', '', '', '2026-01-01T00:00:00Z')"
+        review.db.execute(  # attached before slr stored texts: read from the file
+            "INSERT INTO fulltext_files (record_id, path, original_name, sha256, attached_at) "
+            "VALUES (1, 'fulltext/1.txt', '1.txt', '', '2026-01-01T00:00:00Z')"
         )
     code, output = run("tag", "--stage", "all", "--review", str(demo))
     assert code == 0

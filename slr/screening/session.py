@@ -29,6 +29,7 @@ from slr.screening.highlight import Highlighter
 from slr.screening.status import Statuses, review_statuses
 from slr.screening.text import RecordText
 from slr.store import Review
+from slr.store import fulltext as fulltext_store
 from slr.store import screening as store
 from slr.store.paths import fulltext_file
 from slr.store.review import years as record_years
@@ -467,10 +468,10 @@ class Session:
     def fulltext_path(self) -> str:
         if self.current is None:
             return ""
-        row = store.fulltext_of(self.review.db, self.current)
-        if row is None or not row["path"]:
+        attached = fulltext_store.files(self.review.db, self.current)
+        if not attached:
             return ""
-        return str(fulltext_file(self.review.path, self.current, row["path"]))
+        return str(fulltext_file(self.review.path, self.current, attached[0]["path"]))
 
     def _require(self) -> int:
         if self.current is None:
@@ -517,10 +518,8 @@ class Session:
             rules,
         )
         if self.stage == "full_text":
-            attached = store.fulltext_of(self.review.db, record_id)
-            shown.fulltext = (
-                attached["path"] if attached is not None and attached["path"] else "not attached"
-            )
+            attached = fulltext_store.files(self.review.db, record_id)
+            shown.fulltext = ", ".join(row["path"] for row in attached) or "not attached"
         return shown
 
     def _highlighted(self, shown: Shown, name: str) -> Text:

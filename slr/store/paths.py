@@ -46,7 +46,7 @@ def fulltext_file(review_dir: Path, record_id: int, stored: str) -> Path:
     (PathOutsideReview) before anything is read, opened or deleted."""
     hint = (
         "review.db was changed outside slr: restore it from a backup, or run "
-        f"`slr fulltext missing {record_id} --reason ...` and attach the report again"
+        f"`slr fulltext missing {record_id} --reason ... --detach` and attach the report again"
     )
     return inside(review_dir, stored, FULLTEXT_DIR, hint)
 

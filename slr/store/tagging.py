@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from slr.models import MAX_EVIDENCE, Evidence, Tag
+from slr.store import fulltext
 from slr.store.paths import fulltext_file
 
-FULLTEXT_SUFFIXES = (".txt", ".md", ".text")  # full texts tagging can read (not PDF)
+FULLTEXT_SUFFIXES = (".txt", ".md", ".text")  # read as they are when no text was stored
 
 
 def _now() -> str:
@@ -24,16 +25,18 @@ def _now() -> str:
 
 
 def fulltext_text(db: sqlite3.Connection, review_path: Path, record_id: int) -> str:
-    """The attached full text of a record (`slr fulltext attach`) when it is a text file."""
-    row = db.execute(
-        "SELECT path FROM fulltexts WHERE record_id = ? AND path <> ''", (record_id,)
-    ).fetchone()
-    if row is None:
-        return ""
-    path = fulltext_file(review_path, record_id, row[0])
-    if path.suffix.lower() not in FULLTEXT_SUFFIXES or not path.is_file():
-        return ""
-    return path.read_text(encoding="utf-8", errors="replace")
+    """The text of a record's attached full texts as extracted when they were attached (pages
+    joined by a form feed, see store.fulltext.record_text); a text file attached before slr
+    stored texts is read from its file."""
+    text, _ = fulltext.record_text(db, record_id)
+    if text:
+        return text
+    for row in fulltext.files(db, record_id):
+        path = fulltext_file(review_path, record_id, row["path"])
+        legacy = row["text_layer"] is None and path.suffix.lower() in FULLTEXT_SUFFIXES
+        if legacy and path.is_file():
+            return path.read_text(encoding="utf-8", errors="replace")
+    return ""
 
 
 # -- automatic tags ----------------------------------------------------------------------------
