@@ -1,5 +1,6 @@
-"""`slr graph`: tag co-occurrence (synergies) and citation graphs, as an offline HTML page or
-GraphML, GEXF, VOSviewer JSON and CSV edge lists."""
+"""`slr graph`: tag co-occurrence (synergies), keyword and citation maps, as an offline HTML
+page, an SVG figure, GraphML, GEXF, VOSviewer JSON and CSV edge lists; the synergy matrix as a
+page or a figure."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import click
 from slr.cli.common import review_option
 from slr.cli.screen import protocol_option
 from slr.errors import SlrError
-from slr.graphs import build, citation_graphs, cooccurrence_graphs, render
+from slr.graphs import (
+    build,
+    citation_graphs,
+    cooccurrence_graphs,
+    keyword_graphs,
+    render,
+    untagged_note,
+)
 from slr.normalize.words import counted
 from slr.screening.run import review_protocol
 from slr.screening.status import STUDY_SETS, STUDY_SETS_HELP, protocol_of
@@ -30,7 +38,8 @@ output_option = click.option(
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the graph here (repeatable); the suffix names the format: .html (one offline "
-    "page), .graphml, .gexf, .json (VOSviewer), .csv (edge list).",
+    "page), .svg (a figure for the paper, same layout), .graphml, .gexf, .json (VOSviewer), "
+    ".csv (edge list).",
 )
 color_option = click.option(
     "--color",
@@ -48,12 +57,12 @@ def graph() -> None:
     edge. Layouts are computed here and the HTML page needs no network."""
 
 
-def _count(count: int, one: str, many: str = "") -> str:
-    return f"{count} {one}" if count == 1 else f"{count} {many or one + 's'}"
+def _count(count: int, noun: str) -> str:
+    return counted(count, noun, grouped=True)
 
 
 def _studies(count: int) -> str:
-    return _count(count, "study", "studies")
+    return _count(count, "study")
 
 
 def _period_path(path: Path, period: str) -> Path:
@@ -63,6 +72,11 @@ def _period_path(path: Path, period: str) -> Path:
 def _check_outputs(paths: tuple[Path, ...]) -> None:
     for path in paths:
         render.format_of(path)
+    _check_folders(paths)
+
+
+def _check_folders(paths: tuple[Path, ...]) -> None:
+    for path in paths:
         if not path.parent.is_dir():
             raise SlrError(f"folder {path.parent} does not exist", "create it first")
 
@@ -89,6 +103,15 @@ def _check_outputs(paths: tuple[Path, ...]) -> None:
 @click.option("--bipartite", is_flag=True, help="The study-tag graph instead.")
 @output_option
 @click.option(
+    "--matrix",
+    "matrices",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the synergy matrix (tag x tag: studies with both, shaded by the strength; "
+    "studies with the tag on the diagonal) as .html (click a cell for its studies) or .svg; "
+    "with --by-period one panel per period, side by side.",
+)
+@click.option(
     "--table",
     "tables",
     multiple=True,
@@ -105,6 +128,7 @@ def cooccurrence(
     by_period: bool,
     bipartite: bool,
     outputs: tuple[Path, ...],
+    matrices: tuple[Path, ...],
     tables: tuple[Path, ...],
     color_by: str,
     protocol_file: Path | None,
@@ -118,6 +142,12 @@ def cooccurrence(
     for table in tables:
         if table.suffix.lower() not in (".csv", ".md"):
             raise SlrError(f"cannot tell the table format of {table.name}", "use .csv or .md")
+    for matrix in matrices:
+        if matrix.suffix.lower() not in render.MATRIX_FORMATS:
+            raise SlrError(f"cannot tell the matrix format of {matrix.name}", "use .html or .svg")
+        if bipartite:
+            raise SlrError("--matrix is a tag x tag table", "leave out --bipartite")
+    _check_folders(matrices + tables)
     with Review.open(review_dir) as review:
         protocol, _ = review_protocol(review, protocol_file)
         if vocabulary not in protocol.vocabularies:
@@ -128,13 +158,19 @@ def cooccurrence(
         )
     studies = counted(len(result.studies), "study")
     click.echo(f"{studies} ({stage}), {result.tagged} with a {vocabulary} tag")
+    if result.untagged:
+        click.echo(
+            "Note: "
+            + untagged_note(len(result.untagged), len(result.studies), stage)
+            + f"; tag them with `slr tag --review {review_dir} --stage {stage}`"
+        )
     for name, graph in result.graphs.items():
         what = f"period {name}: " if name else ""
         communities = len({d.get("community") for _n, d in graph.nodes(data=True)})
         click.echo(
             f"{what}{_count(graph.number_of_nodes(), 'node')}, "
             f"{_count(graph.number_of_edges(), 'edge')}, "
-            f"{_count(communities if graph.number_of_nodes() else 0, 'community', 'communities')}"
+            f"{_count(communities if graph.number_of_nodes() else 0, 'community')}"
         )
         for row in result.rows.get(name, []):
             click.echo(
@@ -155,6 +191,14 @@ def cooccurrence(
             )
             target.write_text(text, encoding="utf-8", newline="")
             click.echo(f"Wrote {target} (synergy table)")
+    for matrix in matrices:
+        title = f"{vocabulary} synergy matrix ({stage}, {normalize})"
+        render.write_matrix(result.graphs, matrix, title)
+        periods = len(result.graphs) if by_period else 0
+        click.echo(
+            f"Wrote {matrix} (synergy matrix"
+            + (f", {_count(periods, 'period')} side by side)" if periods else ")")
+        )
 
 
 @graph.command()
@@ -206,12 +250,18 @@ def citation(
         f"{counted(len(result.studies), 'study')} ({stage}), {result.citing} with references "
         f"({counted(result.references, 'reference')})"
     )
-    click.echo(f"Citations within the set: {len(result.matches)} ({by_rule or 'none'})")
+    if result.matches:
+        click.echo(f"Citations within the set: {len(result.matches)} ({by_rule})")
+    else:
+        click.echo(
+            "No citation links within the set"
+            + ("" if result.citing else " (no study has a reference list)")
+        )
     graph = result.graph
     if kind != "direct":
         click.echo(
-            f"{graph.graph['title']}: {graph.number_of_nodes()} nodes, "
-            f"{graph.number_of_edges()} edges"
+            f"{graph.graph['title']}: {_count(graph.number_of_nodes(), 'node')}, "
+            f"{_count(graph.number_of_edges(), 'edge')}"
         )
     ranking = build.most_cited(result.citation, top)
     if ranking:
@@ -221,6 +271,98 @@ def citation(
             click.echo(f"  {times:>3}  #{study_id} {study.label} {study.title}")
     for path in outputs:
         written = render.write_graph(graph, path, color_by)
+        click.echo(f"Wrote {path} ({written})")
+
+
+@graph.command()
+@review_option
+@stage_option
+@click.option(
+    "--field",
+    type=click.Choice(build.KEYWORD_FIELDS),
+    default="author",
+    show_default=True,
+    help="Author keywords, the database's index keywords, or both.",
+)
+@click.option(
+    "--thesaurus",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A VOSviewer thesaurus file (tab-separated, header 'label<TAB>replace by'): merge "
+    "synonyms into one keyword, or leave a keyword out (nothing after the tab).",
+)
+@click.option(
+    "--min-occurrences",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Keep the keywords of at least this many studies.",
+)
+@click.option(
+    "--normalize",
+    type=click.Choice(build.NORMALIZATIONS),
+    default="association",
+    show_default=True,
+    help="Edge strength (VOSviewer normalises co-word maps by association strength).",
+)
+@click.option("--top", default=10, show_default=True, help="How many keywords to list.")
+@output_option
+@protocol_option
+def keywords(
+    review_dir: Path,
+    stage: str,
+    field: str,
+    thesaurus: Path | None,
+    min_occurrences: int,
+    normalize: str,
+    top: int,
+    outputs: tuple[Path, ...],
+    protocol_file: Path | None,
+) -> None:
+    """The literature's own keywords as a co-word map (VOSviewer's and bibliometrix's first
+    map): nodes are keywords (size = studies), edges join keywords of one study and list
+    their studies; keywords are matched case- and accent-folded, merged by the thesaurus, and
+    clusters are named by their largest keywords."""
+    _check_outputs(outputs)
+    merge = None
+    if thesaurus is not None:
+        merge, problems = build.parse_thesaurus(
+            thesaurus.read_text(encoding="utf-8-sig"), thesaurus.name
+        )
+        if problems:
+            raise SlrError(
+                f"cannot read the thesaurus: {problems[0]}"
+                + (f" (and {_count(len(problems) - 1, 'more line')})" if len(problems) > 1 else ""),
+                "VOSviewer's format: a header 'label<TAB>replace by', then a term, a tab and "
+                "what it becomes on each line",
+            )
+    with Review.open(review_dir) as review:
+        protocol = protocol_of(review, protocol_file)[0]  # None: a review without a protocol
+        graph, studies, counts = keyword_graphs(
+            review, protocol, stage, field, merge, min_occurrences, normalize
+        )
+    click.echo(
+        f"{_studies(len(studies))} ({stage}), {counts['studies']:,} with keywords; "
+        f"{_count(counts['keywords'], 'keyword')}, {counts['kept']:,} in at least "
+        f"{_studies(min_occurrences)}"
+    )
+    if not graph.number_of_nodes():
+        click.echo("No keyword to map: lower --min-occurrences, or try --field index or both")
+    communities = len({d.get("community") for _n, d in graph.nodes(data=True)})
+    click.echo(
+        f"{_count(graph.number_of_nodes(), 'node')}, {_count(graph.number_of_edges(), 'edge')}, "
+        f"{_count(communities if graph.number_of_nodes() else 0, 'cluster')}"
+    )
+    names = build.community_names(graph)
+    for index in sorted(names):
+        size = sum(1 for _n, d in graph.nodes(data=True) if d.get("community") == index)
+        click.echo(f"  cluster {index + 1}: {names[index]} ({_count(size, 'keyword')})")
+    ranked = sorted(graph.nodes(data=True), key=lambda item: (-item[1]["count"], item[0]))
+    if ranked:
+        click.echo("Most frequent:")
+    for _key, data in ranked[:top]:
+        click.echo(f"  {data['count']:>3}  {data['label']}")
+    for path in outputs:
+        written = render.write_graph(graph, path)
         click.echo(f"Wrote {path} ({written})")
 
 

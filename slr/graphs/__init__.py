@@ -9,7 +9,7 @@ import networkx as nx
 
 from slr.graphs import build
 from slr.graphs.citations import Match, Matcher, match_citations
-from slr.graphs.data import Study, citation_inputs, load_studies, load_tags
+from slr.graphs.data import Study, citation_inputs, load_studies, load_tags, untagged
 from slr.protocol import Protocol
 from slr.store import Review
 
@@ -20,6 +20,7 @@ class CooccurrenceResult:
     studies: dict[int, Study]
     tagged: int  # studies with at least one tag of the vocabulary
     rows: dict[str, list[build.SynergyRow]] = field(default_factory=dict)
+    untagged: list[int] = field(default_factory=list)  # studies `slr tag` has not read
 
 
 def cooccurrence_graphs(
@@ -33,6 +34,7 @@ def cooccurrence_graphs(
 ) -> CooccurrenceResult:
     studies, _clusters = load_studies(review, stage, protocol)
     study_tags = load_tags(review, list(studies), vocabulary)
+    left_out = untagged(review, list(studies))
     title = f"{vocabulary or 'tag'} co-occurrence ({stage})"
     if bipartite:
         graph = build.bipartite(study_tags, studies)
@@ -48,9 +50,44 @@ def cooccurrence_graphs(
     for graph in graphs.values():
         if graph.number_of_nodes():
             build.communities(graph)
+        if left_out:
+            graph.graph["note"] = untagged_note(len(left_out), len(studies), stage)
     rows = {name: build.synergy_table(graph) for name, graph in graphs.items() if not bipartite}
     tagged = sum(1 for tags in study_tags.values() if tags)
-    return CooccurrenceResult(graphs, studies, tagged, rows)
+    return CooccurrenceResult(graphs, studies, tagged, rows, left_out)
+
+
+def untagged_note(count: int, total: int, stage: str) -> str:
+    return (
+        f"{count:,} of the {total:,} studies ({stage}) have not been tagged (`slr tag` ran on "
+        "another stage) and are not in this map"
+    )
+
+
+def keyword_graphs(
+    review: Review,
+    protocol: Protocol | None,
+    stage: str = "included",
+    field: str = "author",
+    thesaurus: build.Thesaurus | None = None,
+    min_occurrences: int = 2,
+    normalize: str = "association",
+) -> tuple[nx.Graph, dict[int, Study], dict[str, int]]:
+    """The keyword co-occurrence map of a stage, its studies, and how many keywords there were
+    before and after the minimum ("keywords", "kept", "studies" with a keyword)."""
+    studies, _clusters = load_studies(review, stage, protocol)
+    study_keys, labels = build.study_keywords(studies, field, thesaurus)
+    graph = build.keyword_graph(study_keys, labels, studies, min_occurrences, normalize)
+    which = {"author": "author", "index": "index", "both": "author and index"}[field]
+    graph.graph["title"] = f"{which} keyword co-occurrence ({stage})"
+    if graph.number_of_nodes():
+        build.communities(graph)
+    counts = {
+        "keywords": len(labels),
+        "kept": graph.number_of_nodes(),
+        "studies": sum(1 for keys in study_keys.values() if keys),
+    }
+    return graph, studies, counts
 
 
 @dataclass(slots=True)
@@ -95,4 +132,10 @@ def citation_graphs(
     return CitationResult(graph, citation, matches, studies, references, len(citing))
 
 
-__all__ = ["CitationResult", "CooccurrenceResult", "citation_graphs", "cooccurrence_graphs"]
+__all__ = [
+    "CitationResult",
+    "CooccurrenceResult",
+    "citation_graphs",
+    "cooccurrence_graphs",
+    "keyword_graphs",
+]

@@ -157,17 +157,24 @@ class SynergyMatrix:
     normalize: str
 
 
-def synergy_matrix(graph: nx.Graph) -> SynergyMatrix:
-    tags = sorted(graph.nodes, key=lambda t: (-graph.nodes[t]["count"], str(t)))
+def synergy_matrix(graph: nx.Graph, order: Sequence[str] | None = None) -> SynergyMatrix:
+    """`order`: the tags of the rows and columns (small multiples share one order, a tag
+    absent from a period is a row of zeros); default the graph's tags, most studies first."""
+    tags = (
+        list(order)
+        if order is not None
+        else sorted(graph.nodes, key=lambda t: (-graph.nodes[t]["count"], str(t)))
+    )
     counts = [[0] * len(tags) for _ in tags]
     strengths = [[0.0] * len(tags) for _ in tags]
     studies: list[list[list[int]]] = [[[] for _ in tags] for _ in tags]
     for i, a in enumerate(tags):
         for j, b in enumerate(tags):
             if i == j:
-                counts[i][j] = graph.nodes[a]["count"]
-                studies[i][j] = list(graph.nodes[a]["studies"])
-            elif graph.has_edge(a, b):
+                if a in graph:
+                    counts[i][j] = graph.nodes[a]["count"]
+                    studies[i][j] = list(graph.nodes[a]["studies"])
+            elif a in graph and b in graph and graph.has_edge(a, b):
                 edge = graph.edges[a, b]
                 counts[i][j] = edge["count"]
                 strengths[i][j] = edge["weight"]
@@ -238,11 +245,17 @@ def study_keywords(
             counted = spellings.setdefault(key, {})
             counted[shown] = counted.get(shown, 0) + 1
         found[study_id] = list(keys)
+    # the spelling most studies use; a database's all-capitals form only when there is no other
     labels = {
-        key: min(counted, key=lambda text: (-counted[text], text))
+        key: min(counted, key=lambda text: (_shouted(text), -counted[text], text))
         for key, counted in spellings.items()
     }
     return found, labels
+
+
+def _shouted(text: str) -> bool:
+    """All capitals and longer than an acronym: INNOVATION, not UMKM."""
+    return text.isupper() and len(text) > 5
 
 
 def keyword_graph(
@@ -505,27 +518,74 @@ CLICK_TRIES = 12
 def _readable_layout(
     graph: nx.Graph, nodes: list, seed: int, sizes: Mapping[object, float]
 ) -> dict[object, tuple]:
+    """Each connected part laid out on its own, then the parts packed in rows, largest first
+    (a force layout alone sends small parts to the far corners and shrinks the map)."""
     if not nodes:
         return {}
+    undirected = graph.to_undirected(as_view=True) if graph.is_directed() else graph
+    order = {node: i for i, node in enumerate(nodes)}
+    parts = sorted(
+        (sorted(part, key=order.__getitem__) for part in nx.connected_components(undirected)),
+        key=lambda part: (-len(part), order[part[0]]),
+    )
+    laid = [_part_layout(graph.subgraph(part), part, seed, sizes) for part in parts]
+    pos = _pack(laid, [np.array([sizes.get(n, 10.0) for n in part]) for part in parts])
+    every = [node for part in parts for node in part]
+    pos -= (pos.min(axis=0) + pos.max(axis=0)) / 2
+    found = {
+        node: (round(float(x), 1), round(float(y), 1))
+        for node, (x, y) in zip(every, pos, strict=True)
+    }
+    return {node: found[node] for node in nodes}
+
+
+def _pack(laid: list[np.ndarray], radii: list[np.ndarray]) -> np.ndarray:
+    """The parts' boxes (discs included, a margin around) in rows of about the width of a
+    square holding them all, largest first; the parts' positions moved into their boxes."""
+    margin = 2 * SPACING / 3
+    boxes = []
+    for pos, radius in zip(laid, radii, strict=True):
+        low = (pos - radius[:, None]).min(axis=0)
+        high = (pos + radius[:, None]).max(axis=0)
+        boxes.append((low, high - low + margin))
+    width = max(
+        math.sqrt(sum(float(size[0] * size[1]) for _low, size in boxes)) * 1.3,
+        max(float(size[0]) for _low, size in boxes),
+    )
+    x = y = row = 0.0
+    moved = []
+    for pos, (low, size) in zip(laid, boxes, strict=True):
+        if x > 0 and x + size[0] > width:
+            x, y, row = 0.0, y + row, 0.0
+        moved.append(pos - low + np.array([x, y]))
+        x += float(size[0])
+        row = max(row, float(size[1]))
+    return np.concatenate(moved)
+
+
+def _part_layout(
+    graph: nx.Graph, nodes: list, seed: int, sizes: Mapping[object, float]
+) -> np.ndarray:
+    """One connected part: ForceAtlas2, the discs pushed apart, and for a small part the first
+    of a few seeds whose edge middles are all clear."""
     if len(nodes) == 1:
-        return {nodes[0]: (0.0, 0.0)}
+        return np.zeros((1, 2))
     radius = np.array([float(sizes.get(node, 10.0)) for node in nodes])
     tries = CLICK_TRIES if graph.number_of_edges() <= CLICK_EDGES else 1
     best: tuple[int, np.ndarray] | None = None
+    spacing = max(SPACING, 4 * float(radius.mean()))
     for attempt in range(tries):
-        pos = _force_layout(graph, nodes, seed + attempt, max(SPACING, 4 * float(radius.mean())))
-        pos = _separate(pos, radius)
-        blocked = len(blocked_edge_middles(graph, nodes, pos, radius))
-        if best is None or blocked < best[0]:
-            best = (blocked, pos)
-        if not blocked:
-            break
+        start = _force_layout(graph, nodes, seed + attempt, spacing)
+        # longer edges move their middles out of the discs at their ends
+        for stretch in (1.0, 1.4, 2.0) if tries > 1 else (1.0,):
+            pos = _separate(start * stretch, radius)
+            blocked = len(blocked_edge_middles(graph, nodes, pos, radius))
+            if best is None or blocked < best[0]:
+                best = (blocked, pos)
+            if not blocked:
+                return pos
     assert best is not None
-    pos = best[1] - (best[1].min(axis=0) + best[1].max(axis=0)) / 2
-    return {
-        node: (round(float(x), 1), round(float(y), 1))
-        for node, (x, y) in zip(nodes, pos, strict=True)
-    }
+    return best[1]
 
 
 def _force_layout(graph: nx.Graph, nodes: list, seed: int, spacing: float) -> np.ndarray:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,10 @@ import networkx as nx
 
 from slr.cells import markdown_cell, safe_csv_writer
 from slr.errors import SlrError
-from slr.graphs import build
+from slr.graphs import build, figure
 from slr.graphs.build import layout
+from slr.graphs.figure import Drawing
+from slr.normalize.words import counted
 
 FORMATS = {
     ".html": "html",
@@ -25,6 +27,7 @@ FORMATS = {
     ".gexf": "gexf",
     ".json": "vosviewer",
     ".csv": "csv",
+    ".svg": "svg",
 }
 PALETTE = (
     "#1f77b4",
@@ -49,7 +52,8 @@ def format_of(path: Path) -> str:
     if kind is None:
         raise SlrError(
             f"cannot tell the format of {path.name}",
-            "name the output .html, .graphml, .gexf, .json (VOSviewer) or .csv (edge list)",
+            "name the output .html, .svg (a figure), .graphml, .gexf, .json (VOSviewer) or .csv "
+            "(edge list)",
         )
     return kind
 
@@ -84,18 +88,13 @@ def _script_json(value: Any) -> str:
     return text
 
 
-def plural(count: int, one: str, many: str = "") -> str:
-    """ "1 study", "2 studies": never "1 studies"."""
-    return f"{count:,} {one}" if count == 1 else f"{count:,} {many or one + 's'}"
-
-
-def _unit(graph: nx.Graph) -> tuple[str, str]:
+def _unit(graph: nx.Graph) -> str:
     kind = graph.graph.get("kind")
     if kind == "keywords":
-        return "keyword", "keywords"
+        return "keyword"
     if kind == "cooccurrence":
-        return "tag", "tags"
-    return ("study", "studies") if kind in build.CITATION_KINDS else ("node", "nodes")
+        return "tag"
+    return "study" if kind in build.CITATION_KINDS else "node"
 
 
 def colours(graph: nx.Graph, color_by: str) -> tuple[dict[Any, str], list[tuple[str, str]]]:
@@ -113,14 +112,14 @@ def colours(graph: nx.Graph, color_by: str) -> tuple[dict[Any, str], list[tuple[
             index = data.get("community")
             found[node] = PALETTE[index] if index is not None and index < len(PALETTE) else OTHER
         names = build.community_names(graph)
-        one, many = _unit(graph)
+        one = _unit(graph)
         for index in sorted(sizes):
             if index < len(PALETTE):
                 name = names.get(index) or f"cluster {index + 1}"
-                legend.append((f"{name} ({plural(sizes[index], one, many)})", PALETTE[index]))
+                legend.append((f"{name} ({counted(sizes[index], one, True)})", PALETTE[index]))
         if len(sizes) > len(PALETTE):
             smaller = len(sizes) - len(PALETTE)
-            legend.append((plural(smaller, "smaller cluster"), OTHER))
+            legend.append((counted(smaller, "smaller cluster", True), OTHER))
         return found, legend
     tags = sorted({t for _n, d in graph.nodes(data=True) for t in d.get("tags", ())})
     tags += sorted(n for n, d in graph.nodes(data=True) if d.get("kind") == "tag" and n not in tags)
@@ -157,7 +156,7 @@ def page_part(graph: nx.Graph, limit: int = PAGE_NODES) -> tuple[nx.Graph, str]:
     A citation map leaves out the studies without a citation link within the set (thousands
     in a large search, and nothing to see); any graph keeps its `limit` most linked nodes."""
     keep = list(graph.nodes)
-    notes = []
+    notes = [graph.graph["note"]] if graph.graph.get("note") else []
     what = "nodes"
     if graph.graph.get("kind") == "citation":
         alone = sum(1 for node in keep if graph.degree(node) == 0)
@@ -174,22 +173,8 @@ def page_part(graph: nx.Graph, limit: int = PAGE_NODES) -> tuple[nx.Graph, str]:
         notes.append(f"only the {limit:,} most linked of the {len(keep):,} {what} are drawn")
         keep = [node for node in keep if node in chosen]
     if len(keep) == len(graph):
-        return graph, ""
+        return graph, "; ".join(notes)
     return graph.subgraph(keep), "; ".join(notes)
-
-
-@dataclass(slots=True)
-class Drawing:
-    """What a page and a figure both draw: the part of the graph, the same positions, disc
-    radii, colours and legend."""
-
-    graph: nx.Graph
-    note: str
-    positions: dict[Any, tuple]
-    radius: dict[Any, float]
-    colour: dict[Any, str]
-    legend: list[tuple[str, str]]
-    seeds: set[Any]
 
 
 SEED_RING = "#222222"
@@ -216,11 +201,11 @@ def _hover(graph: nx.Graph, node: Any, data: Mapping[str, Any]) -> str:
     if data.get("title"):
         hover.append(str(data["title"]))
     if data.get("kind") in ("tag", "keyword"):
-        hover.append(plural(int(data.get("count", 0)), "study", "studies"))
+        hover.append(counted(int(data.get("count", 0)), "study", True))
     elif "cited_by" in data:
-        hover.append(f"cited {plural(int(data['cited_by']), 'time')} in this set")
+        hover.append(f"cited {counted(int(data['cited_by']), 'time', True)} in this set")
         if graph.is_directed() and graph.out_degree(node):
-            hover.append(f"cites {plural(graph.out_degree(node), 'study', 'studies')} of it")
+            hover.append(f"cites {counted(graph.out_degree(node), 'study', True)} of it")
     return "\n".join(hover)  # plain text: vis-network 9 shows strings as text
 
 
@@ -229,7 +214,7 @@ def _edge_hover(graph: nx.Graph, a: Any, b: Any, data: Mapping[str, Any]) -> str
     weight = float(data.get("weight", 1))
     if "count" in data:
         hover.append(
-            plural(int(data["count"]), "study", "studies")
+            counted(int(data["count"]), "study", True)
             if graph.graph.get("kind") in ("cooccurrence", "keywords")
             else f"weight {weight:g}"
         )
@@ -246,6 +231,7 @@ EDGE_LABELS = 100
 
 def page_data(graph: nx.Graph, color_by: str = "community") -> dict[str, Any]:
     drawn = drawing(graph, color_by)
+    dropped = len(drawn.graph) < len(graph)
     graph = drawn.graph
     ids = {node: i for i, node in enumerate(graph.nodes)}
     nodes = []
@@ -294,9 +280,10 @@ def page_data(graph: nx.Graph, color_by: str = "community") -> dict[str, Any]:
         "title": graph.graph.get("title", "graph"),
         "nodes": nodes,
         "edges": edges,
-        "studies": _study_rows(graph, whole=not drawn.note),
+        "studies": _study_rows(graph, whole=not dropped),
         "legend": drawn.legend,
         "note": drawn.note,
+        "dropped": dropped,
         "matrix": None,
     }
     if graph.graph.get("kind") == "cooccurrence" and 1 < len(graph) <= MATRIX_TAGS:
@@ -558,6 +545,14 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
     var selected = network.getSelectedNodes();
     var order = byImportance.filter(function (n) { return selected.indexOf(n.id) >= 0; })
       .concat(byImportance.filter(function (n) { return selected.indexOf(n.id) < 0; }));
+    // the counts first: each has one place, at its edge's middle; the names then go around
+    data.edges.forEach(function (e) {
+      if (!e.name) { return; }
+      var a = where[e.from], b = where[e.to];
+      place(e.name, "e" + e.id, [function (w) {
+        return {x: (a.x + b.x) / 2 - w / 2, y: (a.y + b.y) / 2 - LINE / 2};
+      }], (FONT - 1) + "px sans-serif", "#555");
+    });
     order.forEach(function (n) {
       var at = where[n.id];
       place(n.name, "n" + n.id, [
@@ -566,13 +561,6 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
         function () { return {x: at.x + at.r + 3, y: at.y - LINE / 2}; },
         function (w) { return {x: at.x - at.r - 3 - w, y: at.y - LINE / 2}; }
       ], FONT + "px sans-serif", "#222");
-    });
-    data.edges.forEach(function (e) {
-      if (!e.name) { return; }
-      var a = where[e.from], b = where[e.to];
-      place(e.name, "e" + e.id, [function (w) {
-        return {x: (a.x + b.x) / 2 - w / 2, y: (a.y + b.y) / 2 - LINE / 2};
-      }], (FONT - 1) + "px sans-serif", "#555");
     });
     ctx.restore();
     window.slrLabels = drawn;
@@ -622,7 +610,7 @@ def html_page(graph: nx.Graph, color_by: str = "community") -> str:
 
 def _html(data: dict[str, Any]) -> str:
     script, style = _vis_files()
-    if data["note"]:
+    if data["dropped"]:
         data = {**data, "note": f"{data['note']} (GraphML, GEXF and VOSviewer files hold them)."}
     title = data["title"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     replacements = {
@@ -633,11 +621,7 @@ def _html(data: dict[str, Any]) -> str:
         "@VIS_CSS@": style,
         "@VIS_JS@": script,
     }
-    page = _PAGE
-    # one pass, so that no inserted text is searched for the next placeholder
-    for key in ("@TITLE@", "@RING@", "@OPTIONS@", "@DATA@", "@VIS_CSS@", "@VIS_JS@"):
-        head, _, tail = page.partition(key)
-        page = head + replacements[key] + tail
+    page = _fill(_PAGE, replacements)
     return page
 
 
@@ -747,6 +731,8 @@ def render(graph: nx.Graph, kind: str, color_by: str = "community") -> str:
         return json.dumps(vosviewer_json(graph), ensure_ascii=False, indent=1) + "\n"
     if kind == "csv":
         return edge_csv(graph)
+    if kind == "svg":
+        return figure.map_svg(drawing(graph, color_by), SEED_RING)
     raise SlrError(f"unknown output format {kind}")
 
 
@@ -758,6 +744,9 @@ def write_graph(graph: nx.Graph, path: Path, color_by: str = "community") -> str
     if kind == "html":
         data = page_data(graph, color_by)
         text, note = _html(data), data["note"]
+    elif kind == "svg":
+        drawn = drawing(graph, color_by)
+        text, note = figure.map_svg(drawn, SEED_RING), drawn.note
     else:
         text = render(graph, kind, color_by)
     path.write_text(text, encoding="utf-8", newline="")
@@ -793,3 +782,103 @@ def synergy_markdown(rows: list[Any], studies: Mapping[int, Any]) -> str:
         pair = f"{markdown_cell(row.pair[0])} + {markdown_cell(row.pair[1])}"
         lines.append(f"| {pair} | {row.studies} | {row.strength:g} | {listed} |")
     return "\n".join(lines) + "\n"
+
+
+# -- the synergy matrix as a page and a figure ---------------------------------------------------
+
+MATRIX_FORMATS = (".html", ".svg")
+
+
+def write_matrix(graphs: Mapping[str, nx.Graph], path: Path, title: str) -> str:
+    """The synergy matrix of each co-occurrence graph ("" the whole stage, else a period) in
+    one SVG figure, or in one offline page where a click on a cell lists its studies."""
+    totals: dict[str, int] = {}
+    for graph in graphs.values():
+        for tag, data in graph.nodes(data=True):
+            totals[tag] = totals.get(tag, 0) + data["count"]
+    order = sorted(totals, key=lambda tag: (-totals[tag], tag))
+    panels = {name: build.synergy_matrix(graph, order) for name, graph in graphs.items()}
+    svg = figure.matrix_svg(panels, title)
+    if path.suffix.lower() == ".svg":
+        text = svg
+    elif path.suffix.lower() in (".html", ".htm"):
+        studies: dict[int, Any] = {}
+        for graph in graphs.values():
+            studies.update(graph.graph.get("studies", {}))
+        text = _matrix_page(svg, title, studies)
+    else:
+        raise SlrError(f"cannot tell the matrix format of {path.name}", "use .html or .svg")
+    path.write_text(text, encoding="utf-8", newline="")
+    return "synergy matrix"
+
+
+_MATRIX_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; \
+script-src 'unsafe-inline'; style-src 'unsafe-inline'">
+<title>@TITLE@</title>
+<style>
+body { margin: 16px; font: 14px sans-serif; }
+#figure svg { width: 100%; height: auto; max-width: 1100px; }
+.cell { cursor: pointer; }
+.muted { color: #666; }
+#details li { margin-bottom: 4px; }
+</style>
+</head>
+<body>
+<div id="figure">@SVG@</div>
+<h2>Selection</h2>
+<div id="details"><p class="muted">Click a cell to list the studies behind it.</p></div>
+<script type="application/json" id="studies">@DATA@</script>
+<script>
+(function () {
+  "use strict";
+  var studies = JSON.parse(document.getElementById("studies").textContent);
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined) { node.textContent = text; }
+    if (cls) { node.className = cls; }
+    return node;
+  }
+  Array.prototype.forEach.call(document.querySelectorAll(".cell"), function (cell) {
+    cell.addEventListener("click", function () {
+      var details = document.getElementById("details");
+      details.textContent = "";
+      details.appendChild(el("p", cell.getAttribute("data-title")));
+      var ids = cell.getAttribute("data-studies");
+      var list = el("ol");
+      (ids ? ids.split(",") : []).forEach(function (id) {
+        var study = studies[id];
+        var item = el("li");
+        item.appendChild(el("strong", "#" + id + " " + (study ? study.label : "") + " "));
+        if (study) { item.appendChild(el("span", study.title)); }
+        list.appendChild(item);
+      });
+      details.appendChild(list);
+    });
+  });
+  document.body.setAttribute("data-drawn-ms", String(Math.round(performance.now())));
+}());
+</script>
+</body>
+</html>
+"""
+
+
+def _matrix_page(svg: str, title: str, studies: Mapping[int, Any]) -> str:
+    rows = {str(i): {"label": s.label, "title": s.title} for i, s in studies.items()}
+    inline = svg.split("?>", 1)[1].strip() if svg.startswith("<?xml") else svg
+    replacements = {
+        "@TITLE@": title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+        "@SVG@": inline,
+        "@DATA@": _script_json(rows),
+    }
+    return _fill(_MATRIX_PAGE, replacements)
+
+
+def _fill(template: str, replacements: Mapping[str, str]) -> str:
+    """The template's @NAME@ placeholders replaced in one pass: no inserted text (a title
+    reading "@DATA@") is searched again."""
+    return re.sub(r"@[A-Z_]+@", lambda m: replacements.get(m.group(), m.group()), template)
