@@ -13,7 +13,8 @@ The API the screen and `slr simulate` call:
   model with weight `PRIOR_WEIGHT` (below a human label's 1.0) and a human label of the same
   record replaces it.
 - `scores` returns one float per record (higher: likelier inclusion), labelled records included;
-  `ranking` leaves the labelled ones out and breaks ties by a permutation drawn from `seed`.
+  `ranking` leaves the records in `labels` out (not those only in `prior`) and breaks ties by a
+  permutation drawn from `seed`.
 - With both classes among labels and prior, the model named in `MODELS` is trained; with one
   class only (the cold start), a record scores by its cosine similarity to the known includes
   (or minus its similarity to the known excludes); with nothing known, every score is 0.
@@ -193,9 +194,10 @@ class Ranker:
         prior: Mapping[int, bool] | None = None,
         seed: int = 1,
     ) -> np.ndarray:
-        """The records in neither `labels` nor `prior`, likeliest inclusion first."""
+        """The records not in `labels`, likeliest inclusion first (records known only from the
+        prior stay in: a person has not read them yet)."""
         scores = self.scores(labels, prior, seed)
-        return order_unlabelled(scores, set(labels) | set(prior or {}), seed)
+        return order_unlabelled(scores, set(labels), seed)
 
 
 def _fitted_scores(

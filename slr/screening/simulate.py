@@ -14,6 +14,7 @@ the simulated order; records the simulation did not reach count as excluded ones
 from __future__ import annotations
 
 import csv
+import html
 import io
 import math
 import statistics
@@ -196,6 +197,8 @@ class Run:
     metrics: dict[str, float]
     stop: Verdict | None = None
     stop_recall: float | None = None
+    prior_labels: list[bool] = field(default_factory=list)
+    screened_labels: list[bool] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {"seed": self.seed}
@@ -309,7 +312,10 @@ def simulate_run(
     screened_labels = [labels[index] for index in screened]
     prior_included = sum(labels[index] for index in prior)
     result = metrics(screened_labels, total - len(prior), data.included - prior_included)
-    return Run(seed, list(prior), screened, result, verdict, stop_recall)
+    prior_labels = [labels[index] for index in prior]
+    return Run(
+        seed, list(prior), screened, result, verdict, stop_recall, prior_labels, screened_labels
+    )
 
 
 def _batch(known: int) -> int:
@@ -348,3 +354,69 @@ def simulate(
             )
         done.append(simulate_run(ranker, data, run_seed, prior, use_rule_prior, stopping))
     return Simulation(len(data.labels), data.included, model, done)
+
+
+# -- the recall curve -------------------------------------------------------------------------
+
+_WIDTH, _HEIGHT, _MARGIN = 640, 420, 56
+_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+
+
+def recall_curve_svg(simulation: Simulation, title: str) -> str:
+    """Included records found against records screened, one line per run, with the line a
+    random order follows on average (dashed) and each run's stop (a dot) when a rule stopped."""
+    records, included = simulation.records, simulation.included
+    plot_w, plot_h = _WIDTH - 2 * _MARGIN, _HEIGHT - 2 * _MARGIN
+
+    def point(screened: float, found: float) -> str:
+        x = _MARGIN + plot_w * screened / records
+        y = _HEIGHT - _MARGIN - plot_h * found / included
+        return f"{x:.1f},{y:.1f}"
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{_HEIGHT}" '
+        f'viewBox="0 0 {_WIDTH} {_HEIGHT}" font-family="sans-serif" font-size="12">',
+        f'<rect width="{_WIDTH}" height="{_HEIGHT}" fill="white"/>',
+        f'<text x="{_WIDTH / 2}" y="24" text-anchor="middle" font-size="14">'
+        f"{html.escape(title)}</text>",
+        f'<polyline points="{point(0, 0)} {point(0, included)} {point(records, included)}" '
+        'fill="none" stroke="#bbb"/>',
+        f'<polyline points="{point(0, 0)} {point(records, included)}" fill="none" '
+        'stroke="#777" stroke-dasharray="6 4"/>',
+    ]
+    for fraction in (0, 0.25, 0.5, 0.75, 1):
+        x, y = point(fraction * records, 0).split(",")
+        parts.append(
+            f'<text x="{x}" y="{float(y) + 16}" text-anchor="middle">{fraction:.0%}</text>'
+        )
+        x, y = point(0, fraction * included).split(",")
+        parts.append(
+            f'<text x="{float(x) - 6}" y="{float(y) + 4}" text-anchor="end">{fraction:.0%}</text>'
+        )
+    for number, run in enumerate(simulation.runs):
+        colour = _COLOURS[number % len(_COLOURS)]
+        found = np.cumsum([*run.prior_labels, *run.screened_labels])
+        steps = [point(0, 0)] + [point(i + 1, f) for i, f in enumerate(found)]
+        steps.append(point(records, included))
+        parts.append(
+            f'<polyline points="{" ".join(steps)}" fill="none" stroke="{colour}" '
+            f'stroke-width="1.5"><title>seed {run.seed}</title></polyline>'
+        )
+        if run.stop is not None:
+            stop_found = int(found[run.stop.screened - 1]) if run.stop.screened else 0
+            parts.append(
+                f'<circle cx="{point(run.stop.screened, stop_found).split(",")[0]}" '
+                f'cy="{point(run.stop.screened, stop_found).split(",")[1]}" r="4" '
+                f'fill="{colour}"><title>seed {run.seed}: stopped</title></circle>'
+            )
+    x_mid, y_mid = _MARGIN + plot_w / 2, _MARGIN + plot_h / 2
+    parts += [
+        f'<text x="{x_mid}" y="{_HEIGHT - 12}" text-anchor="middle">records screened '
+        f"(of {records:,})</text>",
+        f'<text x="16" y="{y_mid}" text-anchor="middle" transform="rotate(-90 16 {y_mid})">'
+        f"included records found (of {included:,})</text>",
+        f'<text x="{_MARGIN + 8}" y="{_MARGIN + 4}">solid: the model\'s order, one line per '
+        "run; dashed: random order</text>",
+        "</svg>",
+    ]
+    return "\n".join(parts) + "\n"

@@ -8,10 +8,17 @@ screen auto` runs on all of them. Then a reviewer's session opens (the queue is 
 for each of KEYPRESSES keys (include, exclude with a reason, maybe, in turn) this times what the
 screen does between the key and the next screen: `Session.decide` (the decision committed to
 the database) and `Session.render` (the next record read, highlighted and laid out for 80x24).
+
+Run: python tests/bench/screen_bench.py ranking
+
+times what the relevance ranking (issue 15) costs: the records vectorised once, then the
+classifier retrained on the labels and every record ranked, at 10,000 records with 2,000
+labelled (target < 0.5 s) and at 100,000 records (target < 3 s).
 """
 
 from __future__ import annotations
 
+import random
 import statistics
 import sys
 import tempfile
@@ -93,5 +100,63 @@ def main() -> None:
     print("target: next record within 50 ms of the key (p95):", "met" if worst < 0.05 else "MISSED")
 
 
+# -- retraining the relevance ranking (issue 15): python tests/bench/screen_bench.py ranking ---
+
+SCREENING_SETS = REPO.parent / "shared" / "benchmarks" / "screening"
+
+
+def ranking_texts(records: int) -> list[str]:
+    """Real titles and abstracts (the labelled sets in ../shared, else the demo corpus), each
+    copy after the first with a word of its own, until there are `records`."""
+    import csv  # (only this benchmark reads CSV)
+
+    texts: list[str] = []
+    for path in sorted(SCREENING_SETS.glob("*/*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            texts += [f"{row['title']} {row['abstract']}" for row in csv.DictReader(handle)]
+    if not texts:
+        from slr.importers.registry import detect  # (the fallback only)
+
+        for path in sorted((REPO / "corpus" / "exports").iterdir()):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            texts += [
+                f"{r.title} {r.abstract}" for r in detect(text, path.name).parse(text, None).records
+            ]
+    return [
+        texts[i % len(texts)] + (f" copy{i // len(texts)}" if i >= len(texts) else "")
+        for i in range(records)
+    ]
+
+
+def ranking_speed() -> None:
+    from slr.screening.ranking import MODELS, Ranker  # (numpy and scikit-learn: this part only)
+
+    for records, labelled in ((10_000, 2_000), (100_000, 2_000), (100_000, 20_000)):
+        texts = ranking_texts(records)
+        rng = random.Random(1)
+        chosen = rng.sample(range(records), labelled)
+        labels = {index: rng.random() < 0.1 for index in chosen}
+        for name in MODELS:
+            started = time.perf_counter()
+            ranker = Ranker.fit(texts, name)
+            vectorised = time.perf_counter() - started
+            times = []
+            for seed in (1, 2, 3):
+                started = time.perf_counter()
+                ranker.ranking(labels, seed=seed)
+                times.append(time.perf_counter() - started)
+            limit = 0.5 if records <= 10_000 else 3.0
+            verdict = "met" if max(times) < limit else "MISSED"
+            print(
+                f"{records:,} records, {labelled:,} labelled, {name}: vectorised once in "
+                f"{vectorised:.1f} s; retrain and rank {statistics.median(times):.3f} s median, "
+                f"{max(times):.3f} s max (target < {limit} s: {verdict})",
+                flush=True,
+            )
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["ranking"]:
+        ranking_speed()
+    else:
+        main()
