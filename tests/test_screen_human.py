@@ -17,6 +17,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from click.testing import CliRunner
+from test_fulltext_pdf import article
 
 from slr.cli import main
 from slr.importing import import_files
@@ -300,12 +301,12 @@ def test_full_text_stage_needs_a_reason_and_skips_missing_reports(
 ) -> None:
     first, gone, second = ft_queue[:3]
     report = demo.parent / "w003.pdf"
-    report.write_bytes(b"%PDF-1.4 the seed paper")
+    report.write_bytes(article("The seed paper", "Ana Lima"))
     assert invoke("fulltext", "attach", str(first), str(report), "--review", str(demo)) == (
         0,
         f"Attached w003.pdf to record {first} (fulltext/{first}_w003.pdf)\n",
     )
-    assert (demo / "fulltext" / f"{first}_w003.pdf").read_bytes() == b"%PDF-1.4 the seed paper"
+    assert (demo / "fulltext" / f"{first}_w003.pdf").read_bytes() == report.read_bytes()
     assert invoke(
         "fulltext",
         "missing",
@@ -342,10 +343,10 @@ def test_full_text_stage_needs_a_reason_and_skips_missing_reports(
     child.send("e")
     child.expect("pick the reason")
     child.send("0")  # no "no reason" at full text
-    child.send("7")
+    child.send("6")  # (7, "Full text not available", is refused: a full text is attached)
     child.expect(f"record {second}\\b")  # not retrieved: not in the queue
     child.expect("Full text: not attached")
-    child.expect(f"Saved: exclude record {first} \\(Full text not available\\)")
+    child.expect(f"Saved: exclude record {first} \\(Outside the Asian context\\)")
     child.send("i")
     child.expect(f"Saved: include record {second}")
     child.send("q")
@@ -358,7 +359,7 @@ def test_full_text_stage_needs_a_reason_and_skips_missing_reports(
         demo / "fulltext" / f"{first}_w003.pdf"
     )
     assert rows(demo, stage="full_text") == [
-        (first, "exclude", "Full text not available", ""),
+        (first, "exclude", "Outside the Asian context", ""),
         (second, "include", "", ""),
     ]
     code, output = invoke("status", "--review", str(demo))
@@ -479,7 +480,7 @@ def test_conflicts_resolve_and_final_decisions(demo: Path) -> None:
         store.save_note(review.db, 2, "title_abstract", "ben", "set in Kenya")
     assert invoke("screen", "conflicts", "--review", str(demo)) == (
         0,
-        "title_abstract: 1 records in conflict, 1 marked maybe by every reviewer\n"
+        "title_abstract: 1 record in conflict, 1 marked maybe by every reviewer\n"
         "       2  From impulse to loyalty: Examining drivers of continuous pu…\n"
         "          ana: include; ben: exclude (Outside the Asian context)\n"
         "       5  Impact of Live Shopping Features on Customers Trust Based o…\n"

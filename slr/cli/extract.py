@@ -11,9 +11,10 @@ from slr.cli.common import review_option
 from slr.cli.screen import protocol_option
 from slr.errors import SlrError
 from slr.export.matrix import FORMATS, matrix_csv, matrix_markdown, write_matrix
+from slr.fulltext.attach import check_not_excluded
 from slr.normalize.words import counted
 from slr.screening.run import review_protocol
-from slr.screening.status import STUDY_SETS
+from slr.screening.status import STUDY_SETS, review_statuses
 from slr.store import Review
 from slr.store import tagging as store
 from slr.store.transaction import write
@@ -82,16 +83,25 @@ def extract(
     help="Set a field without prompting (repeatable); an empty VALUE clears it.",
 )
 @protocol_option
+@click.option("--force", is_flag=True, help="Fill a record excluded at title/abstract too.")
 def edit(
-    review_dir: Path, record_id: int, assignments: tuple[str, ...], protocol_file: Path | None
+    review_dir: Path,
+    record_id: int,
+    assignments: tuple[str, ...],
+    protocol_file: Path | None,
+    force: bool,
 ) -> None:
     """Fill the protocol's extraction fields of a record.
 
     Without --set, each field is asked in turn with its description and current value: press
-    Enter to keep the value, type `-` to clear it.
+    Enter to keep the value, type `-` to clear it. A record excluded at title/abstract is
+    refused unless --force.
     """
     with Review.open(review_dir) as review:
         protocol, _ = review_protocol(review, protocol_file)
+        review.get(record_id)  # an unknown id is an error
+        if not force:
+            check_not_excluded(review_statuses(review, protocol), record_id, "extraction")
         fields = protocol.extraction_fields
         if not fields:
             raise SlrError(

@@ -158,20 +158,19 @@ def missing(review_dir: Path, record_id: int, reason: str, detach: bool) -> None
         click.echo(f"Detached and deleted: {', '.join(removed)}")
 
 
-def _text_layer(row: dict[str, object]) -> str:
+def _flag(row: dict[str, object]) -> str:
+    """What the plain list says of a file whose text cannot be searched, else ''."""
     if row["text_layer"] is None:
-        return "text not read (attached before slr read PDFs: attach it again)"
-    return f"{_pages(int(str(row['pages'])))}, {row['chars']} characters" + (
-        "" if row["text_layer"] else f", {NO_TEXT_LAYER}"
-    )
+        return "  (text not read: attached before slr read full texts; attach it again)"
+    return "" if row["text_layer"] else f"  ({NO_TEXT_LAYER})"
 
 
 @fulltext.command(name="list")
 @review_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per attached file.")
 def list_(review_dir: Path, as_json: bool) -> None:
-    """List attached full texts (pages, characters, text layer, how each was matched) and
-    reports not retrieved."""
+    """List attached full texts and reports not retrieved; --json gives each file's pages,
+    characters, text layer and how it was matched."""
     with Review.open(review_dir) as review:
         files = [dict(row) for row in store.files(review.db)]
         gone = store.not_retrieved(review.db)
@@ -190,10 +189,7 @@ def list_(review_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps(objects, ensure_ascii=False, indent=2))
         return
     click.echo(f"Full texts: {len(files)} attached, {len(gone)} not retrieved")
-    lines = [
-        (row["record_id"], f"{row['path']}  ({_text_layer(row)}; {row['matched_by']})")
-        for row in files
-    ]
+    lines = [(row["record_id"], f"{row['path']}{_flag(row)}") for row in files]
     lines += [(row["record_id"], f"not retrieved: {row['missing_reason']}") for row in gone]
     for record_id, what in sorted(lines, key=lambda line: line[0]):
         click.echo(f"  {record_id:>6}  {what}")

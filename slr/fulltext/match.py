@@ -68,13 +68,17 @@ def own_dois(pages: Sequence[str]) -> list[tuple[str, int]]:
             if doi:
                 found.append((doi, number))
             rest = page[match.end() :]
-            if rest.startswith("\n") or (rest[:1].isspace() and match.group()[-1] in "./-_"):
+            if rest[:1].isspace() and match.group()[-1] in "./-_":
                 following = _NEXT_TOKEN.match(rest)
                 if following:
                     joined = canonical_doi(match.group() + following.group(1))
                     if joined:
                         found.append((joined, number))
     return found
+
+
+def _shorter_inside(title: str, other: str) -> bool:
+    return len(title) < len(other) and title in other
 
 
 def _words(text: str) -> str:
@@ -120,7 +124,7 @@ def match_file(name: str, pages: Sequence[str], candidates: Iterable[Candidate])
             for other_score, _, record in scored[1:]
             if other_score > score - TITLE_MARGIN
             # a shorter title inside the one found whole is not a rival ("Pandemic programming")
-            and not (score == 100 and fold(record.title) in best_title)
+            and not (score == 100 and _shorter_inside(fold(record.title), best_title))
         ]
         if not close:
             return Match(

@@ -28,9 +28,10 @@ _LIST_END = re.compile(
 _YEAR = re.compile(r"(?<!\d)(?:1[6-9]|20)\d\d(?!\d)")
 _NUMBERED = re.compile(r"^[ \t]*(?:\[(\d{1,4})\]|(\d{1,4})\.?(?=[ \t]*[^\d\s.]))")
 # A line that starts a name: "Bogner J,", "Almeida, A.S.;", "ARI (2020)", "Anant K. Agarwal,",
-# "van den Beek M", "O’Malley KF", "Björk, B-C.", "Hal Daumé. 2007.", "Sepp Hochreiter and".
+# "van den Beek M", "O’Malley KF", "Björk, B-C.", "Hal Daumé. 2007.", "Sepp Hochreiter and";
+# not the venue line of an entry ("In ACL.", "In: Proceedings").
 _NAME_START = re.compile(
-    r"^[ \t]*(?:(?:van|von|de|da|dos|del|der|den|di|la|le)[ \t]+)*"
+    r"^[ \t]*(?!In\b)(?:(?:van|von|de|da|dos|del|der|den|di|la|le)[ \t]+)*"
     r"[A-ZÀ-ÖØ-Þ][\w'’`\-]*(?:[ \t]+[A-ZÀ-ÖØ-Þ][\w'’`\-]*)*"
     r"(?:,[ \t]*[A-ZÀ-ÖØ-Þ]|[ \t]+[A-ZÀ-ÖØ-Þ]{1,3}\b|[ \t]+[A-ZÀ-ÖØ-Þ]\.|[ \t]*\((?:19|20)\d\d"
     r"|\.[ \t]+(?:19|20)\d\d|[ \t]+and[ \t]+[A-ZÀ-ÖØ-Þ])"

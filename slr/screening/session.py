@@ -23,6 +23,7 @@ from rich.text import Text
 from slr.cells import safe_cell
 from slr.errors import SlrError
 from slr.models import Author, Record
+from slr.normalize.text import fold
 from slr.protocol import Protocol
 from slr.screening.engine import STAGES
 from slr.screening.highlight import Highlighter
@@ -33,6 +34,7 @@ from slr.store import fulltext as fulltext_store
 from slr.store import screening as store
 from slr.store.paths import fulltext_file
 from slr.store.review import years as record_years
+from slr.store.transaction import write
 
 ORDERS = ("id", "random", "year", "rule")
 STYLES = {
@@ -219,6 +221,21 @@ def record_decisions(
             problems.append(f"{proposed.where}: {problem}" if proposed.where else problem)
         elif decision is not None:
             checked.append(decision)
+    # A full-text exclusion because the report could not be had is a report not retrieved
+    # (`slr fulltext missing`): both are recorded so, and PRISMA counts them in one box.
+    not_retrieved = {
+        d.record_id: d.reason
+        for d in checked
+        if stage == STAGES[1] and d.decision == "exclude" and means_not_retrieved(d.reason)
+    }
+    for record_id in not_retrieved:
+        attached = [row["original_name"] for row in fulltext_store.files(review.db, record_id)]
+        if attached:
+            problems.append(
+                f"record {record_id}: a full text is attached ({', '.join(attached)}), so it "
+                f"was retrieved; exclude it for another reason, or first `slr fulltext missing "
+                f"{record_id} --reason ... --detach`"
+            )
     if problems:
         if len(decisions) == 1:
             raise SlrError(problems[0].rstrip())
@@ -227,8 +244,22 @@ def record_decisions(
             + "\n  ".join(problems),
             "correct those lines and import the file again",
         )
-    outcomes = store.store_human_decisions(review.db, stage, checked, change)
+    with write(review.db):
+        outcomes = store.store_human_decisions(
+            review.db, stage, checked, change, within_transaction=True
+        )
+        fulltext_store.mark_not_retrieved_within(review.db, not_retrieved)
     return list(zip(outcomes, checked, strict=True))
+
+
+# Full-text exclusion reasons that say the report was not retrieved (folded, see `fold`).
+NOT_RETRIEVED_REASONS = frozenset(
+    {"full text not available", "report not retrieved", "full text not retrieved", "not retrieved"}
+)
+
+
+def means_not_retrieved(reason: str) -> bool:
+    return fold(reason) in NOT_RETRIEVED_REASONS
 
 
 # The columns of `slr screen export`, and what `slr screen import` reads

@@ -222,3 +222,15 @@ def page_at(starts: list[PageStart], offset: int) -> PageStart | None:
             break
         found = start
     return found
+
+
+def mark_not_retrieved_within(db: sqlite3.Connection, reasons: dict[int, str]) -> None:
+    """Inside the caller's write transaction: each record's report is not retrieved, for the
+    reason given (a full-text exclusion "Full text not available" is recorded so too, so that
+    PRISMA counts it once, as a report not retrieved)."""
+    for record_id, reason in reasons.items():
+        db.execute("DELETE FROM fulltexts WHERE record_id = ?", (record_id,))
+        db.execute(
+            "INSERT INTO fulltexts (record_id, missing_reason, updated_at) VALUES (?, ?, ?)",
+            (record_id, reason, _now()),
+        )
