@@ -412,3 +412,139 @@ def test_spans_in_non_ascii_text_point_at_the_original_words() -> None:
     spans = Matcher(parse_query('"viet nam" OR grosse')).explain(record)
     assert spans is not None
     assert sorted(s.text for s in spans) == ["Große", "Việt Nam"]
+
+
+# -- field codes: authors, source title, metadata, Scopus's refinements -------------------------
+
+
+def record_with(**fields: object) -> RecordText:
+    from slr.models import Author
+
+    base: dict[str, object] = {
+        "title": "Live streaming and MSME exports",
+        "abstract": "We study sellers.",
+        "year": 2021,
+        "language": "English",
+        "document_type": "Article",
+        "source_title": "Sustainability (Switzerland)",
+        "doi": "10.3390/su1234",
+        "authors": [Author("Sun", "Yongqiang"), Author("Tan", "Mei")],
+    }
+    base.update(fields)
+    return RecordText.of(1, Record(**base))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("AUTH(Sun)", True),
+        ("AUTH(Shao)", False),
+        ("AU=Tan", True),
+        ('AUTHOR-NAME("Sun, Y*")', True),
+        ("authors:sun", True),
+        ("sun", False),  # title, abstract and keywords only: authors need their field code
+        ("SRCTITLE(sustainability)", True),
+        ('SO="journal of business research"', False),
+        ('source:"sustainability switzerland"', True),
+        ("DOCTYPE(ar)", True),
+        ("DOCTYPE(re)", False),
+        ("DT=(Article OR Review)", True),
+        ("LANGUAGE(english)", True),
+        ("LA=(Spanish)", False),
+        ("DOI(10.3390/SU1234)", True),
+        ("DO=https://doi.org/10.3390/su1234", True),
+        ("doi:10.3390/other", False),
+        ("PUBYEAR > 2017", True),
+        ("PUBYEAR > 2021", False),
+        ('LIMIT-TO(DOCTYPE,"ar")', True),
+        (
+            'TITLE-ABS-KEY(msme) AND ( LIMIT-TO ( DOCTYPE , "cp" ) OR '
+            'LIMIT-TO ( DOCTYPE , "ar" ) )',
+            True,
+        ),
+        ('LIMIT-TO ( LANGUAGE , "English" ) AND LIMIT-TO ( PUBYEAR , 2021 )', True),
+        ("EXCLUDE ( PUBYEAR , 2021 )", False),
+        ('EXCLUDE(DOCTYPE, "ar")', False),
+        ('LIMIT-TO(EXACTSRCTITLE, "Sustainability (Switzerland)")', True),
+        ('LIMIT-TO(EXACTKEYWORD, "live streaming")', False),
+        ("exports[ti] AND sun[au] AND sustainability[ta]", True),
+    ],
+)
+def test_field_codes_of_authors_sources_and_metadata(query: str, expected: bool) -> None:
+    assert matches(query, record_with()) is expected
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "caret"),
+    [
+        ("SUBJAREA(busi)", "unknown field code SUBJAREA(", "  SUBJAREA(busi)\n  ^"),
+        (
+            'sme AND AFFILCOUNTRY ( "Indonesia" )',
+            "unknown field code AFFILCOUNTRY(",
+            '  sme AND AFFILCOUNTRY ( "Indonesia" )\n          ^',
+        ),
+        (
+            "OG=(Universitas Indonesia)",
+            "unknown field code OG=",
+            "  OG=(Universitas Indonesia)\n  ^",
+        ),
+        ("live foo(bar)", "unknown field code foo(", "  live foo(bar)\n       ^"),
+        (
+            'x AND LIMIT-TO(SUBJAREA, "BUSI")',
+            "LIMIT-TO cannot filter on SUBJAREA (it can on DOCTYPE, LANGUAGE, PUBYEAR, SRCTITLE, "
+            "EXACTSRCTITLE, EXACTKEYWORD)",
+            '  x AND LIMIT-TO(SUBJAREA, "BUSI")\n                 ^',
+        ),
+        (
+            "LIMIT-TO(PUBYEAR, recent)",
+            "PUBYEAR needs a year, not 'recent'",
+            "  LIMIT-TO(PUBYEAR, recent)\n           ^",
+        ),
+        ("DOCTYPE()", "DOCTYPE needs a value", "  DOCTYPE()\n  ^"),
+    ],
+)
+def test_unknown_field_codes_are_syntax_errors(query: str, message: str, caret: str) -> None:
+    with pytest.raises(QuerySyntaxError) as error:
+        parse_query(query)
+    assert error.value.message == message
+    assert error.value.caret() == caret
+
+
+def test_slr_query_with_field_codes_on_the_demo(demo: Path) -> None:
+    from click.testing import CliRunner
+
+    from slr.cli import main
+
+    runner = CliRunner()
+
+    def query(*args: str) -> tuple[int, str]:
+        result = runner.invoke(main, ["query", "--review", str(demo), *args])
+        return result.exit_code, result.output
+
+    assert query("AUTH(Sun) OR SO=sustainability") == (
+        0,
+        "#14 (2019) How Live Streaming Influences Purchase Intentions\n"
+        "    authors: [Sun], Y.; Shao, X.; Li, X.; Guo, Y.; Nie, K.\n"
+        "#58 (2025) A Comprehensive Micro, Small, and Medium Enterprise Empowerment Model for "
+        "Developing Sustainable Tourism Villages in Rural Communities: A Perspective\n"
+        "    source: [Sustainability] (Switzerland)\n"
+        "#63 (2023) Optimization of the Number, Hub Height and Layout of Offshore Wind Turbines\n"
+        "    authors: [Sun], H.; Yang, H.; Tao, S.\n"
+        "3 of 124 records match\n",
+    )
+    counts = {
+        "SRCTITLE(sustainability)": "1 of 124 records match\n",
+        "DOCTYPE(ar)": "102 of 124 records match\n",
+        'LIMIT-TO(DOCTYPE,"ar")': "102 of 124 records match\n",
+        'EXCLUDE(DOCTYPE,"ar")': "22 of 124 records match\n",
+        "LANGUAGE(english)": "107 of 124 records match\n",
+        "AU=Sun": "2 of 124 records match\n",
+        "PUBYEAR > 2017": "106 of 124 records match\n",
+        "DOI(10.1002/BSE.3765)": "1 of 124 records match\n",
+    }
+    for expression, expected in counts.items():
+        assert query(expression, "--count") == (0, expected), expression
+    assert query("SUBJAREA(busi) AND sme") == (
+        1,
+        "Error: query syntax error: unknown field code SUBJAREA(\n  SUBJAREA(busi) AND sme\n  ^\n",
+    )

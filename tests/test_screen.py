@@ -129,6 +129,9 @@ STATUS_COUNTS = (
     "  full text: flagged by rules, awaiting a reviewer           18\n"
     "  full text: no decision yet                                  3\n"
     "  included in the review                                      0\n"
+    "Waiting for a reviewer:\n"
+    "  title_abstract: 184 records (`slr screen`)\n"
+    "  full_text: 21 records (`slr screen --stage full_text`)\n"
 )
 
 

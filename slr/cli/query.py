@@ -18,6 +18,7 @@ from slr.screening.text import Span
 from slr.store import Review
 
 _CONTEXT = 50  # characters of abstract shown around a match
+_SHOWN_FIELDS = ("abstract", "keywords", "authors", "source")  # with the matching words marked
 
 
 @click.command()
@@ -36,9 +37,13 @@ def query(
     """List the records EXPRESSION matches, with the matching words in [brackets].
 
     The language of protocol rules: AND OR NOT ( ) "phrases" wildcards* title: abstract:
-    keywords: NEAR/n year:2018..2026 type: lang: has: period: vocab:NAME>=n, and the Scopus,
-    Web of Science and PubMed forms (see protocols/README.md). Records marked duplicate are
-    not searched.
+    keywords: authors: source: NEAR/n year:2018..2026 type: lang: doi: has: period:
+    vocab:NAME>=n; Scopus's TITLE-ABS-KEY( TITLE( ABS( KEY( AUTHKEY( AUTH( SRCTITLE( ALL(
+    DOCTYPE(ar) LANGUAGE(english) DOI( PUBYEAR > 2017, W/n PRE/n, and the filters
+    LIMIT-TO(DOCTYPE, "ar") and EXCLUDE(...) on DOCTYPE, LANGUAGE, PUBYEAR, SRCTITLE,
+    EXACTSRCTITLE, EXACTKEYWORD; Web of Science's TS= TI= AB= AK= KP= AU= SO= DO= LA= DT= PY=;
+    PubMed's [tiab] [ti] [ab] [au] [ta] (see protocols/README.md). Any other field code is a
+    syntax error. Records marked duplicate are not searched.
     """
     with Review.open(review_dir) as review:
         protocol, _ = protocol_of(review, protocol_file)
@@ -60,11 +65,11 @@ def _print_hit(hit: Hit) -> None:
     click.echo(
         f"#{record.id} ({record.year or 'n.d.'}) {_marked(record.title, hit.evidence, 'title')}"
     )
-    for name in ("abstract", "keywords"):
+    for name in _SHOWN_FIELDS:
         spans = [s for s in hit.evidence if s.field == name]
         if spans:
             click.echo(f"    {name}: {_snippets(record.original(name), spans)}")
-    metadata = [s for s in hit.evidence if s.field not in ("title", "abstract", "keywords")]
+    metadata = [s for s in hit.evidence if s.field not in ("title", *_SHOWN_FIELDS)]
     if metadata:
         click.echo("    " + ", ".join(f"{s.field}: {s.text}" for s in _unique(metadata)))
 

@@ -97,6 +97,33 @@ LANGUAGES = {
 }
 
 
+# Scopus's DOCTYPE codes (`DOCTYPE(ar)`, `LIMIT-TO(DOCTYPE, "ar")` in a query)
+SCOPUS_DOCUMENT_CODES = {
+    "ar": "article",
+    "ip": "article in press",
+    "dp": "data paper",
+    "bz": "business article",
+    "re": "review",
+    "sh": "short survey",
+    "cp": "conference paper",
+    "cr": "conference review",
+    "ch": "chapter",
+    "bk": "book",
+    "ed": "editorial",
+    "le": "letter",
+    "no": "note",
+    "er": "erratum",
+    "rp": "report",
+    "tb": "retracted",
+    "ab": "abstract report",
+}
+
+
+def document_type_named(value: str) -> str:
+    """The document type a query names, by a Scopus code (`ar`) or a name (`Article`)."""
+    return canonical_type(SCOPUS_DOCUMENT_CODES.get(value.strip().lower(), value))
+
+
 @lru_cache(maxsize=1024)
 def canonical_type(value: str) -> str:
     folded = fold(value)

@@ -1,12 +1,16 @@
 """The rule and search language: a lark grammar, parsed into a small tree of dataclasses.
 
-One language accepts the strings reviewers already have: `slr`'s own (`title:`, `NEAR/3`,
-`year:2018..2026`, `vocab:drivers>=2`), Scopus (`TITLE-ABS-KEY(...)`, `W/n`, `PRE/n`,
-`AND NOT`, `PUBYEAR > 2017`), Web of Science (`TS=(...)`, `TI=`, `AB=`, `NEAR/n`, `PY=`) and
-PubMed (`term[tiab]`, `term[ti]`). Precedence, tightest first: proximity, NOT, AND (also
-implicit, between two terms), OR. Operators are case-insensitive; quote a phrase to search for
-the word "and" itself. What a term matches is `slr.normalize.terms`' (as in vocabularies);
-`exact:SME` is an abbreviation matched with its case, as a vocabulary's `exact` list.
+One language accepts the strings reviewers already have: `slr`'s own (`title:`, `authors:`,
+`source:`, `NEAR/3`, `year:2018..2026`, `vocab:drivers>=2`, `doi:`), Scopus (`TITLE-ABS-KEY(...)`,
+`AUTH(...)`, `SRCTITLE(...)`, `DOCTYPE(ar)`, `LANGUAGE(english)`, `DOI(...)`, `W/n`, `PRE/n`,
+`AND NOT`, `PUBYEAR > 2017`, and the filters `LIMIT-TO(DOCTYPE, "ar")` and `EXCLUDE(...)`),
+Web of Science (`TS=(...)`, `TI=`, `AB=`, `AU=`, `SO=`, `DO=`, `LA=`, `DT=`, `NEAR/n`, `PY=`)
+and PubMed (`term[tiab]`, `term[ti]`, `term[au]`, `term[ta]`). A field code `slr` does not know
+is a syntax error at that code, never a search that silently finds nothing. Precedence,
+tightest first: proximity, NOT, AND (also implicit, between two terms), OR. Operators are
+case-insensitive; quote a phrase to search for the word "and" itself. What a term matches is
+`slr.normalize.terms`' (as in vocabularies); `exact:SME` is an abbreviation matched with its
+case, as a vocabulary's `exact` list.
 """
 
 from __future__ import annotations
@@ -18,12 +22,16 @@ from dataclasses import dataclass, field, replace
 from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from slr.normalize.metadata import document_type_named
 from slr.normalize.terms import compile_term
 
 TITLE = "title"
 ABSTRACT = "abstract"
 KEYWORDS = "keywords"
+AUTHORS = "authors"
+SOURCE = "source"  # the journal, book or proceedings title
 ALL_FIELDS = frozenset((TITLE, ABSTRACT, KEYWORDS))
+SCOPED_FIELDS = (AUTHORS, SOURCE)  # searched only by a term scoped to them (`AUTH(sun)`)
 
 # Field scopes of every syntax, one table.
 SCOPES: dict[str, frozenset[str]] = {
@@ -32,24 +40,36 @@ SCOPES: dict[str, frozenset[str]] = {
     "abstract": frozenset((ABSTRACT,)),
     "keywords": frozenset((KEYWORDS,)),
     "all": ALL_FIELDS,
+    "authors": frozenset((AUTHORS,)),
+    "source": frozenset((SOURCE,)),
     # Scopus
     "title-abs-key": ALL_FIELDS,
     "title-abs": frozenset((TITLE, ABSTRACT)),
     "abs": frozenset((ABSTRACT,)),
     "key": frozenset((KEYWORDS,)),
     "authkey": frozenset((KEYWORDS,)),
+    "auth": frozenset((AUTHORS,)),
+    "author-name": frozenset((AUTHORS,)),
+    "authlastname": frozenset((AUTHORS,)),
+    "authfirst": frozenset((AUTHORS,)),
+    "firstauth": frozenset((AUTHORS,)),
+    "srctitle": frozenset((SOURCE,)),
+    "exactsrctitle": frozenset((SOURCE,)),
     # Web of Science
     "ts": ALL_FIELDS,
     "ti": frozenset((TITLE,)),
     "ab": frozenset((ABSTRACT,)),
     "ak": frozenset((KEYWORDS,)),
     "kp": frozenset((KEYWORDS,)),
+    "au": frozenset((AUTHORS,)),
+    "so": frozenset((SOURCE,)),
     # PubMed
     "tiab": frozenset((TITLE, ABSTRACT)),
     "tw": ALL_FIELDS,
     "mh": frozenset((KEYWORDS,)),
     "ot": frozenset((KEYWORDS,)),
     "kw": frozenset((KEYWORDS,)),
+    "ta": frozenset((SOURCE,)),
 }
 
 GRAMMAR = r"""
@@ -72,19 +92,32 @@ GRAMMAR = r"""
      | PREDICATE -> predicate
      | PUBYEAR -> pubyear
      | WOS_YEAR -> wos_year
+     | META_CALL -> meta_call
+     | WOS_META -> wos_meta
+     | LIMIT_CALL -> limit
+     | UNKNOWN_CODE -> unknown_code
 
 _OR.3: /OR(?![^\s()])/i
 _AND.3: /AND(?![^\s()])/i
 _NOT.3: /NOT(?![^\s()])/i
 PROX.4: /(NEAR|W|PRE)\/\d+(?![^\s()])/i
-SLR_FIELD.5: /(title|abstract|keywords|all):/i
-SCOPUS_FIELD.5: /(TITLE-ABS-KEY|TITLE-ABS|TITLE|ABS|KEY|AUTHKEY)\s*\(/i
-WOS_FIELD.5: /(TS|TI|AB|AK|KP)\s*=\s*/i
+SLR_FIELD.5: /(title|abstract|keywords|all|authors|source):/i
+SCOPUS_FIELD.5: /(@SCOPUS_FIELDS@)\s*\(/i
+WOS_FIELD.5: /(TS|TI|AB|AK|KP|AU|SO)\s*=\s*/i
 WOS_YEAR.6: /PY\s*=\s*\(?\s*\d{4}(\s*-\s*\d{4})?\s*\)?/i
+WOS_META.6: /(DO|LA|DT)\s*=\s*(\([^()]*\)|"[^"]*"|[^\s()"]+)/i
 PUBYEAR.6: /PUBYEAR\s*(>=|<=|>|<|=|AFT|BEF|IS)\s*\d{4}/i
-PREDICATE.5: /(year|type|lang|has|period|vocab):("[^"]*"|[^\s()\[\]"]+)/i
+META_CALL.6: /(DOCTYPE|LANGUAGE|DOI)\s*\(\s*("[^"]*"|[^()"]*?)\s*\)/i
+LIMIT_CALL.6: /(LIMIT-TO|EXCLUDE)\s*\(\s*[A-Za-z-]+\s*,\s*("[^"]*"|[^()",]*?)\s*\)/i
+PREDICATE.5: /(year|type|lang|has|period|vocab|doi):("[^"]*"|[^\s()\[\]"]+)/i
 EXACT.5: /exact:("[^"]*"|[^\s()\[\]"]+)/i
-PUBMED_TAG.5: /\[(tiab|ti|ab|tw|mh|ot|kw|all)\]/i
+PUBMED_TAG.5: /\[(tiab|ti|ab|tw|mh|ot|kw|all|au|ta)\]/i
+// any other field code: a name glued to "(", a hyphenated capital one or a Scopus code before
+// " (", a name before "=": a syntax error, never a search for the code as a word
+UNKNOWN_CODE.2: /[A-Za-z][A-Za-z0-9-]*\(/
+              | /[A-Z][A-Z0-9]*(-[A-Z0-9]+)+\s+\(/
+              | /(@SCOPUS_OTHER@)\s*\(/
+              | /[A-Za-z][A-Za-z0-9-]*\s*=/
 PHRASE: /"[^"]*"/
 BRACED: /\{[^{}]*\}/
 WORD: /[^\s()"\[\]{}]+/
@@ -92,6 +125,20 @@ WORD: /[^\s()"\[\]{}]+/
 %import common.WS
 %ignore WS
 """
+# longer codes first: a regex takes the first alternative that matches
+_SCOPUS_FIELDS = (
+    "TITLE-ABS-KEY|TITLE-ABS|TITLE|ABS|KEY|AUTHKEY|AUTHOR-NAME|AUTHLASTNAME|AUTHFIRST|FIRSTAUTH|"
+    "AUTH|EXACTSRCTITLE|SRCTITLE|ALL"
+)
+# Scopus codes slr cannot search (a record has no such field), written with a space before "("
+_SCOPUS_OTHER = (
+    "AFFILCOUNTRY|AFFILORG|AFFILCITY|AFFIL|AF-ID|AU-ID|SUBJAREA|SRCTYPE|EISSN|ISSN|ISBN|CODEN|"
+    "PMID|CHEM|CONFNAME|CONF|REFAUTH|REFTITLE|REFSRCTITLE|REFPUBYEAR|REF|VOLUME|ISSUE|PAGES|"
+    "PUBLISHER|EDITOR|ARTNUM|OPENACCESS|EMAIL|SEQBANK|PUBYEAR"
+)
+GRAMMAR = GRAMMAR.replace("@SCOPUS_FIELDS@", _SCOPUS_FIELDS).replace(
+    "@SCOPUS_OTHER@", _SCOPUS_OTHER
+)
 
 _PARSER = Lark(
     GRAMMAR, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False
@@ -249,6 +296,7 @@ def _fields_of(name: str) -> frozenset[str]:
     return SCOPES[key]
 
 
+LIMIT_FIELDS = ("DOCTYPE", "LANGUAGE", "PUBYEAR", "SRCTITLE", "EXACTSRCTITLE", "EXACTKEYWORD")
 _YEAR_VALUE = re.compile(r"^(\d{4})?(\.\.)?(\d{4})?$")
 _VOCAB_VALUE = re.compile(r"^([\w-]+)(?:\.([\w-]+))?(?:(>=|<=|=|>|<)(\d+))?$")
 _META_KINDS = ("type", "lang", "has", "period")
@@ -399,6 +447,70 @@ class _Build(Transformer):
             "IS": Year(year, year),
         }[op]
 
+    def meta_call(self, items: list[Token]) -> Node:
+        """`DOCTYPE(ar)`, `LANGUAGE(english)`, `DOI(10.1/x)`."""
+        token = items[0]
+        code, _, rest = str(token).partition("(")
+        return self._metadata(code.strip(), rest.rsplit(")", 1)[0], token)
+
+    def wos_meta(self, items: list[Token]) -> Node:
+        """`DT=(Article)`, `LA=(English OR Spanish)`, `DO=10.1/x`."""
+        token = items[0]
+        code, _, value = str(token).partition("=")
+        value = value.strip()
+        if value.startswith("(") and value.endswith(")"):
+            value = value[1:-1]
+        options = [v for v in re.split(r"\s+OR\s+", value.strip(), flags=re.I) if v.strip()]
+        code = {"DO": "DOI", "LA": "LANGUAGE", "DT": "DOCTYPE"}[code.strip().upper()]
+        nodes = [self._metadata(code, option, token) for option in options]
+        if not nodes:
+            raise self._error(f"{str(token).strip()} needs a value", token.start_pos)
+        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
+
+    def limit(self, items: list[Token]) -> Node:
+        """Scopus's refinements, `LIMIT-TO(DOCTYPE, "ar")` and `EXCLUDE(PUBYEAR, 2025)`."""
+        token = items[0]
+        text = str(token)
+        match = re.match(r"([\w-]+)\s*\(\s*([\w-]+)\s*,\s*(.*?)\s*\)$", text, re.S)
+        assert match
+        operator, name, value = match.group(1).upper(), match.group(2).upper(), match.group(3)
+        position = (token.start_pos or 0) + match.start(2)
+        if name not in LIMIT_FIELDS:
+            raise QuerySyntaxError(
+                f"{operator} cannot filter on {name} (it can on {', '.join(LIMIT_FIELDS)})",
+                self.text,
+                position,
+            )
+        value = value.strip('"')
+        node: Node
+        if name in ("SRCTITLE", "EXACTSRCTITLE", "EXACTKEYWORD"):
+            term = make_term(value, SCOPES["key" if name == "EXACTKEYWORD" else "srctitle"])
+            if term is None:
+                message = f"{operator}({name}, ...) needs a value"
+                raise QuerySyntaxError(message, self.text, position)
+            node = replace(term, position=position)
+        elif name == "PUBYEAR":
+            if not re.fullmatch(r"\d{4}", value):
+                raise QuerySyntaxError(f"PUBYEAR needs a year, not {value!r}", self.text, position)
+            node = Year(int(value), int(value))
+        else:
+            node = self._metadata(name, value, token)
+        return Not(node) if operator == "EXCLUDE" else node
+
+    def _metadata(self, code: str, value: str, token: Token) -> Node:
+        value = value.strip().strip('"').strip()
+        if not value:
+            raise self._error(f"{code.upper()} needs a value", token.start_pos)
+        kind = {"DOCTYPE": "type", "LANGUAGE": "lang", "DOI": "doi"}[code.upper()]
+        if kind == "type":
+            value = document_type_named(value)
+        return Meta(kind, value, token.start_pos or 0)
+
+    def unknown_code(self, items: list[Token]) -> Node:
+        token = items[0]
+        code = re.sub(r"\s+", "", str(token))
+        raise self._error(f"unknown field code {code}", token.start_pos)
+
     def wos_year(self, items: list[Token]) -> Year:
         years = [int(y) for y in re.findall(r"\d{4}", str(items[0]))]
         low, high = years[0], years[-1]
@@ -443,6 +555,10 @@ def parse_query(text: str) -> Query:
     """Parse a query; raise QuerySyntaxError (message and position) when it does not parse."""
     if not text.strip():
         raise QuerySyntaxError("empty query", text, 0)
+    unknown = _unknown_code(text)
+    if unknown is not None:
+        code = re.sub(r"\s+", "", str(unknown))
+        raise QuerySyntaxError(f"unknown field code {code}", text, unknown.start_pos or 0)
     try:
         tree = _PARSER.parse(text)
     except UnexpectedToken as error:
@@ -476,6 +592,15 @@ def parse_query(text: str) -> Query:
     if isinstance(root, Tree):  # pragma: no cover - every rule has a handler
         raise QuerySyntaxError("could not understand the query", text, 0)
     return Query(text, root, tuple(builder.vocabularies), tuple(builder.periods))
+
+
+def _unknown_code(text: str) -> Token | None:
+    """The first field code the language does not know (`SUBJAREA(`, `OG=`), if any: found by
+    the lexer, so that it is the error reported rather than what the parser trips on after it."""
+    try:
+        return next((t for t in _PARSER.lex(text) if t.type == "UNKNOWN_CODE"), None)
+    except UnexpectedInput:  # the parser reports the text it cannot read
+        return None
 
 
 def _unclosed_parenthesis(text: str) -> int | None:

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from slr.models import STAGES, TEXT_FIELDS, AutoDecision
+from slr.normalize.ids import canonical_doi
 from slr.protocol.model import ACTIONS, Rule
 from slr.protocol.query import (
     ALL_FIELDS,
+    SCOPED_FIELDS,
     And,
     Meta,
     Near,
@@ -41,7 +43,7 @@ from slr.screening.text import (
 if TYPE_CHECKING:
     from slr.protocol import Protocol as ReviewProtocol
 
-_FIELD_ORDER = TEXT_FIELDS
+_FIELD_ORDER = (*TEXT_FIELDS, *SCOPED_FIELDS)  # authors and source: only when a term names them
 Test = Callable[[RecordText], bool]
 
 
@@ -147,6 +149,9 @@ class Matcher:
         if kind == "period":
             low, high = self.periods[value]
             return lambda record: record.year is not None and low <= record.year <= high
+        if kind == "doi":
+            doi = canonical_doi(value)
+            return lambda record: bool(record.doi) and canonical_doi(record.doi) == doi
         name = value.lower()
         getters: dict[str, Callable[[RecordText], Any]] = {
             "title": lambda r: r.folded["title"],
@@ -390,6 +395,8 @@ def _metadata_span(node: Year | Meta, record: RecordText) -> Span:
         return Span("type", 0, 0, record.document_type)
     if node.kind == "lang":
         return Span("language", 0, 0, record.language)
+    if node.kind == "doi":
+        return Span("doi", 0, 0, record.doi)
     return Span("has", 0, 0, node.value.lower())
 
 

@@ -19,10 +19,24 @@ from slr.store.screening import load_text_records
 
 FIELD_SEPARATOR = "\n"  # between title, abstract and keywords in the combined text
 KEYWORD_SEPARATOR = " ; "  # between keywords: a phrase cannot run from one keyword into the next
+AUTHOR_SEPARATOR = "; "  # between authors ("Sun, Y.; Tan, M.")
 
 
 def _join_keywords(keywords: list[str]) -> str:
     return KEYWORD_SEPARATOR.join(k for k in (fold(k) for k in keywords) if k)
+
+
+class _Folded(dict[str, str]):
+    """The folded fields: title, abstract and keywords at once; authors and the source title
+    only when a query first asks for them (`AUTH(...)`, `SRCTITLE(...)`), as most never do."""
+
+    def __init__(self, now: dict[str, str], later: dict[str, str]) -> None:
+        super().__init__(now)
+        self.later = later
+
+    def __missing__(self, name: str) -> str:
+        folded = self[name] = fold(self.later[name])  # (a KeyError for an unknown field)
+        return folded
 
 
 @dataclass(slots=True)
@@ -40,15 +54,21 @@ class RecordText:
     folded: dict[str, str]
     combined: str
     cache: dict[str, Any] = field(default_factory=dict)
+    authors: str = ""  # "Family, Given; Family, Given", as `slr show` lists them
+    source: str = ""  # the journal, book or proceedings title
 
     @classmethod
     def of(cls, record_id: int, record: Record) -> RecordText:
         keywords = [*record.author_keywords, *record.index_keywords]
-        folded = {
-            "title": fold(record.title),
-            "abstract": fold(record.abstract),
-            "keywords": _join_keywords(keywords),
-        }
+        authors = AUTHOR_SEPARATOR.join(author.display for author in record.authors)
+        folded = _Folded(
+            {
+                "title": fold(record.title),
+                "abstract": fold(record.abstract),
+                "keywords": _join_keywords(keywords),
+            },
+            {"authors": authors, "source": record.source_title},
+        )
         return cls(
             record_id,
             record.title,
@@ -60,6 +80,8 @@ class RecordText:
             record.doi,
             folded,
             FIELD_SEPARATOR.join(folded.values()),
+            authors=authors,
+            source=record.source_title,
         )
 
     def original(self, name: str) -> str:
@@ -70,6 +92,10 @@ class RecordText:
                     k for k in self.keywords if fold(k)
                 )
             return joined
+        if name == "authors":
+            return self.authors
+        if name == "source":
+            return self.source
         return self.title if name == "title" else self.abstract
 
     def span(self, name: str, start: int, end: int) -> Span:

@@ -13,6 +13,7 @@ from typing import Any
 from slr.errors import SlrError
 from slr.models import (
     STAGES,
+    Author,
     AutoDecision,
     DecisionSnapshot,
     HumanDecision,
@@ -48,7 +49,8 @@ def load_text_records(db: sqlite3.Connection) -> Iterator[tuple[int, Record]]:
     """Every record not marked duplicate, with the fields rules and tags read, in id order."""
     rows = db.execute(
         "SELECT id, title, abstract, author_keywords, index_keywords, year, language, "
-        "document_type, doi FROM records WHERE duplicate_of IS NULL ORDER BY id"
+        "document_type, doi, authors, source_title FROM records WHERE duplicate_of IS NULL "
+        "ORDER BY id"
     )
     for row in rows:
         record = Record(
@@ -60,6 +62,8 @@ def load_text_records(db: sqlite3.Connection) -> Iterator[tuple[int, Record]]:
             language=row[6],
             document_type=row[7],
             doi=row[8],
+            authors=[Author.from_dict(author) for author in json.loads(row[9])],
+            source_title=row[10],
         )
         yield row[0], record
 

@@ -33,7 +33,7 @@ def negation_cue(text: str, start: int, window: int = NEGATION_WINDOW) -> str:
 
     `text` is the field as written (sentence ends are still there); the words before `start`
     in the same sentence are folded and looked through from the term backwards."""
-    before = text[:start]
+    before = text[max(0, start - 40 * (window + 2)) : start]  # more than the window's words
     boundaries = list(_BOUNDARY.finditer(before))
     sentence = before[boundaries[-1].end() :] if boundaries else before
     words = fold(_CONTRACTED_NOT.sub(" not", sentence)).split()
@@ -56,14 +56,14 @@ def is_negated(text: str, start: int, window: int = NEGATION_WINDOW) -> bool:
     return bool(negation_cue(text, start, window))
 
 
-# a cheap test before the real one: a text with none of these words negates nothing
-_ANY_CUE = re.compile(
-    r"\b(?:" + "|".join(sorted(_CUES | {"lack", "lacks", "absence", "absent"})) + r")\b"
-    r"|n['’]t\b",
-    re.IGNORECASE,
+_FOLDED_CUES = frozenset(
+    (*_CUES, *(first for first, _ in _PAIR_CUES), "t")  # "t": didn't, folded "didn t"
 )
 
 
-def may_negate(text: str) -> bool:
-    """False when `text` holds no negation cue at all (so no match in it is negated)."""
-    return _ANY_CUE.search(text) is not None
+def cue_before(folded: str, start: int, window: int = NEGATION_WINDOW) -> bool:
+    """Whether a cue word is among the words just before `folded[start]` in folded text (where
+    sentence ends are gone): False means not negated, cheaply; True means `negation_cue` on
+    the text as written decides."""
+    words = folded[max(0, start - 16 * (window + 2)) : start].split()
+    return any(word in _FOLDED_CUES for word in words[-(window + 2) :])

@@ -36,7 +36,7 @@ from slr.normalize.terms import CompiledTerm, compile_term
 from slr.normalize.text import fold_with_offsets
 from slr.protocol.model import GroupSpec
 from slr.screening.text import RecordText
-from slr.tagging.negation import is_negated, may_negate
+from slr.tagging.negation import cue_before, is_negated
 
 if TYPE_CHECKING:
     from slr.protocol import Protocol
@@ -251,20 +251,6 @@ class TextFields:
             return Span(name, first, last, text[first:last])
         return self.record.span(name, start, end)
 
-    def may_negate(self, name: str) -> bool:
-        """Whether the field holds a negation cue at all (most do not: no match is negated)."""
-        if name in self.extra:
-            return may_negate(self.extra[name][0])
-        key = "negation:" + name
-        found = self.record.cache.get(key)
-        if found is None:
-            found = self.record.cache[key] = may_negate(self.record.original(name))
-        return bool(found)
-
-    def negated(self, name: str, start: int) -> bool:
-        """Whether the words at `start` of the field as written are negated."""
-        return self.may_negate(name) and is_negated(self.original(name), start)
-
     def original_span(self, name: str, start: int, end: int) -> tuple[int, int]:
         """Offsets into the original field of folded[start:end]."""
         span = self.span(name, start, end)
@@ -352,7 +338,7 @@ class Tagger:
             # whether any term matches: one at a time, those whose pieces are all there
             and any(t.regex.search(combined) for t in group.terms if t.needs <= present)
         ):
-            if _may_negate(record):
+            if any(cue_before(combined, m.start()) for m in group.either.finditer(combined)):
                 # a match may be negated: the places, with their sentences, decide
                 return bool(self._hits(group, TextFields(record), True, False))
             if group.exclude_folded is None or not any(
@@ -460,11 +446,12 @@ class Tagger:
                             excluded = [m.span() for m in group.exclude_folded.finditer(folded)]
                         if _overlaps(match.start(), match.end(), excluded):
                             continue
-                    if not locate and not fields.may_negate(name):
+                    cue = cue_before(folded, match.start())
+                    if not locate and not cue:
                         # only whether there is a match: no offsets to compute
                         return [Evidence(name, match.start(), match.end(), "", "")]
                     span = fields.span(name, match.start(), match.end())
-                    if fields.negated(name, span.start):
+                    if cue and is_negated(fields.original(name), span.start):
                         continue
                     term = "" if first_only else _term_of(group, match.group())
                     hits.append(Evidence(name, span.start, span.end, span.text, term))
@@ -478,7 +465,7 @@ class Tagger:
                         if _overlaps(start, end, excluded):
                             continue
                     span = fields.span(name, start, end)
-                    if fields.negated(name, span.start):
+                    if cue_before(folded, start) and is_negated(fields.original(name), span.start):
                         continue
                     hits.append(Evidence(name, span.start, span.end, span.text, near.text))
                     if first_only:
@@ -507,7 +494,7 @@ class Tagger:
                             ]
                         if _overlaps(match.start(), match.end(), out):
                             continue
-                    if fields.negated(name, match.start()):
+                    if is_negated(original, match.start()):
                         continue
                     hits.append(
                         Evidence(name, match.start(), match.end(), match.group(), abbreviation.text)
@@ -530,14 +517,6 @@ def _original(record: RecordText) -> str:
             (record.title, record.abstract, *record.keywords)
         )
     return original
-
-
-def _may_negate(record: RecordText) -> bool:
-    """Whether any of the record's fields holds a negation cue (cached on the record)."""
-    found = record.cache.get("negation")
-    if found is None:
-        found = record.cache["negation"] = may_negate(_original(record))
-    return bool(found)
 
 
 def _term_of(group: _Group, words: str) -> str:
