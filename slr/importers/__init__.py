@@ -19,7 +19,17 @@ from slr.importers.spreadsheet import is_workbook, workbook_text
 from slr.models import ParseResult
 
 # Each module registers its formats when imported.
-_FAMILIES = ("ris", "tagged", "bibtex", "csv_formats", "xml_formats", "json_formats")
+_FAMILIES = (
+    "ris",
+    "tagged",
+    "tagged_text",
+    "bibtex",
+    "csv_formats",
+    "embase_csv",
+    "xml_formats",
+    "xml_records",
+    "json_formats",
+)
 for _family in _FAMILIES:
     importlib.import_module(f"slr.importers.{_family}")
 

@@ -463,6 +463,62 @@ def _read_entry(chunk: str) -> tuple[str, str, list[tuple[str, str]], bool]:
     return head.group(1), key, fields, closed
 
 
+_FIELD_LINE = re.compile(r"^\s*([A-Za-z][\w-]*)\s*=\s*(.*?)\s*$")
+
+
+def _balanced(value: str) -> tuple[str, bool]:
+    """The value without the braces that close nothing or are never closed; True if some were
+    dropped."""
+    kept: list[str] = []
+    opened: list[int] = []  # where in `kept` each open brace is
+    dropped = False
+    for ch in value:
+        if ch == "{":
+            opened.append(len(kept))
+        elif ch == "}":
+            if not opened:
+                dropped = True
+                continue
+            opened.pop()
+        kept.append(ch)
+    for index in reversed(opened):
+        del kept[index]
+        dropped = True
+    return "".join(kept), dropped
+
+
+def _recover_by_lines(chunk: str) -> tuple[str, str, list[tuple[str, str]], list[str]] | None:
+    """An entry whose braces do not balance (EBSCO: "keywords = {Children}s Literature},"),
+    read one `name = value` line at a time: (type, key, fields, fields repaired), or None
+    unless its title and author lines are intact."""
+    head = _HEAD.match(chunk)
+    if head is None or "," not in chunk[head.end() :].split("\n", 1)[0]:
+        return None
+    key = chunk[head.end() :].split(",", 1)[0].strip()
+    pieces: list[list[str]] = []
+    for text in chunk[head.end() :].split("\n")[1:]:
+        match = _FIELD_LINE.match(text)
+        if match:
+            pieces.append([match.group(1), match.group(2)])
+        elif pieces and text.strip() not in ("", "}", ")"):
+            pieces[-1][1] += " " + text.strip()
+    fields, damaged = [], []
+    for name, text in pieces:
+        value = text.strip().rstrip(",").strip()
+        if value.endswith(("}}", "})")) and value.count("}") > value.count("{"):
+            value = value[:-1].rstrip(",").strip()  # the entry's own closing brace
+        if (value[:1], value[-1:]) in (("{", "}"), ('"', '"')):
+            value = value[1:-1]
+        value, repaired = _balanced(value)
+        if repaired:
+            damaged.append(name)
+        fields.append((name, "{" + value + "}"))
+    names = {name.lower() for name, _ in fields}
+    if not damaged or not {"title", "author"} <= names:
+        return None
+    return head.group(1), key, fields, damaged
+
+
 def _read_fields(chunk: str, pos: int, close: str) -> tuple[list[tuple[str, str]], bool]:
     """The `name = value` pairs from `pos` on, and whether the closing delimiter was found."""
     found: list[tuple[str, str]] = []
@@ -696,8 +752,17 @@ def _parse_part(text: str, lines_before: int, result: ParseResult, state: _FileS
             try:
                 entry_type, key, fields, closed = _read_entry(chunk)
             except _EntryError as exc:
-                result.failures.append(Failure(line, str(exc), _excerpt(chunk)))
-                continue
+                recovered = _recover_by_lines(chunk)
+                if recovered is None:
+                    result.failures.append(Failure(line, str(exc), _excerpt(chunk)))
+                    continue
+                entry_type, key, fields, damaged = recovered
+                closed = True
+                message = (
+                    f"entry {key!r}: unbalanced braces in field(s) {', '.join(damaged)} ({exc}); "
+                    "read line by line, the stray braces dropped"
+                )
+                result.warnings.append(ImportWarning(line, "repaired-field", message))
             entry_type = entry_type.lower()
             if entry_type == "string" and fields:
                 _define(*fields[0], line, state, result)

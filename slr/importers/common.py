@@ -238,3 +238,37 @@ def wos_platform_flavour(accessions: Iterable[str]) -> str:
         if accession
     )
     return counts.most_common(1)[0][0] if counts else "wos"
+
+
+# A database as reference managers name it (Zotero's "Library Catalog", EndNote's "Name of
+# Database", RefWorks' DB, Ovid's Database line), lower case -> its flavour; the first name
+# found in the text decides.
+_DATABASE_NAMES = (
+    ("scopus", "scopus"),
+    ("web of science", "wos"),
+    ("web of knowledge", "wos"),
+    ("embase", "embase"),
+    ("psycinfo", "psycinfo"),
+    ("medline", "medline"),
+    ("pubmed", "pubmed"),
+    ("ebscohost", "ebsco"),
+    ("proquest", "proquest"),
+    ("ieee xplore", "ieee"),
+    ("acm digital library", "acm"),
+    ("google scholar", "pop"),
+    ("crossref", "crossref"),
+    ("openalex", "openalex"),
+    ("eric", "eric"),
+)
+
+
+def database_flavour(names: Iterable[str]) -> str:
+    """The flavour most of these database names point to ('' when none is known)."""
+    counts: Counter[str] = Counter()
+    for name in names:
+        folded = name.strip().lower()
+        for known, flavour in _DATABASE_NAMES:
+            if known in folded:
+                counts[flavour] += 1
+                break
+    return counts.most_common(1)[0][0] if counts else ""

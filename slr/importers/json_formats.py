@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from slr.importers.common import finish_record, join_pages
+from slr.importers.common import database_flavour, finish_record, join_pages
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ParseResult, Record
 from slr.normalize import clean_text, parse_name, parse_year, split_values
@@ -358,30 +357,14 @@ def parse_crossref(text: str, column_map: Mapping[str, str] | None = None) -> Pa
 
 # ------------------------------------------------------------------------------ CSL-JSON
 
-# Zotero's "Library Catalog" (CSL `source`) of an item -> the flavour of the database it names.
-_CSL_SOURCES = {
-    "pubmed": "pubmed",
-    "scopus": "scopus",
-    "web of science": "wos",
-    "ebscohost": "ebsco",
-    "proquest": "proquest",
-    "ieee xplore": "ieee",
-    "acm digital library": "acm",
-    "google scholar": "pop",
-    "doi.org (crossref)": "crossref",
-    "crossref": "crossref",
-    "openalex": "openalex",
-}
-
 
 def _csl_flavour(items: list[Any]) -> str:
-    """The database most items name as their catalogue; else the reference manager."""
-    sources = Counter(
-        _CSL_SOURCES.get(_str(_dict(item).get("source")).strip().lower(), "") for item in items
-    )
-    sources.pop("", None)
-    if sources:
-        return sources.most_common(1)[0][0]
+    """The database most items name as their catalogue (Zotero's "Library Catalog"); else the
+    reference manager."""
+    catalogues = (_str(_dict(item).get("source")) for item in items)
+    flavour = database_flavour(catalogues)
+    if flavour:
+        return flavour
     ids = " ".join(_str(_dict(item).get("id")) for item in items[:50])
     return "zotero" if "zotero.org/" in ids else "mendeley" if "mendeley" in ids else "csl"
 

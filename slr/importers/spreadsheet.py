@@ -39,7 +39,7 @@ def _cell_text(value: Any) -> str:
 
 
 def workbook_text(path: Path) -> DecodedText:
-    """The first sheet of a workbook as CSV text (one row a line, so lines are sheet rows)."""
+    """The first sheet of a workbook as CSV text."""
     # here: openpyxl takes a quarter of a second to import, and few exports are workbooks
     import openpyxl
 
@@ -54,11 +54,12 @@ def workbook_text(path: Path) -> DecodedText:
         sheet = workbook.worksheets[0]
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
+        width = 0  # the header's: empty cells after it are the sheet's, not the table's
         for row in sheet.iter_rows(values_only=True):
             cells = [_cell_text(value).replace("\r\n", "\n") for value in row]
-            while cells and not cells[-1]:
-                cells.pop()
-            writer.writerow(cells)
+            filled = max((i + 1 for i, cell in enumerate(cells) if cell), default=0)
+            width = width or filled
+            writer.writerow(cells[: max(width, filled)])
     finally:
         workbook.close()
     return DecodedText(buffer.getvalue(), "xlsx")

@@ -53,7 +53,7 @@ def _text(element: ET.Element) -> str:
     return "".join(element.itertext())
 
 
-def _flatten(record_el: ET.Element) -> dict[str, Any]:
+def flatten(record_el: ET.Element) -> dict[str, Any]:
     """Every value of a record under its element path; attributes as `path@name`."""
     raw: dict[str, Any] = {}
     stack: list[tuple[ET.Element, str]] = [(child, child.tag) for child in reversed(record_el)]
@@ -181,7 +181,7 @@ def parse(text: str, column_map: Mapping[str, str] | None = None) -> ParseResult
             )
             result.failures.append(Failure(line, reason, chunk[:60]))
             continue
-        record = _record(_flatten(element), line)
+        record = _record(flatten(element), line)
         if record is None:
             reason = f"record {ordinal} (column {column + 1}) has no title, DOI or authors"
             result.failures.append(Failure(line, reason, chunk[:60]))
