@@ -413,3 +413,43 @@ def test_author_year_lists_split_where_a_name_starts_a_new_entry() -> None:
         "Sepp Hochreiter and ",
         "Almeida, A.S.; Vieir",
     ]
+
+
+def test_full_text_not_available_and_missing_land_in_one_prisma_box(review: Path) -> None:
+    for record in ("1", "2", "3"):
+        code, _ = run("screen", "decide", record, "include", "--reviewer", "ana",
+                      "--review", str(review))  # fmt: skip
+        assert code == 0
+    assert run(
+        "screen", "decide", "1", "exclude", "--reason", "Full text not available",
+        "--stage", "full_text", "--reviewer", "ana", "--review", str(review),
+    ) == (0, "Record 1: exclude (Full text not available) by ana at full_text (added)\n")  # fmt: skip
+    assert run("fulltext", "missing", "2", "--reason", "Paywalled", "--review", str(review)) == (
+        0,
+        "Record 2: report not retrieved (Paywalled)\n",
+    )
+    code, output = run("status", "--review", str(review))
+    assert code == 0
+    assert "  full text: no decision yet                  1\n" in output
+    assert "  full text: reports not retrieved            2\n" in output
+    code, output = run("prisma", "--review", str(review))
+    assert "| dbr\\_notretrieved\\_reports | Reports not retrieved | 2 |\n" in output
+    assert "| dbr\\_excluded | Reports excluded | 0 |\n" in output
+    assert run("fulltext", "list", "--review", str(review)) == (
+        0,
+        "Full texts: 0 attached, 2 not retrieved\n"
+        "       1  not retrieved: Full text not available\n"
+        "       2  not retrieved: Paywalled\n",
+    )
+    # a record with its report attached cannot be excluded as "not available"
+    report = review.parent / "r.pdf"
+    report.write_bytes(article("Marketplace adoption among micro enterprises", "Bo Chen"))
+    assert run("fulltext", "attach", "3", str(report), "--review", str(review))[0] == 0
+    assert run(
+        "screen", "decide", "3", "exclude", "--reason", "Full text not available",
+        "--stage", "full_text", "--reviewer", "ana", "--review", str(review),
+    ) == (
+        1,
+        "Error: record 3: a full text is attached (r.pdf), so it was retrieved; exclude it for "
+        "another reason, or first `slr fulltext missing 3 --reason ... --detach`\n",
+    )  # fmt: skip
