@@ -27,7 +27,18 @@ def _parse_map(values: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
-@click.command(name="import")
+def _formats_help() -> str:
+    names = sorted(FORMATS)
+    width = max(map(len, names))
+    lines = [f"  {name:{width}}  {FORMATS[name].description}" for name in names]
+    return (
+        "\b\nFormats, detected from the content (name one with --format):\n"
+        + "\n".join(lines)
+        + "\n  Excel workbooks (.xlsx): the first sheet, read by the CSV formats above."
+    )
+
+
+@click.command(name="import", epilog=_formats_help())
 @review_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

@@ -372,7 +372,7 @@ SCOPUS = CsvSpec(
 
 WOS_TAB = CsvSpec(
     name="wos-tab",
-    description="Web of Science tab-delimited export (UTF-8 or UTF-16)",
+    description="Web of Science tab-delimited (UTF-8 or UTF-16), any Web of Science database",
     flavour="wos",
     columns={
         "AF": "authors",
@@ -654,7 +654,7 @@ GENERIC_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 GENERIC_DESCRIPTION = (
-    "any other CSV (comma, semicolon or tab delimited): columns found by "
+    "any other CSV or TSV (Zotero, ASReview labelled files ...): columns found by "
     "common names or named with --map field=COLUMN"
 )
 

@@ -465,7 +465,7 @@ register(
 register(
     Format(
         "csl-json",
-        "CSL-JSON (Zotero, Mendeley, citation.js export)",
+        "CSL-JSON from Zotero, Mendeley, Paperpile, citation.js",
         sniff_csl,
         parse_csl,
         ("json",),

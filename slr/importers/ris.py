@@ -666,7 +666,10 @@ def _excerpt(first_field: str | None, ty_value: str) -> str:
 FORMAT = register(
     Format(
         name="ris",
-        description="RIS tagged records (Scopus, WoS, Embase, Ovid, EBSCO, ProQuest, Zotero...)",
+        description=(
+            "RIS (.ris) from Scopus, Web of Science, Embase, Ovid, EBSCOhost, ProQuest, "
+            "PubMed, IEEE Xplore, ACM, Lens, Dimensions, Zotero, Mendeley, EndNote, ASReview"
+        ),
         sniff=sniff,
         parse=parse,
         extensions=("ris", "txt"),

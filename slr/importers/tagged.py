@@ -445,7 +445,10 @@ def parse_medline(text: str, column_map: Mapping[str, str] | None = None) -> Par
 WOS_FORMAT = register(
     Format(
         name="wos-plaintext",
-        description="Web of Science plain text / ISI tagged (.txt, .ciw)",
+        description=(
+            "Web of Science plain text (.txt, .ciw), also Zoological Record, BIOSIS, "
+            "Derwent and the other Web of Science databases"
+        ),
         sniff=wos_sniff,
         parse=parse_wos,
         extensions=("txt", "ciw"),
@@ -454,7 +457,7 @@ WOS_FORMAT = register(
 MEDLINE_FORMAT = register(
     Format(
         name="pubmed-medline",
-        description="PubMed MEDLINE tagged format (.nbib, .txt)",
+        description="PubMed MEDLINE (.nbib, .txt), and ERIC's export in MEDLINE format",
         sniff=medline_sniff,
         parse=parse_medline,
         extensions=("nbib", "txt", "medline"),
