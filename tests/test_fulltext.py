@@ -420,10 +420,14 @@ def test_full_text_not_available_and_missing_land_in_one_prisma_box(review: Path
         code, _ = run("screen", "decide", record, "include", "--reviewer", "ana",
                       "--review", str(review))  # fmt: skip
         assert code == 0
-    assert run(
+    decided = run(
         "screen", "decide", "1", "exclude", "--reason", "Full text not available",
         "--stage", "full_text", "--reviewer", "ana", "--review", str(review),
-    ) == (0, "Record 1: exclude (Full text not available) by ana at full_text (added)\n")  # fmt: skip
+    )  # fmt: skip
+    assert decided == (
+        0,
+        "Record 1: exclude (Full text not available) by ana at full_text (added)\n",
+    )
     assert run("fulltext", "missing", "2", "--reason", "Paywalled", "--review", str(review)) == (
         0,
         "Record 2: report not retrieved (Paywalled)\n",
@@ -453,3 +457,26 @@ def test_full_text_not_available_and_missing_land_in_one_prisma_box(review: Path
         "Error: record 3: a full text is attached (r.pdf), so it was retrieved; exclude it for "
         "another reason, or first `slr fulltext missing 3 --reason ... --detach`\n",
     )  # fmt: skip
+
+
+# -- tags over the stored text ------------------------------------------------------------------
+
+
+def test_tags_read_the_stored_text_and_show_the_page(demo: Path, tmp_path: Path) -> None:
+    report = tmp_path / "w.pdf"
+    report.write_bytes(
+        article(
+            "A study", "Ana Lima", body=["Firms sell abroad through cross-border", "e-commerce."]
+        )
+    )
+    code, output = run("fulltext", "attach", "1", str(report), "--force", "--review", str(demo))
+    assert code == 0, output
+    code, output = run("tag", "--stage", "all", "--review", str(demo))
+    assert code == 0
+    assert "1 with full text" in output.splitlines()[0]
+    code, output = run("tag", "show", "1", "--review", str(demo))
+    assert (
+        '    fulltext w.pdf p.2 36-59: "cross-border e-commerce" (term cross-border e-commerce)\n'
+        in output
+    )
+    assert '    fulltext w.pdf p.1 35-46: "small firms" (term small firm*)\n' in output

@@ -3,18 +3,27 @@ tags."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from slr.cli.common import review_option
 from slr.cli.screen import protocol_option
+from slr.models import Evidence
 from slr.normalize.words import counted
 from slr.screening.run import review_protocol
 from slr.screening.status import STUDY_SETS, STUDY_SETS_HELP
 from slr.store import Review
 from slr.tagging.matrix import period_of
-from slr.tagging.run import TagLine, correct, default_reviewer, record_tags, tag_review
+from slr.tagging.run import (
+    TagLine,
+    correct,
+    default_reviewer,
+    evidence_place,
+    record_tags,
+    tag_review,
+)
 
 stage_option = click.option(
     "--stage",
@@ -69,7 +78,7 @@ def tag(ctx: click.Context, review_dir: Path, stage: str, protocol_file: Path | 
         click.echo(f"  {vocabulary}: {', '.join(counts) if counts else '-'}")
 
 
-def _describe(line: TagLine) -> list[str]:
+def _describe(line: TagLine, place: Callable[[Evidence], str]) -> list[str]:
     key = f"{line.vocabulary}:{line.group}"
     out = []
     if line.override is not None:
@@ -83,10 +92,8 @@ def _describe(line: TagLine) -> list[str]:
         prefix = "    (auto) " if line.status == "removed" else "    "
         for evidence in line.tag.evidence:
             term = evidence.term if len(evidence.term) <= 60 else evidence.term[:57] + "..."
-            out.append(
-                f"{prefix}{evidence.field} {evidence.start}-{evidence.end}: "
-                f'"{evidence.text}" (term {term})'
-            )
+            words = evidence.text.replace("\n", " ")  # a full text's words may cross lines
+            out.append(f'{prefix}{place(evidence)}: "{words}" (term {term})')
     return out
 
 
@@ -100,6 +107,7 @@ def show(review_dir: Path, record_id: int, protocol_file: Path | None) -> None:
         protocol, _ = review_protocol(review, protocol_file)
         record = review.get(record_id).record
         tagged, lines = record_tags(review, record_id)
+        place = evidence_place(review, record_id)
     click.echo(f"#{record_id} ({record.year or 'n.d.'}) {record.title}")
     period = period_of(protocol, record.year)
     if period:
@@ -107,7 +115,7 @@ def show(review_dir: Path, record_id: int, protocol_file: Path | None) -> None:
     if not tagged:
         click.echo("not tagged by a run yet (run `slr tag`)")
     for line in lines:
-        for text in _describe(line):
+        for text in _describe(line, place):
             click.echo(text)
     if tagged and not lines:
         click.echo("no tags")

@@ -4,13 +4,16 @@ every re-run."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slr.errors import SlrError
+from slr.models import Evidence
 from slr.protocol import Protocol
 from slr.screening.status import review_statuses
 from slr.screening.text import load_texts
 from slr.store import Review
+from slr.store import fulltext as fulltext_store
 from slr.store import tagging as store
 from slr.store.transaction import write
 from slr.tagging.vocab import Tag, Tagger
@@ -28,8 +31,25 @@ class TagSummary:
 
 
 def fulltext(review: Review, record_id: int) -> str:
-    """The text of a record's attached full text when it is a text file, else ''."""
+    """The text of a record's attached full texts as stored when attached (pages joined by a
+    form feed), else ''."""
     return store.fulltext_text(review.db, review.path, record_id)
+
+
+def evidence_place(review: Review, record_id: int) -> Callable[[Evidence], str]:
+    """How `slr tag show` names where evidence is: the field and offsets, and for the full
+    text the file, the page and the offsets within that page."""
+    _, starts = fulltext_store.record_text(review.db, record_id)
+
+    def place(evidence: Evidence) -> str:
+        in_fulltext = evidence.field == "fulltext"
+        page = fulltext_store.page_at(starts, evidence.start) if in_fulltext else None
+        if page is None:
+            return f"{evidence.field} {evidence.start}-{evidence.end}"
+        start, end = evidence.start - page.offset, evidence.end - page.offset
+        return f"fulltext {page.file} p.{page.page} {start}-{end}"
+
+    return place
 
 
 def tag_review(
