@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from slr.errors import SlrError
+from slr.fulltext.pager import Pager
 from slr.screening.run import review_protocol
 from slr.screening.session import HELP, Session, reason_for_key
 from slr.screening.status import Status, review_statuses
@@ -219,6 +220,15 @@ def run_session(review_dir: Path, stage: str, reviewer: str, order: str, seed: i
                     draw(session.render())
                     text = keys.line("Note (Enter saves; empty removes): ")
                     session.note(text)
+                elif key == "f":
+                    pager = session.fulltext_pager()
+                    if pager is None:
+                        session.message = (
+                            "No full text to read here: `slr fulltext attach ID FILE` (full-text "
+                            "stage)"
+                        )
+                    else:
+                        read_fulltext(keys, draw, session, pager)
                 elif key == "o":
                     try:
                         path = session.fulltext_path()
@@ -237,6 +247,44 @@ def run_session(review_dir: Path, stage: str, reviewer: str, order: str, seed: i
                 else:
                     session.message = f"Unknown key {key!r}: ? shows the keys"
     click.echo(f"\n{session.progress_line()}")
+
+
+def read_fulltext(keys: Keys, draw: Callable[[str], None], session: Session, pager: Pager) -> None:
+    """The full text in a pager until f (or x, q, Esc) goes back, or a decision is made."""
+    while True:
+        pager.width, pager.height = _screen_size()
+        draw(pager.render())
+        key = keys.read()
+        if key in ("f", "x", "q", ESCAPE):
+            return
+        if key in (" ", "j"):
+            pager.scroll(1)
+        elif key in ("b", "k"):
+            pager.scroll(-1)
+        elif key == "]":
+            pager.turn(1)
+        elif key == "[":
+            pager.turn(-1)
+        elif key == "/":
+            pager.search(keys.line("Search (as in rules): "))
+        elif key == "n":
+            pager.next_highlight()
+        elif key == "M":
+            pager.methods()
+        elif key in ("i", "m", "e"):
+            reason = _pick_reason(keys, draw, session, True) if key == "e" else ""
+            if reason is None:
+                pager.message = "Exclusion cancelled"
+                continue
+            decision = {"i": "include", "m": "maybe", "e": "exclude"}[key]
+            try:
+                session.decide(decision, reason)
+            except SlrError as error:  # refused: say why and stay in the text
+                pager.message = error.message
+                continue
+            return
+        elif key not in ("\r", "\n"):
+            pager.message = f"Unknown key {key!r}: f goes back to the record"
 
 
 VIEWERS = ("xdg-open", "open")  # freedesktop, macOS

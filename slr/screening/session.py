@@ -22,12 +22,16 @@ from rich.text import Text
 
 from slr.cells import safe_cell
 from slr.errors import SlrError
+from slr.fulltext.pager import Pager
 from slr.models import Author, Record
 from slr.normalize.text import fold
 from slr.protocol import Protocol
 from slr.screening.engine import STAGES
 from slr.screening.highlight import Highlighter
+from slr.screening.ranking import text_of
+from slr.screening.relevance import SECOND_MODEL, Ranked, RelevanceOrder, own_labels
 from slr.screening.status import Statuses, review_statuses
+from slr.screening.stopping import Verdict, check, includes_unseen
 from slr.screening.text import RecordText
 from slr.store import Review
 from slr.store import fulltext as fulltext_store
@@ -36,7 +40,7 @@ from slr.store.paths import fulltext_file
 from slr.store.review import years as record_years
 from slr.store.transaction import write
 
-ORDERS = ("id", "random", "year", "rule")
+ORDERS = ("relevance", "id", "random", "year", "rule")
 STYLES = {
     "include": "bold green",
     "exclude": "bold red underline",
@@ -58,6 +62,8 @@ HELP = """Keys
   u  undo your last decision and show that record again
   c  the protocol's eligibility criteria
   o  open the attached full text with the system viewer (full-text stage)
+  f  read the full text here, page by page: / searches, n goes to the next highlight,
+     M to Methods, i/e/m decide (full-text stage)
   ?  this help
   q  quit: every decision shown as saved is already in the database
 
@@ -381,6 +387,13 @@ class Session:
     _auto: dict[int, dict] = field(default_factory=dict)
     _statuses: Statuses | None = None  # at the start of the session: the queue and its checks
     _queued: set[int] = field(default_factory=set)
+    # --order relevance (slr/screening/relevance.py): the model's order, the record's rank and
+    # score, this reviewer's decisions in order (what the stopping rule reads), its verdict
+    _relevance: RelevanceOrder | None = None
+    ranked: Ranked | None = None
+    _sequence: dict[int, bool] = field(default_factory=dict)
+    _rules_final: set[int] = field(default_factory=set)
+    verdict: Verdict | None = None
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
@@ -389,6 +402,8 @@ class Session:
             raise SlrError(
                 f"{self.reviewer!r} cannot name a reviewer", "pass --reviewer NAME (not auto:...)"
             )
+        if not self.order:  # the default: relevance at title/abstract, id order at full text
+            self.order = "relevance" if self.stage == STAGES[0] else "id"
         if self.order not in ORDERS:
             raise SlrError(f"unknown order {self.order!r} (use {', '.join(ORDERS)})")
         db = self.review.db
@@ -397,6 +412,7 @@ class Session:
         self.queue = self._build_queue()
         self._queued = set(self.queue)
         self.done = store.decided_by(db, self.stage, self.reviewer) & self._queued
+        self._check_stopping()
         self.advance()
 
     # -- the queue ------------------------------------------------------------------------------
@@ -416,14 +432,75 @@ class Session:
         elif self.order == "rule":
             rank = {"include": 0, "flag": 1, None: 2, "exclude": 3}
             ids.sort(key=lambda rid: (rank[self._auto.get(rid, {}).get("decision")], rid))
+        elif self.order == "relevance":
+            self._start_relevance(ids)
         return ids
+
+    def _start_relevance(self, queue: list[int]) -> None:
+        """The ranking of this reviewer's queue, trained on this reviewer's decisions only, the
+        rules' includes and excludes as prior knowledge; it retrains in a background thread."""
+        if self.stage != STAGES[0]:
+            raise SlrError(
+                "--order relevance ranks title/abstract screening", "use --order id at full text"
+            )
+        records = dict(store.load_text_records(self.review.db))
+        prior = {
+            rid: auto["decision"] == "include"
+            for rid, auto in self._auto.items()
+            if auto["decision"] in ("include", "exclude") and rid in records
+        }
+        ids = list(records)
+        self._relevance = RelevanceOrder(
+            ids, [text_of(records[rid]) for rid in ids], prior, self.seed, candidates=queue
+        )
+        assert self._statuses is not None
+        statuses = self._statuses.stage(self.stage)
+        on_queue = set(queue)
+        own: dict[int, str] = {}
+        for rid in store.screening_order(self.review.db, self.stage, self.reviewer):
+            status = statuses.get(rid)
+            mine = [h for h in (status.humans if status else []) if h.reviewer == self.reviewer]
+            if mine and rid in on_queue:
+                own[rid] = mine[0].decision
+        self._sequence = own_labels(own.items())
+        self._rules_final = {rid for rid in queue if rid in prior}
+        self._relevance.update(self._sequence, self._model_for_phase())
+
+    def _check_stopping(self) -> None:
+        """The protocol's stopping rule on this reviewer's decisions, in order."""
+        spec = self.protocol.stopping if self.protocol else None
+        if spec is None or self._relevance is None:
+            self.verdict = None
+            return
+        labels = list(self._sequence.values())
+        undecided = (
+            len(self._queued)
+            - len(self._rules_final)
+            - sum(1 for rid in self._sequence if rid not in self._rules_final)
+        )
+        self.verdict = check(spec, labels, len(labels) + max(undecided, 0))
+
+    def _model_for_phase(self) -> str | None:
+        """SAFE's third phase: another model ranks."""
+        self._check_stopping()
+        if self.verdict is not None and self.verdict.phase.startswith("3"):
+            return SECOND_MODEL
+        return None
 
     def advance(self) -> None:
         """Move to the next record this reviewer has not decided; None when all are done."""
+        self.ranked = None
         while self._stack:
             rid = self._stack.pop()
             if rid not in self.done:
                 self.current = rid
+                return
+        if self._relevance is not None:
+            source = self.verdict.next_from if self.verdict else "ranking"
+            skip = self.done | set(self._skipped)
+            self.ranked = self._relevance.next(skip, source)
+            if self.ranked is not None:
+                self.current = self.ranked.record_id
                 return
         while self._index < len(self.queue):
             rid = self.queue[self._index]
@@ -456,6 +533,10 @@ class Session:
         )
         self.done.add(rid)
         self.decided_now += 1
+        if self._relevance is not None:
+            self._sequence.pop(rid, None)  # a changed decision moves to the end
+            self._sequence[rid] = decision in ("include", "maybe")
+            self._relevance.update(self._sequence, self._model_for_phase())
         self.message = f"Saved: {decision} record {rid}" + (f" ({reason})" if reason else "")
         self.advance()
         return rid
@@ -480,6 +561,8 @@ class Session:
         if rid in self.done:
             self.done.discard(rid)
             self.decided_now = max(0, self.decided_now - 1)
+        if self._relevance is not None and self._sequence.pop(rid, None) is not None:
+            self._relevance.update(self._sequence, self._model_for_phase())
         if self.current is not None:
             self._stack.append(self.current)
         self.current = rid
@@ -495,6 +578,20 @@ class Session:
         if self.current is None:
             return ""
         return store.note_of(self.review.db, self.current, self.stage, self.reviewer)
+
+    def fulltext_pager(self) -> Pager | None:
+        """The full text of the record on screen in a pager (full-text stage), or None when
+        it has no stored text."""
+        if self.current is None or self.stage != STAGES[1]:
+            return None
+        pages = fulltext_store.pages(self.review.db, self.current)
+        if not any(text.strip() for _, _, text in pages):
+            return None
+        assert self._highlighter is not None
+        return Pager(
+            self.current, pages, self._highlighter, STYLES, self.width, self.height,
+            self.styles, self.color,
+        )  # fmt: skip
 
     def fulltext_path(self) -> str:
         if self.current is None:
@@ -521,6 +618,35 @@ class Session:
         minutes = max(time.monotonic() - self.started, 1e-9) / 60
         pace = self.decided_now / minutes if self.decided_now else 0.0
         return f"Done {done} · left {remaining} · this session {self.decided_now} ({pace:.1f}/min)"
+
+    def ranking_lines(self) -> list[str]:
+        """--order relevance: decided/total, includes found, the estimate of includes unseen,
+        the stopping rule's status; and, when the rule is met, its figures and what to do."""
+        if self._relevance is None:
+            return []
+        labels = list(self._sequence.values())
+        verdict = self.verdict
+        total = verdict.total if verdict else len(self.queue)
+        unseen = max(total - len(labels), 0)
+        line = (
+            f"Decided {len(labels):,}/{total:,} · includes found {sum(labels):,} · "
+            f"includes unseen ~{includes_unseen(labels, unseen):.0f} (est.)"
+        )
+        if verdict is None:
+            return [line + " · no stopping rule"]
+        if not verdict.stop:
+            return [f"{line} · stopping: not met ({verdict.phase})"]
+        figures = verdict.figures
+        shown = (
+            f"p = {figures['p_value']:.3g}, recall ≥ {figures['recall_bound']:.1%} with "
+            f"{figures['confidence']:.0%} confidence"
+            if "p_value" in figures
+            else verdict.phase
+        )
+        return [
+            f"{line} · stopping: MET",
+            f"Stopping rule {verdict.rule} met ({shown}): `slr screen stop` ends screening",
+        ]
 
     # -- the screen -----------------------------------------------------------------------------
 
@@ -551,6 +677,8 @@ class Session:
         if self.stage == "full_text":
             attached = fulltext_store.files(self.review.db, record_id)
             shown.fulltext = ", ".join(row["path"] for row in attached) or "not attached"
+            if fulltext_store.pages(self.review.db, record_id):
+                shown.fulltext += " · f reads it here"
         return shown
 
     def _highlighted(self, shown: Shown, name: str) -> Text:
@@ -591,6 +719,9 @@ class Session:
         else:
             shown = self.load(self.current)
             head.append(f" · record {shown.id}")
+            if self.ranked is not None and self.ranked.record_id == shown.id:
+                score = "" if self.ranked.score is None else f" · score {self.ranked.score:.2f}"
+                head.append(f" · rank {self.ranked.rank:,}{score} ({self.ranked.source})")
             lines.extend(_wrap(console, self._highlighted(shown, "title"), width, 3, "bold"))
             authors = "; ".join(shown.authors) or "(no authors)"
             lines.extend(_wrap(console, Text(authors), width, 1))
@@ -633,6 +764,7 @@ class Session:
             legend.append(f"{kind} term", style=STYLES[kind]).append("  ")
         footer.append(legend)
         footer.append(Text(self.progress_line()))
+        footer.extend(Text(line[: width - 1]) for line in self.ranking_lines())
         keys = KEYS_LINE if self.stage == "title_abstract" else FULL_TEXT_KEYS
         footer.extend(_wrap(console, Text(keys), width, 1))
         footer.append(Text(self.message[: width - 1], style="bold"))
