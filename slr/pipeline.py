@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import shlex
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -67,11 +68,12 @@ T = TypeVar("T")
 
 @dataclass(slots=True)
 class RunOptions:
-    protocol: Path
+    protocol: Path | None  # None: the copy in an existing review (a refresh)
     exports: Sequence[Path]
     out: Path
     methods: Mapping[str, str] = field(default_factory=dict)  # file name -> method
     databases: Mapping[str, str] = field(default_factory=dict)  # file name -> database
+    title: str = ""  # the diagram's heading (default: the protocol's [review] title)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,10 +178,11 @@ def run_review(options: RunOptions, progress: Progress = lambda _s, _m: None) ->
     for path in options.exports:
         if not path.is_file():
             raise SlrError(f"{path}: no such file", "check the paths of the exports")
-    protocol = load_protocol(options.protocol)
-    protocol_bytes = options.protocol.read_bytes()
-    sha256 = hashlib.sha256(protocol_bytes).hexdigest()
     out = options.out
+    protocol_file = options.protocol or _protocol_copy(out)
+    protocol = load_protocol(protocol_file)
+    protocol_bytes = protocol_file.read_bytes()
+    sha256 = hashlib.sha256(protocol_bytes).hexdigest()
 
     started = time.perf_counter()
     progress("init", f"Opening {out}")
@@ -193,7 +196,7 @@ def run_review(options: RunOptions, progress: Progress = lambda _s, _m: None) ->
                 "give the same protocol, or another --out directory",
             )
     else:
-        review = Review.create(out, options.protocol)
+        review = Review.create(out, protocol_file, protocol.title.strip())
         report.created = True
     progress("init", "done")
     report.timed("init", started)
@@ -204,7 +207,7 @@ def run_review(options: RunOptions, progress: Progress = lambda _s, _m: None) ->
             ("screen", lambda: _screen(review, protocol, sha256, report, progress)),
             ("tag", lambda: _tag(review, protocol, sha256, out, report, progress)),
             ("graphs", lambda: _graphs(review, protocol, out, report, progress)),
-            ("prisma", lambda: _prisma(review, out, report, progress)),
+            ("prisma", lambda: _prisma(review, out, options.title, report, progress)),
             ("exports", lambda: _exports(review, out, report, progress)),
         ):
             started = time.perf_counter()
@@ -213,14 +216,31 @@ def run_review(options: RunOptions, progress: Progress = lambda _s, _m: None) ->
     return report
 
 
-def _prisma(review: Review, out: Path, report: RunReport, progress: Progress) -> None:
+def _protocol_copy(out: Path) -> Path:
+    """The protocol of the review in `out`, for a run that names none (a refresh)."""
+    if not (out / DB_NAME).is_file():
+        raise SlrError(
+            f"{out} holds no review yet",
+            "give the protocol and the exports: slr run --protocol FILE EXPORT... --out DIR",
+        )
+    with Review.open(out) as review:
+        copy = review.meta().get("protocol", "")
+    if not copy:
+        raise SlrError(f"the review in {out} has no protocol", "pass --protocol FILE")
+    return out / copy
+
+
+def _prisma(review: Review, out: Path, title: str, report: RunReport, progress: Progress) -> None:
     progress("prisma", "Counting")
+    named = f" --title {shlex.quote(title)}" if title else ""
     for fmt, relative in PRISMA_FILES:
         _attempt(
             report,
             relative,
-            f"slr prisma --review {out} --format {fmt} --out {out / relative}",
-            lambda fmt, relative: _write(out, relative, render_prisma(review, fmt), report),
+            f"slr prisma --review {out} --format {fmt}{named} --out {out / relative}",
+            lambda fmt, relative: _write(
+                out, relative, render_prisma(review, fmt, title=title), report
+            ),
             fmt,
             relative,
         )
@@ -332,8 +352,8 @@ def _graphs(
     folder.mkdir(exist_ok=True)
 
     def files(graph: nx.Graph, name: str, command: str) -> None:
-        # the page and the GraphML each on its own: GraphML needs no layout
-        for suffix in (".html", ".graphml"):
+        # the page, the figure and the GraphML each on its own: GraphML needs no layout
+        for suffix in (".html", ".svg", ".graphml"):
             path = folder / f"{name}{suffix}"
             written = _attempt(
                 report,
@@ -373,6 +393,19 @@ def _graphs(
                     out, table, render.synergy_csv(result.rows.get("", []), result.studies), report
                 ),
             )
+            for suffix in (".html", ".svg"):  # the synergy matrix: a page and a figure
+                matrix = folder / f"{vocabulary}-matrix{suffix}"
+                title = f"{vocabulary} synergy matrix ({STUDIES}, count)"
+                if _attempt(
+                    report,
+                    f"graphs/{matrix.name}",
+                    f"{command} --matrix {matrix}",
+                    render.write_matrix,
+                    {"": result.graphs[""]},
+                    matrix,
+                    title,
+                ):
+                    report.written.append(matrix)
     progress("graphs", "citations")
     command = f"slr graph citation --review {out}"
     citations = _attempt(

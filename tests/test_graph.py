@@ -466,7 +466,7 @@ def test_graph_citation_command_and_files(demo: Path, tmp_path: Path) -> None:
         "-o",
         str(out / "co.gexf"),
     )
-    assert code == 0 and "co-citation (all): 121 nodes, 2726 edges\n" in output
+    assert code == 0 and "co-citation (all): 121 nodes, 2,726 edges\n" in output
     assert nx.read_gexf(out / "co.gexf").number_of_edges() == 703 + 253 + 1770
     # the seeds' reference lists do not overlap: no bibliographic coupling
     code, output = run(
@@ -600,8 +600,8 @@ def test_cooccurrence_needs_tags_and_good_names(tmp_path: Path) -> None:
     )
     assert run(*base, "-o", str(tmp_path / "g.png")) == (
         1,
-        "Error: cannot tell the format of g.png; name the output .html, .graphml, .gexf, .json "
-        "(VOSviewer) or .csv (edge list)\n",
+        "Error: cannot tell the format of g.png; name the output .html, .svg (a figure), "
+        ".graphml, .gexf, .json (VOSviewer) or .csv (edge list)\n",
     )
     assert run("graph", "citation", "--review", str(path)) == (
         1,

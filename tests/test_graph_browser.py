@@ -27,12 +27,13 @@ from slr.store import Review
 REPO = Path(__file__).resolve().parent.parent
 PROTOCOL = REPO / "protocols" / "msme-digital-drivers.toml"
 EXPORTS = sorted((REPO / "corpus" / "exports").iterdir())
-HOSTILE = "<script>alert(1)</script>"
+# what survives the importer's markup stripping and could still close the page's script
+HOSTILE = "x </script x"
 EVIL_RIS = (
     "TY  - JOUR\n"
     "AU  - Evil, Eve\n"
     # escaped as an HTML-minded export writes it: the importer decodes it to the raw title
-    "TI  - &lt;script&gt;alert(1)&lt;/script&gt;\n"
+    "TI  - x &lt;/script x\n"
     "AB  - An influencer study with user-generated content & <b>markup</b>.\n"
     "PY  - 2024\n"
     # it cites a study of the demo, so the citation page (which leaves unlinked studies out)
@@ -71,9 +72,17 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     citation = out / "citation.html"
     synergy = out / "synergy.html"
     drivers = out / "drivers.html"
+    figures = root / "figures"
+    figures.mkdir()
     code, output = run(
-        "graph", "cooccurrence", "--review", str(path), "--stage", "all", "-o", str(drivers)
-    )
+        "graph", "cooccurrence", "--review", str(path), "--stage", "all", "-o", str(drivers),
+        "-o", str(figures / "drivers.svg"), "--matrix", str(figures / "matrix.html"),
+    )  # fmt: skip
+    assert code == 0, output
+    code, output = run(
+        "graph", "citation", "--review", str(path), "--stage", "all",
+        "-o", str(figures / "citation.svg"),
+    )  # fmt: skip
     assert code == 0, output
     code, output = run(
         "graph", "citation", "--review", str(path), "--stage", "all", "-o", str(citation)
@@ -100,7 +109,58 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ]
     large = out / "large.html"
     render.write_graph(thousand_study_map(), large)
-    return {"citation": citation, "synergy": synergy, "drivers": drivers, "large": large}
+    pages = {"citation": citation, "synergy": synergy, "drivers": drivers, "large": large}
+    pages["matrix"] = figures / "matrix.html"
+    for name in ("drivers", "citation"):
+        # the figure as a browser shows an image: loaded, parsed, drawn at its size
+        wrapper = figures / f"{name}-figure.html"
+        wrapper.write_text(
+            f'<!DOCTYPE html><html><body><img id="figure" src="{name}.svg"><script>'
+            'var img = document.getElementById("figure");'
+            'img.onload = function () { document.body.setAttribute("data-drawn-ms",'
+            " String(img.naturalWidth)); };"
+            'img.onerror = function () { document.body.setAttribute("data-drawn-ms", "0"); };'
+            "</script></body></html>",
+            encoding="utf-8",
+        )
+        pages[f"{name}-figure"] = wrapper
+    return pages
+
+
+@pytest.mark.parametrize("name", ["drivers", "citation"])
+def test_the_svg_figures_open_in_the_browser(
+    browser: Chromium, pages: dict[str, Path], name: str
+) -> None:
+    page = browser.open(pages[f"{name}-figure"], timeout=20)
+    assert page.errors == []
+    # 84 mm (a column) for the four driver tags, 174 mm (the text width) for the citations,
+    # at 96 pixels an inch
+    assert page.marker == {"drivers": "317", "citation": "658"}[name]
+    assert page.requests == [
+        pages[f"{name}-figure"].resolve().as_uri(),
+        (pages[f"{name}-figure"].parent / f"{name}.svg").resolve().as_uri(),
+    ]
+
+
+def test_a_click_on_a_matrix_cell_lists_its_studies(
+    browser: Chromium, pages: dict[str, Path]
+) -> None:
+    page = browser.open(pages["matrix"], timeout=20)
+    assert page.marker is not None and page.errors == []
+    assert page.requests == [pages["matrix"].resolve().as_uri()]
+    found = browser.evaluate(
+        "(function () { var cell = Array.prototype.filter.call("
+        " document.querySelectorAll('.cell'), function (c) {"
+        "   return c.getAttribute('data-title').indexOf('influencer + ugc') === 0; })[0];"
+        " var box = cell.getBoundingClientRect();"
+        " return {x: box.left + box.width / 2, y: box.top + box.height / 2,"
+        "   title: cell.getAttribute('data-title')}; })()"
+    )
+    assert found["title"] == "influencer + ugc: 9 studies"  # the demo's 8 and the hostile one
+    browser.click(found["x"], found["y"])
+    details = browser.evaluate("document.getElementById('details').textContent")
+    assert details.startswith("influencer + ugc: 9 studies#")
+    assert "Rizkita et al. (2026) Integrating E-Commerce, Influencers" in details
 
 
 def thousand_study_map() -> nx.DiGraph:
@@ -205,7 +265,7 @@ def test_a_click_at_the_middle_of_every_synergy_edge_selects_it(
         listed = "1 study:" if count == 1 else f"{count} studies:"
         assert details.startswith(edge["name"] + listed), (edge, details)
         assert browser.evaluate("slrNetwork.getSelectedEdges()") == [edge["id"]]
-    # the heaviest synergy of the demo: influencer and ugc, 8 studies
+    # the heaviest synergy of the demo: influencer and ugc
     assert any(e["name"] in ("influencer \u2013 ugc", "ugc \u2013 influencer") for e in edges)
 
 

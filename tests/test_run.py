@@ -27,8 +27,12 @@ OUTPUTS = [
     "exports/included.ris",
     "graphs/citations.graphml",
     "graphs/citations.html",
+    "graphs/citations.svg",
     "graphs/drivers-cooccurrence.graphml",
     "graphs/drivers-cooccurrence.html",
+    "graphs/drivers-cooccurrence.svg",
+    "graphs/drivers-matrix.html",
+    "graphs/drivers-matrix.svg",
     "graphs/drivers-synergies.csv",
     "prisma/PRISMA.csv",
     "prisma/prisma.html",
@@ -173,7 +177,9 @@ def test_a_failing_graph_loses_no_other_output(
     written = digests(out)
     assert [p for p in OUTPUTS if p not in written] == [
         "graphs/citations.html",
+        "graphs/citations.svg",
         "graphs/drivers-cooccurrence.html",
+        "graphs/drivers-cooccurrence.svg",
     ]
 
     monkeypatch.undo()

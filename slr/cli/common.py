@@ -70,3 +70,13 @@ def progress_reporter() -> Iterator[Callable[[str], None]]:
     console = Console(stderr=True)
     with console.status("Starting") as status:
         yield lambda message: status.update(message)
+
+
+# here, not in cli/screen.py: `slr graph` and `slr query` need it without loading the screen's
+# modules (the stopping rules import scipy.stats, seconds on a loaded machine)
+protocol_option = click.option(
+    "--protocol",
+    "protocol_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Use this protocol file instead of the review's copy.",
+)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from slr.cli.common import review_option
-from slr.cli.screen import protocol_option
+from slr.cli.common import protocol_option, review_option
 from slr.errors import SlrError
 from slr.graphs import (
     build,

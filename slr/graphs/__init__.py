@@ -126,7 +126,7 @@ def citation_graphs(
         tags = load_tags(review, list(studies), tag_vocabulary)
         for node in graph.nodes:
             graph.nodes[node]["tags"] = tags.get(node, [])
-    if graph.number_of_nodes():
+    if graph.number_of_edges():  # without links every study is its own community
         build.communities(graph)
     references = sum(len(c.references) for c in citing)
     return CitationResult(graph, citation, matches, studies, references, len(citing))

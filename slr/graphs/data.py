@@ -118,8 +118,9 @@ def untagged(review: Review, ids: list[int]) -> list[int]:
 
 
 def citation_inputs(clusters: dict[int, list[Record]]) -> tuple[list[Citing], list[Target]]:
+    """The studies with a reference list, and every study as a target to match them to (none
+    when no study cites anything: nothing to match, so nothing to index)."""
     citing = []
-    targets = []
     for record_id, records in clusters.items():
         references: dict[str, None] = {}
         dois: dict[str, None] = {}
@@ -128,5 +129,6 @@ def citation_inputs(clusters: dict[int, list[Record]]) -> tuple[list[Citing], li
             dois.update(dict.fromkeys(record.cited_dois))
         if references or dois:
             citing.append(Citing(record_id, list(references), list(dois)))
-        targets.append(target_of(record_id, records))
-    return citing, targets
+    if not citing:
+        return citing, []
+    return citing, [target_of(record_id, records) for record_id, records in clusters.items()]

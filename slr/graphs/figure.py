@@ -204,12 +204,14 @@ def map_svg(drawn: Drawing, ring: str) -> str:
     body = [_text(MARGIN, MARGIN + TITLE_FONT, title, TITLE_FONT, font_weight="bold")]
     if drawn.note:
         body.append(_text(MARGIN, map_top + 2, drawn.note, FONT - 1, fill="#666"))
-    largest = max((float(d.get("weight", 1)) for *_e, d in graph.edges(data=True)), default=1.0)
+    weights = [float(d.get("weight", 1)) for *_e, d in graph.edges(data=True)]
+    largest = max(weights, default=1.0)
+    same = not weights or min(weights) == largest  # a citation is a citation: all thin
     body.append('<g stroke-linecap="round" stroke-opacity="0.45">')
     middles = []
     for a, b, data in graph.edges(data=True):
         (x1, y1), (x2, y2) = at(a), at(b)
-        stroke = 0.3 + 2.2 * float(data.get("weight", 1)) / largest if largest else 0.5
+        stroke = 0.5 if same or not largest else 0.3 + 2.2 * float(data.get("weight", 1)) / largest
         body.append(
             f'<line x1="{_number(x1)}" y1="{_number(y1)}" x2="{_number(x2)}" y2="{_number(y2)}" '
             f'stroke="{drawn.colour[a]}" stroke-width="{_number(stroke)}"/>'

@@ -253,7 +253,10 @@ def page_data(graph: nx.Graph, color_by: str = "community") -> dict[str, Any]:
             item["color"] = {"background": drawn.colour[node], "border": SEED_RING}
         nodes.append(item)
     edges = []
-    largest_edge = max((float(d.get("weight", 1)) for *_e, d in graph.edges(data=True)), default=1)
+    weights = [float(d.get("weight", 1)) for *_e, d in graph.edges(data=True)]
+    largest_edge = max(weights, default=1.0)
+    # one weight for all (a citation is a citation): thin lines, not all at the widest
+    same = not weights or min(weights) == largest_edge
     counted = graph.graph.get("kind") in ("cooccurrence", "keywords")
     for index, (a, b, data) in enumerate(graph.edges(data=True)):
         weight = float(data.get("weight", 1))
@@ -262,7 +265,7 @@ def page_data(graph: nx.Graph, color_by: str = "community") -> dict[str, Any]:
             "from": ids[a],
             "to": ids[b],
             "title": _edge_hover(graph, a, b, data),
-            "width": round(1 + 5 * weight / largest_edge, 2) if largest_edge else 1,
+            "width": 1.5 if same or not largest_edge else round(1 + 5 * weight / largest_edge, 2),
             "studies": [str(s) for s in data.get("studies", ())],
         }
         if counted and graph.number_of_edges() <= EDGE_LABELS:
@@ -274,7 +277,7 @@ def page_data(graph: nx.Graph, color_by: str = "community") -> dict[str, Any]:
         if "shared" in data:
             edge["shared"] = data["shared"]
         if graph.is_directed():
-            edge["arrows"] = "to"
+            edge["arrows"] = {"to": {"enabled": True, "scaleFactor": 0.5}}
         edges.append(edge)
     result = {
         "title": graph.graph.get("title", "graph"),
@@ -608,7 +611,31 @@ def html_page(graph: nx.Graph, color_by: str = "community") -> str:
     return _html(page_data(graph, color_by))
 
 
+_EMPTY_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>@TITLE@</title>
+<style>body { margin: 24px; font: 14px sans-serif; } .muted { color: #666; }</style>
+</head>
+<body data-drawn-ms="0">
+<h2>@TITLE@</h2>
+<p>Nothing to draw.</p>
+<p class="muted">@NOTE@</p>
+</body>
+</html>
+"""
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _html(data: dict[str, Any]) -> str:
+    if not data["nodes"]:  # a map with nothing to draw is a sentence, not 700 kB of script
+        replacements = {"@TITLE@": _escape(data["title"]), "@NOTE@": _escape(data["note"])}
+        return _fill(_EMPTY_PAGE, replacements)
     script, style = _vis_files()
     if data["dropped"]:
         data = {**data, "note": f"{data['note']} (GraphML, GEXF and VOSviewer files hold them)."}
