@@ -65,3 +65,19 @@ def test_empty_file_is_refused(data: bytes) -> None:
 def test_binary_file_is_refused(data: bytes) -> None:
     with pytest.raises(ImportRefused, match="binary file"):
         decode(data, "x.pdf")
+
+
+def test_mojibake_that_cannot_be_repaired_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ftfy
+
+    monkeypatch.setattr(ftfy, "fix_encoding", lambda line: line)  # ftfy unsure of every line
+    decoded = decode("TY  - JOUR\nTI  - cafÃ© au lait\nER  - \n".encode(), "m.ris")
+    assert decoded.text == "TY  - JOUR\nTI  - cafÃ© au lait\nER  - \n"
+    assert decoded.warnings == [
+        ImportWarning(
+            2,
+            "mojibake",
+            "1 line(s) look garbled (mojibake such as 'Ã©' for 'é') and could not be "
+            "repaired; check them",
+        )
+    ]

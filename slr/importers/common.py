@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 from typing import Any
 
 from slr.models import Record
@@ -139,10 +140,14 @@ _NA_TEXT_FIELDS = (
 _NA_LIST_FIELDS = ("issn", "isbn", "author_keywords", "index_keywords")
 
 
+_na_texts = attrgetter(*_NA_TEXT_FIELDS)
+
+
 def _drop_na(record: Record) -> None:
-    for name in _NA_TEXT_FIELDS:
-        if getattr(record, name) == _NA:
-            setattr(record, name, "")
+    if _NA in _na_texts(record):  # one test for all: most records hold no NA
+        for name in _NA_TEXT_FIELDS:
+            if getattr(record, name) == _NA:
+                setattr(record, name, "")
     for name in _NA_LIST_FIELDS:
         values = getattr(record, name)
         if _NA in values:

@@ -44,21 +44,25 @@ def _looks_utf16(data: bytes) -> str | None:
     return None
 
 
-def repair_double_encoding(text: str) -> tuple[str, int]:
-    """Fix lines whose UTF-8 was encoded twice, only where ftfy is sure; returns (text, lines)."""
+def repair_double_encoding(text: str) -> tuple[str, int, list[int]]:
+    """Fix lines whose UTF-8 was encoded twice, only where ftfy is sure; returns the text, how
+    many lines were repaired, and the numbers of the lines that still look garbled."""
     if text.isascii() or not _MOJIBAKE.search(text):
-        return text, 0
+        return text, 0, []
     import ftfy  # here: a fifth of the time `slr import` takes to start, and rarely needed
 
     lines = text.split("\n")
     repaired = 0
+    garbled = []
     for index, line in enumerate(lines):
         if _MOJIBAKE.search(line):
             fixed = ftfy.fix_encoding(line)
             if fixed != line:
                 lines[index] = fixed
                 repaired += 1
-    return "\n".join(lines), repaired
+            else:
+                garbled.append(index + 1)
+    return "\n".join(lines), repaired, garbled
 
 
 # What decode reads: the file's bytes, or the file mapped into memory (no copy).
@@ -282,10 +286,16 @@ def decode(data: Bytes, file_name: str = "") -> DecodedText:
         message = f"{text.count(chr(0))} NUL byte(s) removed, the first on line {first}"
         warnings.append(ImportWarning(first, "nul-byte", message))
         text = text.replace("\x00", "")
-    text, repaired = repair_double_encoding(text)
+    text, repaired, garbled = repair_double_encoding(text)
     if repaired:
         message = f"repaired double-encoded UTF-8 on {repaired} line(s)"
         warnings.append(ImportWarning(0, "encoding", message))
+    if garbled:
+        message = (
+            f"{len(garbled)} line(s) look garbled (mojibake such as 'Ã©' for 'é') and could "
+            "not be repaired; check them"
+        )
+        warnings.append(ImportWarning(garbled[0], "mojibake", message))
     return DecodedText(text, encoding, warnings)
 
 
