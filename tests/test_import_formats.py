@@ -273,3 +273,17 @@ def test_a_cjk_file_is_decoded_and_mojibake_is_reported() -> None:
     ]
     garbled = decode(bytes(range(0x80, 0x100)) * 3 + b"\nTY  - JOUR\n", "g.ris")
     assert [w.kind for w in garbled.warnings] == ["encoding", "mojibake"]
+
+
+def test_help_and_readme_name_every_format(runner: CliRunner) -> None:
+    from slr.importers import FORMATS
+
+    help_text = runner.invoke(cli, ["import", "--help"]).output
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    formats = readme.split("## Formats", 1)[1].split("\n## ", 1)[0]
+    for name, fmt in FORMATS.items():
+        assert f"  {name} " in help_text and fmt.description in help_text.replace("\n", " ")
+        assert f"`{name}`" in formats
+    vendors = ["Scopus", "Web of Science", "Embase", "Ovid", "EBSCOhost", "ERIC", "ASReview"]
+    vendors += ["Zotero", "EndNote", "RefWorks", "SpringerLink", "OpenAlex", "Excel", "Lens"]
+    assert [vendor for vendor in vendors if vendor not in formats] == []
