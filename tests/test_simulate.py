@@ -233,3 +233,34 @@ def test_rule_seeded_prior_knowledge_finds_the_inclusions_sooner(tmp_path: Path)
     assert seeded_first == [1, 1, 1, 1, 1]  # the rules' includes point at the topic at once
     assert min(cold_first) > 1  # a cold start reads until its first include
     assert seeded_loss < cold_loss
+
+
+# -- an existing review ------------------------------------------------------------------------
+
+
+def test_a_reviews_human_decisions_are_replayed(runner: CliRunner, demo: Path) -> None:
+    """The people's final decisions at title/abstract are the labels; records nobody decided
+    are left out; with --rule-prior the rules' decisions on them seed the model."""
+    from slr.store import Review
+    from slr.store.screening import load_text_records, record_human_decision
+
+    with Review.open(demo) as review:
+        records = list(load_text_records(review.db))[:40]
+        for number, (record_id, record) in enumerate(records):
+            included = "digital" in (record.title or "").lower() or number in (0, 1)
+            decision = "include" if included else "exclude"
+            record_human_decision(review.db, record_id, "title_abstract", "ana", decision)
+        expected = sum(
+            "digital" in (r.title or "").lower() or n in (0, 1) for n, (_, r) in enumerate(records)
+        )
+    for extra in ([], ["--rule-prior"]):
+        args = ["simulate", "--review", str(demo), "--json", "--runs", "2", *extra]
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, result.output
+        figures = json.loads(result.output)
+        assert (figures["records"], figures["included"]) == (40, expected)
+    result = runner.invoke(main, ["simulate", "x.csv", "--rule-prior"])
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: --rule-prior needs --review: a CSV has no protocol rules; drop it\n",
+    )

@@ -38,6 +38,7 @@ COMMAND_MODULES = {
     "graph": "graph",
     "prisma": "prisma",
     "run": "run",
+    "simulate": "simulate",
 }
 
 

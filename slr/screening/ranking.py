@@ -26,13 +26,14 @@ touches only the labelled rows, and scoring is one sparse matrix-vector product.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
@@ -45,15 +46,21 @@ PRIOR_WEIGHT = 0.5  # a rule's include or exclude counts half a human decision
 
 
 @dataclass(frozen=True)
+class Member:
+    """One estimator of a model: `build(seed)` returns it unfitted; it is trained with the
+    included records' total weight `include_ratio` times the excluded records' (1: balanced)."""
+
+    build: Callable[[int], Any]
+    include_ratio: float = 1.0
+
+
+@dataclass(frozen=True)
 class Model:
-    """A named ranking model: one or more scikit-learn estimators (`build(seed)` returns an
-    unfitted one) whose scores are averaged as ranks, trained with the included records'
-    total weight `include_ratio` times the excluded records' (1: balanced classes)."""
+    """A named ranking model: one estimator, or several whose scores are averaged as ranks."""
 
     name: str
     description: str
-    builders: tuple[Callable[[int], Any], ...]
-    include_ratio: float = 1.0
+    members: tuple[Member, ...]
 
 
 def _logistic(seed: int) -> Any:
@@ -69,16 +76,18 @@ def _naive_bayes(seed: int) -> Any:
     return MultinomialNB(alpha=0.1)
 
 
+# The SVM's settings are ASReview LAB 2's default (elas_u4: C 0.11, includes weighted 9.8 to 1),
+# the field's reference point.
 MODELS: dict[str, Model] = {
     model.name: model
     for model in (
-        Model("logistic", "logistic regression, classes re-balanced", (_logistic,)),
-        Model("svm", "linear SVM, included records weighted up", (_svm,), 9.8),
-        Model("nb", "multinomial naive Bayes, classes re-balanced", (_naive_bayes,)),
+        Model("logistic", "logistic regression, classes re-balanced", (Member(_logistic),)),
+        Model("svm", "linear SVM, included records weighted up", (Member(_svm, 9.8),)),
+        Model("nb", "multinomial naive Bayes, classes re-balanced", (Member(_naive_bayes),)),
         Model(
             "ensemble",
-            "logistic regression and naive Bayes, ranks averaged",
-            (_logistic, _naive_bayes),
+            "the SVM and the logistic regression, ranks averaged",
+            (Member(_svm, 9.8), Member(_logistic)),
         ),
     )
 }
@@ -96,15 +105,33 @@ def text_of(record: Record) -> str:
     return record_text(record.title, record.abstract, keywords)
 
 
-def _vectoriser() -> TfidfVectorizer:
-    return TfidfVectorizer(
-        preprocessor=fold,  # the one folding of the project: accents, case, punctuation
-        ngram_range=(1, 2),
-        sublinear_tf=True,
-        min_df=1,
-        max_df=0.95,
+HASHED_FEATURES = 2**22  # words and word pairs hashed to columns: collisions are negligible
+
+
+def words_and_pairs(text: str) -> list[str]:
+    """The folded words of `text` and each pair of neighbouring words."""
+    words = fold(text).split()
+    return words + [f"{first} {second}" for first, second in itertools.pairwise(words)]
+
+
+def vectorise(texts: Sequence[str]) -> sparse.csr_matrix:
+    """TF-IDF (sublinear tf, l2 norm) over words and word pairs, one row per text. Hashing
+    instead of a vocabulary: the same matrix up to the columns' order, without building and
+    sorting a dictionary of every word pair (most of the time on 100,000 records)."""
+    hashed = HashingVectorizer(
+        analyzer=words_and_pairs,
+        n_features=HASHED_FEATURES,
+        alternate_sign=False,
+        norm=None,
         dtype=np.float32,
-    )
+    ).transform(texts)
+    used = np.unique(hashed.indices)  # only the columns some text has: smaller models
+    if used.size == 0:  # no text has a word: nothing to learn from, every score the same
+        return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+    counts = sparse.csr_matrix(hashed[:, used])
+    matrix = sparse.csr_matrix(TfidfTransformer(sublinear_tf=True).fit_transform(counts))
+    matrix.sort_indices()  # once here, not in every training slice
+    return matrix
 
 
 def model_named(name: str) -> Model:
@@ -128,11 +155,8 @@ class Ranker:
         chosen = model_named(model)
         if not texts:
             return cls(sparse.csr_matrix((0, 0), dtype=np.float32), chosen)
-        try:
-            matrix = _vectoriser().fit_transform(texts)
-        except ValueError:  # every text empty (or only stop words): nothing to learn from
-            matrix = sparse.csr_matrix((len(texts), 1), dtype=np.float32)
-        return cls(sparse.csr_matrix(matrix), chosen)
+        matrix = vectorise(texts)
+        return cls(matrix, chosen)
 
     def __len__(self) -> int:
         return int(self.matrix.shape[0])
@@ -172,16 +196,16 @@ class Ranker:
     def _classifier_scores(
         self, indices: np.ndarray, classes: np.ndarray, weights: np.ndarray, seed: int
     ) -> np.ndarray:
-        # re-balancing by sample weights, so that prior weights and class balance combine
-        balanced = weights.copy()
-        ratio = self.model.include_ratio
-        for value, share in ((0, 1 / (1 + ratio)), (1, ratio / (1 + ratio))):
-            chosen = classes == value
-            balanced[chosen] *= share * len(classes) / weights[chosen].sum()
         training = self.matrix[indices]
         scores = [
-            _fitted_scores(build(seed), training, classes, balanced, self.matrix)
-            for build in self.model.builders
+            _fitted_scores(
+                member.build(seed),
+                training,
+                classes,
+                _rebalanced(classes, weights, member.include_ratio),
+                self.matrix,
+            )
+            for member in self.model.members
         ]
         if len(scores) == 1:
             return scores[0]
@@ -198,6 +222,16 @@ class Ranker:
         prior stay in: a person has not read them yet)."""
         scores = self.scores(labels, prior, seed)
         return order_unlabelled(scores, set(labels), seed)
+
+
+def _rebalanced(classes: np.ndarray, weights: np.ndarray, include_ratio: float) -> np.ndarray:
+    """Sample weights scaled so that the includes weigh `include_ratio` times the excludes in
+    all (by weights, not class_weight, so that the prior's lower weights still count)."""
+    balanced = weights.copy()
+    for value, share in ((0, 1 / (1 + include_ratio)), (1, include_ratio / (1 + include_ratio))):
+        chosen = classes == value
+        balanced[chosen] *= share * len(classes) / weights[chosen].sum()
+    return balanced
 
 
 def _fitted_scores(

@@ -1,4 +1,4 @@
-"""Benchmark: slr's screening prioritisation against ASReview LAB's default model, every labelled set.
+"""Benchmark: slr's screening prioritisation against ASReview LAB's default model on every set.
 
 Run: python tests/bench/screening_bench.py [--seeds 5] [--asreview-only] [--only NAME,...]
 
@@ -101,10 +101,15 @@ def prepare() -> list[DataSet]:
     return sets
 
 
-def asreview_run(data: DataSet, seed: int) -> dict:
-    """ASReview's labelling order for one seed, from the cache or by running it."""
-    cache = WORK / "asreview" / f"{data.name}-{seed}.json"
-    if cache.is_file():
+def asreview_cache(data: DataSet, seed: int) -> Path:
+    return WORK / "asreview" / f"{data.name}-{seed}.json"
+
+
+def asreview_run(data: DataSet, seed: int, fresh: bool = False) -> dict:
+    """ASReview's labelling order for one seed, from the cache or by running it (`fresh`:
+    run it again, for a timing next to slr's under the same load)."""
+    cache = asreview_cache(data, seed)
+    if cache.is_file() and not fresh:
         return json.loads(cache.read_text())
     cache.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +134,8 @@ def asreview_run(data: DataSet, seed: int) -> dict:
         "order": [row for row, _, prior in rows if not prior],
         "labels": [label for _, label, prior in rows if not prior],
     }
-    cache.write_text(json.dumps(run))
+    if not fresh:
+        cache.write_text(json.dumps(run))
     return run
 
 
@@ -173,21 +179,37 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--asreview-only", action="store_true")
     parser.add_argument("--only", default="", help="comma-separated set names")
+    parser.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="only the sets whose ASReview runs are all cached (the table while they run)",
+    )
+    parser.add_argument(
+        "--speed-set",
+        default="Nagtegaal_2019",
+        help="time ASReview afresh on this set's first seed, right before slr's (same load)",
+    )
     options = parser.parse_args()
     if not SETS.is_dir():
         print(f"skipped: {SETS} is not present")
         return
     if shutil.which(ASREVIEW) is None:
-        print(f"ASReview not found at {ASREVIEW}: python3 -m venv /tmp/asreview-venv && "
-              "/tmp/asreview-venv/bin/pip install asreview")
+        print(
+            f"ASReview not found at {ASREVIEW}: python3 -m venv /tmp/asreview-venv && "
+            "/tmp/asreview-venv/bin/pip install asreview"
+        )
         return
     sets = prepare()
     if options.only:
         sets = [data for data in sets if data.name in options.only.split(",")]
     seeds = range(1, options.seeds + 1)
+    if options.cached_only:
+        sets = [d for d in sets if all(asreview_cache(d, seed).is_file() for seed in seeds)]
     rows = []
     for data in sets:
         ours, theirs = [], []
+        if data.name == options.speed_set and not options.asreview_only:
+            _speed(data)
         for seed in seeds:
             run = asreview_run(data, seed)
             if options.asreview_only:
@@ -200,6 +222,17 @@ def main() -> None:
             _print_row(data, ours, theirs)
     if rows:
         _summary(rows)
+
+
+def _speed(data: DataSet) -> None:
+    """One whole simulation each, one after the other, so both run under the same load."""
+    theirs = asreview_run(data, 1, fresh=True)
+    ours = slr_run(data, 1, theirs["prior_rows"])
+    print(
+        f"{data.name}, seed 1, timed in this run: ASReview {theirs['seconds']:.1f} s, slr "
+        f"{ours['seconds']:.1f} s ({theirs['seconds'] / ours['seconds']:.1f} times faster)",
+        flush=True,
+    )
 
 
 HEADER = (
@@ -226,13 +259,17 @@ def _summary(rows: list[tuple[DataSet, list[dict], list[dict]]]) -> None:
     at_least = sum(1 for gap in gaps.values() if gap >= 0)
     worst = min(gaps, key=gaps.__getitem__)
     print(f"mean loss over all sets: slr {ours_loss:.4f}, ASReview {theirs_loss:.4f}")
-    print(f"WSS@95 at least as high on {at_least} of {len(rows)} sets; "
-          f"largest shortfall {gaps[worst]:+.3f} ({worst})")
+    print(
+        f"WSS@95 at least as high on {at_least} of {len(rows)} sets; "
+        f"largest shortfall {gaps[worst]:+.3f} ({worst})"
+    )
     for data, ours, theirs in rows:
         if data.name == "Nagtegaal_2019":
             speed = _mean(theirs, "seconds") / _mean(ours, "seconds")
-            print(f"Nagtegaal_2019: WSS@95 {_mean(ours, 'wss95'):.3f}, "
-                  f"{speed:.1f} times faster than ASReview")
+            print(
+                f"Nagtegaal_2019: WSS@95 {_mean(ours, 'wss95'):.3f}, "
+                f"{speed:.1f} times faster than ASReview"
+            )
 
 
 if __name__ == "__main__":
