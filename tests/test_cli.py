@@ -72,7 +72,7 @@ def test_init_creates_the_review_directory(tmp_path: Path, runner: CliRunner) ->
     result = runner.invoke(main, ["init", str(target), "--protocol", str(protocol)])
     assert result.exit_code == 0
     assert result.output == (
-        f"Created review 'new' in {target}\n"
+        f"Created review 'x' in {target}\n"  # the protocol's [review] title
         "Protocol: p.toml (copied to protocol.toml)\n"
         f"Next: slr import --review {target} EXPORT_FILE...\n"
     )

@@ -341,3 +341,53 @@ def test_counts_always_add_up(db: sqlite3.Connection, automation: str) -> None:
     if t["dbr_excluded"]:
         parsed = [re.fullmatch(r"(.+), (\d+)", part) for part in row[-1].split("; ")]
         assert {m.group(1): int(m.group(2)) for m in parsed if m} == t["dbr_excluded"]
+
+
+# -- the diagram's heading and when it was generated ---------------------------------------------
+
+
+def _headings(svg: str) -> list[str]:
+    return re.findall(r'font-weight="bold" font-size="15">([^<]*)</text>', svg)
+
+
+def test_the_heading_is_the_protocols_title_and_the_outputs_say_when(
+    demo: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    review = ["--review", str(demo)]
+    svg = runner.invoke(main, ["prisma", *review, "--format", "svg"]).output
+    assert _headings(svg) == ["Digital drivers of Asian MSME internationalisation"]
+    with Review.open(demo) as opened:
+        last = opened.db.execute(
+            "SELECT max(at) FROM log WHERE entity IN ('decision', 'source')"
+        ).fetchone()[0]
+    stamp = f"Generated from the review as of {last[:10]} {last[11:19]} UTC"
+    assert f'fill="#444444">{stamp}</text>' in svg
+    markdown = runner.invoke(main, ["prisma", *review]).output
+    assert markdown.startswith(f"{stamp}.\n\n| PRISMA2020 id | Box | n |\n")
+    svg = runner.invoke(main, ["prisma", *review, "--format", "svg", "--title", "My SLR"]).output
+    assert _headings(svg) == ["My SLR"]
+    # the same state, the same bytes: a run's bookkeeping is not a change
+    first = runner.invoke(main, ["prisma", *review, "--format", "html"]).output
+    assert (
+        "<h1>PRISMA 2020 flow diagram: Digital drivers of Asian MSME internationalisation</h1>"
+        in first
+    )
+    assert runner.invoke(main, ["screen", "auto", *review]).exit_code == 0
+    assert runner.invoke(main, ["prisma", *review, "--format", "html"]).output == first
+
+
+def test_slr_run_title_and_a_refresh_without_exports(demo: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["run", "--out", str(demo), "--title", "Drivers, 2018-2026"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Updated the review in {demo}\nImported: none\n")
+    page = (demo / "prisma" / "prisma.html").read_text(encoding="utf-8")
+    assert "<h1>PRISMA 2020 flow diagram: Drivers, 2018-2026</h1>" in page
+    # no review there and no protocol: what to give
+    result = runner.invoke(main, ["run", "--out", str(demo.parent / "none")])
+    assert (result.exit_code, result.output) == (
+        1,
+        f"Error: {demo.parent / 'none'} holds no review yet; give the protocol and the exports: "
+        "slr run --protocol FILE EXPORT... --out DIR\n",
+    )

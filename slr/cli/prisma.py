@@ -44,7 +44,14 @@ from slr.store import Review
     "ineligible by automation tools'), or screened and excluded by automation (counted in "
     "'records excluded', split from the reviewers').",
 )
-def prisma(review_dir: Path, fmt: str, out: Path | None, searches: bool, automation: str) -> None:
+@click.option(
+    "--title",
+    default="",
+    help="The diagram's heading (default: the protocol's [review] title, else the review's).",
+)
+def prisma(
+    review_dir: Path, fmt: str, out: Path | None, searches: bool, automation: str, title: str
+) -> None:
     """PRISMA 2020 counts and flow diagram, derived from the recorded decisions.
 
     Every count comes from the review: records per database and method, duplicates, rules'
@@ -60,7 +67,7 @@ def prisma(review_dir: Path, fmt: str, out: Path | None, searches: bool, automat
                 )
             text = render_searches(review, fmt)
         else:
-            text = render_prisma(review, fmt, automation)
+            text = render_prisma(review, fmt, automation, title)
     if out is None:
         click.echo(text, nl=False)
     else:

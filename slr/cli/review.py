@@ -25,11 +25,16 @@ from slr.store.history import log_entries
     type=click.Path(dir_okay=False, path_type=Path),
     help="The review protocol (TOML); a copy is kept in the review.",
 )
-@click.option("--title", default="", help="The review's title (default: the directory name).")
+@click.option(
+    "--title",
+    default="",
+    help="The review's title (default: the protocol's [review] title, else the directory name).",
+)
 def init(directory: Path, protocol: Path | None, title: str) -> None:
     """Create a review in DIRECTORY: its database, protocol copy and sources/ folder."""
     if protocol is not None and protocol.is_file():
-        load_protocol(protocol)  # an invalid protocol is refused before anything is created
+        # an invalid protocol is refused before anything is created
+        title = title or load_protocol(protocol).title.strip()
     with Review.create(directory, protocol, title) as review:
         meta = review.meta()
     click.echo(f"Created review {meta['title']!r} in {directory}")

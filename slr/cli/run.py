@@ -42,11 +42,10 @@ def _pairs(values: tuple[str, ...], option: str, allowed: tuple[str, ...] = ()) 
 @click.option(
     "--protocol",
     "protocol_file",
-    required=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The review protocol (TOML).",
+    help="The review protocol (TOML); needed to create the review, then the review's copy.",
 )
-@click.argument("exports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("exports", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--out",
     required=True,
@@ -67,14 +66,26 @@ def _pairs(values: tuple[str, ...], option: str, allowed: tuple[str, ...] = ()) 
     metavar="FILE=NAME",
     help="The database or register an export came from (default: the vendor the file shows).",
 )
+@click.option(
+    "--title",
+    default="",
+    help="The PRISMA diagram's heading (default: the protocol's [review] title).",
+)
 def run(
-    protocol_file: Path,
+    protocol_file: Path | None,
     exports: tuple[Path, ...],
     out: Path,
     methods: tuple[str, ...],
     databases: tuple[str, ...],
+    title: str,
 ) -> None:
     """Run the whole review: init, import, dedup, screen auto, tag, graphs, PRISMA, exports.
+
+    Without EXPORTS (`slr run --out DIR`) it refreshes an existing review: it imports
+    nothing and rewrites every output from the review's current state (reviewers' decisions,
+    resolutions, full texts, tags). The PRISMA pages (prisma.html, .svg, .md) say the time of
+    the review's last change, not of the run, so a refresh of an unchanged review writes the
+    same bytes.
 
     OUT is the review directory (`slr screen`, `slr status` ... work on it afterwards); the run
     writes OUT/dedup.csv, OUT/prisma/ (prisma.svg, prisma.html, PRISMA.csv for the PRISMA2020
@@ -91,6 +102,7 @@ def run(
         out,
         _pairs(methods, "--method", METHODS),
         _pairs(databases, "--database"),
+        title,
     )
     if sys.stderr.isatty():
         # rich is loaded only where used: a tenth of the start of every command

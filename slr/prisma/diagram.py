@@ -68,7 +68,7 @@ def _lines_of(named: dict[str, int], indent: str = "\u2022 ") -> list[str]:
     return [f"{indent}{name} {_n(n)}" for name, n in named.items()]
 
 
-def diagram_svg(counts: Counts, title: str = "") -> str:
+def diagram_svg(counts: Counts, title: str = "", generated: str = "") -> str:
     t = counts.template()
     d = counts.details()
     col = {"main": 70, "side": 400, "omain": 760, "oside": 1060}
@@ -228,6 +228,12 @@ def diagram_svg(counts: Counts, title: str = "") -> str:
         y += note.height + GAP
     height = y - GAP + 20
     body: list[str] = []
+    if generated:  # under the figure, small: when the counts were taken
+        body.append(
+            f'<text x="{col["main"]}" y="{height + LINE - 8}" font-size="{FONT - 2}" '
+            f'fill="#444444">Generated from the review {escape(generated)}</text>'
+        )
+        height += LINE
     if title:
         body.append(
             f'<text x="{col["main"]}" y="{20 + LINE - 4}" font-weight="bold" '
@@ -292,9 +298,10 @@ def _arrow(x1: int, y1: int, x2: int, y2: int) -> str:
     )
 
 
-def diagram_html(counts: Counts, title: str = "") -> str:
-    """A standalone page: the diagram, then every count under its template id."""
-    heading = title or "PRISMA 2020 flow diagram"
+def diagram_html(counts: Counts, title: str = "", generated: str = "") -> str:
+    """A standalone page: the diagram, then every count under its template id. `title` is the
+    review's; `generated` says when the counts were taken."""
+    heading = f"PRISMA 2020 flow diagram: {title}" if title else "PRISMA 2020 flow diagram"
     rows = []
     values = {**counts.template(), **counts.details()}
     for key, value in values.items():
@@ -316,6 +323,13 @@ def diagram_html(counts: Counts, title: str = "") -> str:
         "table { page-break-before: always; } }\n"
         "</style>\n</head>\n<body>\n"
         f"<h1>{escape(heading)}</h1>\n"
+        + (
+            f'<p class="generated">Generated from the review {escape(generated)} (its last '
+            "change). <code>slr run --out DIR</code> rewrites it from the review's current "
+            "state.</p>\n"
+            if generated
+            else ""
+        )
         + diagram_svg(counts)
         + "<table>\n<tr><th>PRISMA2020 data id</th><th>n</th></tr>\n"
         + "\n".join(rows)

@@ -6,25 +6,44 @@ from slr.prisma.counts import prisma_counts
 from slr.prisma.diagram import diagram_html, diagram_svg
 from slr.prisma.searches import searches, searches_csv, searches_json, searches_markdown
 from slr.prisma.template import prisma_csv, prisma_json, prisma_markdown
-from slr.screening.status import required_reviewers
+from slr.screening.status import protocol_of, required_reviewers
 from slr.store import Review
+from slr.store.history import last_change
 
 FORMATS = ("md", "json", "csv", "svg", "html")
 SEARCH_FORMATS = ("md", "json", "csv")
 
 
-def render_prisma(review: Review, fmt: str, automation: str = "removed") -> str:
+def review_title(review: Review) -> str:
+    """The review's title as its outputs show it: the protocol's `[review] title`, else the
+    title the review was created with (by default its directory's name)."""
+    protocol = protocol_of(review)[0]
+    if protocol is not None and protocol.title.strip():
+        return protocol.title.strip()
+    return review.meta().get("title", "")
+
+
+def generated_stamp(review: Review) -> str:
+    """When what the review holds last changed ("as of 2026-01-05 14:03:12 UTC"): the time an
+    output of it describes (the same state gives the same bytes, whenever it is written)."""
+    at = last_change(review.db)
+    return f"as of {at[:19].replace('T', ' ')} UTC" if at else ""
+
+
+def render_prisma(review: Review, fmt: str, automation: str = "removed", title: str = "") -> str:
+    """One PRISMA output; `title` heads the diagram (default: `review_title`)."""
     counts = prisma_counts(review.db, automation, required_reviewers(review))
-    title = review.meta().get("title", "")
+    title = title or review_title(review)
     if fmt == "json":
         return prisma_json(counts)
     if fmt == "csv":
         return prisma_csv(counts)
+    generated = generated_stamp(review)
     if fmt == "svg":
-        return diagram_svg(counts, title)
+        return diagram_svg(counts, title, generated)
     if fmt == "html":
-        return diagram_html(counts, f"PRISMA 2020 flow diagram: {title}" if title else "")
-    return prisma_markdown(counts)
+        return diagram_html(counts, title, generated)
+    return prisma_markdown(counts, generated)
 
 
 def render_searches(review: Review, fmt: str) -> str:

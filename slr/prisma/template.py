@@ -120,10 +120,12 @@ def prisma_json(counts: Counts) -> str:
     return json.dumps(counts.to_json(), indent=2, ensure_ascii=False) + "\n"
 
 
-def prisma_markdown(counts: Counts) -> str:
-    """Every count under its template id, then the details the template has no box for."""
+def prisma_markdown(counts: Counts, generated: str = "") -> str:
+    """Every count under its template id, then the details the template has no box for;
+    `generated` (when the counts were taken) first."""
     values = counts.template()
-    lines = ["| PRISMA2020 id | Box | n |", "|---|---|---:|"]
+    lines = [f"Generated from the review {generated}.", ""] if generated else []
+    lines += ["| PRISMA2020 id | Box | n |", "|---|---|---:|"]
     for row in ROWS:
         if row[0] == "NA" or row[0] not in values:
             continue

@@ -45,15 +45,36 @@ def log_entries(
         {"record": record_id, "limit": limit},
     )
     return [
-        LogEntry(row[0], row[1], row[2], row[3], row[4], json.loads(row[5] or "{}"))
-        for row in rows
+        LogEntry(row[0], row[1], row[2], row[3], row[4], json.loads(row[5] or "{}")) for row in rows
     ]
 
 
+# What a review holds, as the log names it: imports and what people and rules decided. Runs and
+# what they recompute to the same result (duplicate clusters, tag runs) are left out, so that
+# outputs stamped with the last change stay byte-identical when nothing changed.
+CONTENT_ENTITIES = (
+    "review",
+    "source",
+    "decision",
+    "final_decision",
+    "screen_note",
+    "fulltext",
+    "fulltext_file",
+    "tag",
+    "tag_override",
+    "extraction_value",
+    "dedup_decision",
+    "stopped_record",
+)
+
+
 def last_change(db: sqlite3.Connection) -> str:
-    """When the review last changed (its last log row), '' for a review with no log yet."""
-    row = db.execute("SELECT at FROM log ORDER BY id DESC LIMIT 1").fetchone()
-    return row[0] if row else ""
+    """When what the review holds last changed (ISO 8601, UTC), '' for an empty log."""
+    marks = ", ".join("?" * len(CONTENT_ENTITIES))
+    row = db.execute(
+        f"SELECT max(at) FROM log WHERE entity IN ({marks})", CONTENT_ENTITIES
+    ).fetchone()
+    return row[0] or ""
 
 
 def record_decisions(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
