@@ -480,3 +480,43 @@ def test_tags_read_the_stored_text_and_show_the_page(demo: Path, tmp_path: Path)
         in output
     )
     assert '    fulltext w.pdf p.1 35-46: "small firms" (term small firm*)\n' in output
+
+
+# -- references from the full text in the citation graph ---------------------------------------
+
+
+def test_a_study_without_cited_references_cites_its_full_text_s_list(
+    review: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "cites.pdf"
+    report.write_bytes(
+        article(
+            "Digital drivers of small firms", "Ana Lima", ["doi:10.5555/slr.test.1"],
+            references=[
+                "Chen B (2020) Marketplace adoption among micro enterprises. J Small Bus 1:2. "
+                "doi:10.5555/slr.test.3",
+                "Okafor N (2019) Social commerce in rural shops. Rural Stud 4:5-6.",
+                "Roy C (2018) Unrelated work. J 3:4.",
+            ],
+        )
+    )  # fmt: skip
+    assert run("fulltext", "attach", "1", str(report), "--review", str(review))[0] == 0
+    edges = tmp_path / "edges.csv"
+    code, output = run(
+        "graph", "citation", "--stage", "all", "--review", str(review), "-o", str(edges)
+    )
+    assert (code, output) == (
+        0,
+        "9 studies (all), 1 with references (3 references)\n"
+        "Citations within the set: 2 (doi (full text) 1, fuzzy:title (full text) 1)\n"
+        "Most cited within the set:\n"
+        "    1  #3 Chen (2020) Marketplace adoption among micro enterprises\n"
+        "    1  #5 Okafor (2019) Social commerce in rural shops\n"
+        f"Wrote {edges} (csv)\n",
+    )
+    assert edges.read_text(encoding="utf-8").splitlines()[1:] == [
+        "1,3,Lima (2021),Chen (2020),1,1,1;3,doi (full text),1.0,Chen B (2020) Marketplace "
+        "adoption among micro enterprises. J Small Bus 1:2. doi:10.5555/slr.test.3",
+        "1,5,Lima (2021),Okafor (2019),1,1,1;5,fuzzy:title (full text),1.0,Okafor N (2019) "
+        "Social commerce in rural shops. Rural Stud 4:5-6.",
+    ]

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from slr.graphs import build
-from slr.graphs.citations import Match, Matcher, match_citations
+from slr.graphs.citations import Match, Matcher, match_citations, with_fulltext_references
 from slr.graphs.data import Study, citation_inputs, load_studies, load_tags, untagged
 from slr.protocol import Protocol
 from slr.store import Review
+from slr.store import fulltext as fulltext_store
 
 
 @dataclass(slots=True)
@@ -109,6 +110,8 @@ def citation_graphs(
 ) -> CitationResult:
     studies, clusters = load_studies(review, stage, protocol)
     citing, targets = citation_inputs(clusters)
+    fulltext = fulltext_store.references(review.db)
+    citing, targets = with_fulltext_references(citing, targets, clusters, fulltext)
     matches = match_citations(citing, targets)
     citation = build.citation_graph(matches, studies)
     if kind == "direct":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -61,6 +61,7 @@ class Citing:
     id: int
     references: list[str] = field(default_factory=list)
     dois: list[str] = field(default_factory=list)
+    from_fulltext: bool = False  # read from the attached full text: the export had none
 
 
 def _norm_id(kind: str, value: str) -> str:
@@ -429,11 +430,33 @@ def match_citations(citing: Iterable[Citing], targets: Iterable[Target]) -> list
             cited, rule, score = result
             if cited == item.id:
                 continue
+            if item.from_fulltext:
+                rule += " (full text)"
             old = best.get(cited)
             if old is None or (old.rule.startswith("fuzzy") and not rule.startswith("fuzzy")):
                 best[cited] = Match(item.id, cited, rule, score, reference)
         found.extend(best[k] for k in sorted(best))
     return found
+
+
+def with_fulltext_references(
+    citing: list[Citing],
+    targets: list[Target],
+    clusters: Mapping[int, Sequence[Record]],
+    fulltext: Mapping[int, list[str]],
+) -> tuple[list[Citing], list[Target]]:
+    """The studies whose export carried no cited references (many CSV exports do not) cite
+    what the reference list of their attached full text holds; those citations are marked
+    "(full text)" in their rule."""
+    have = {item.id for item in citing}
+    added = [
+        Citing(record_id, list(fulltext[record_id]), from_fulltext=True)
+        for record_id in clusters
+        if record_id not in have and fulltext.get(record_id)
+    ]
+    if added and not targets:
+        targets = [target_of(record_id, records) for record_id, records in clusters.items()]
+    return [*citing, *added], targets
 
 
 def reference_key(reference: str, matched: int | None) -> str:
