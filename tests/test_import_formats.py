@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from slr.cli import main as cli
-from slr.importers import read_file
+from slr.importers import parse_text, read_file
 from slr.importers.encoding import decode
 from slr.store import Review
 from slr.store.screening import decision_snapshot, human_decisions
@@ -79,6 +79,21 @@ def test_ovid_tagged() -> None:
     assert (first.doi, first.ids) == ("10.1000/jth.2019.045", {"ovid": "31000001"})
     assert first.author_keywords == ["telemedicine", "rural health"]
     assert (second.line, second.pages, second.year) == (24, "1-9", 2020)
+
+
+def test_ovid_tagged_with_medlars_tags() -> None:
+    text = (
+        "<1>\nDB  - Embase\nAN  - 2001234567\nTI  - Video consultations\nAU  - Smith J.A.\n"
+        "SO  - Journal of Telehealth. 12(3) (pp 45-60), 2019.\n\n<2>\nDB  - Embase\n"
+        "TI  - Remote monitoring\nAU  - Lee B.\nYR  - 2020\n"
+    )
+    result = parse_text(text, "ovid.txt")
+    first, second = result.records
+    assert (result.format, result.flavour) == ("ovid-tagged", "embase")
+    assert (first.source_title, first.volume, first.issue, first.pages, first.year) == (
+        "Journal of Telehealth", "12", "3", "45-60", 2019
+    )  # fmt: skip
+    assert (second.line, authors(second), second.year) == (8, ["Lee, B."], 2020)
 
 
 def test_csl_json_takes_its_database_from_the_file() -> None:

@@ -115,8 +115,9 @@ def _terms(value: str) -> list[str]:
     return split_values(value, ";") if ";" in value else [value]
 
 
-# Ovid's Source: "Journal of Things. 12(3):45-60, 2019 Mar."
-_OVID_SOURCE = re.compile(r"^(.*?)\.\s+(\w+)(?:\((\w+)\))?:\s*([\w-]+)")
+# Ovid's Source: "Journal of Things. 12(3):45-60, 2019 Mar." (MEDLINE) or "Journal of Things.
+# 12(3) (pp 45-60), 2019." (Embase)
+_OVID_SOURCE = re.compile(r"^(.*?)\.\s+(\w+)(?:\((\w+)\))?(?::\s*|\s*\(pp\s*)([\w-]+)")
 
 
 def _ovid_source(source: str, record: Record) -> None:
