@@ -8,6 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slr.cli import main as cli
 from slr.importers import parse_text, read_file
@@ -302,3 +304,49 @@ def test_help_and_readme_name_every_format(runner: CliRunner) -> None:
     vendors = ["Scopus", "Web of Science", "Embase", "Ovid", "EBSCOhost", "ERIC", "ASReview"]
     vendors += ["Zotero", "EndNote", "RefWorks", "SpringerLink", "OpenAlex", "Excel", "Lens"]
     assert [vendor for vendor in vendors if vendor not in formats] == []
+
+
+WORDS = st.text(alphabet="abcdefghij ÄéøXYZ", min_size=1, max_size=20).map(str.strip).filter(bool)
+ENTRIES = st.lists(
+    st.tuples(
+        WORDS, st.lists(st.tuples(WORDS, WORDS), min_size=1, max_size=3), st.integers(1900, 2099)
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def _names(people: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(family.replace(" ", ""), given.replace(" ", "")) for family, given in people]
+
+
+@given(ENTRIES)
+def test_endnote_refworks_and_embase_read_back_what_was_written(entries: list) -> None:
+    cleaned = [(title, _names(people), year) for title, people, year in entries]
+    endnote = "\n".join(
+        f"%0 Journal Article\n%T {title}\n"
+        + "".join(f"%A {f}, {g}\n" for f, g in people)
+        + f"%D {year}\n"
+        for title, people, year in cleaned
+    )
+    refworks = "\n".join(
+        f"RT Journal Article\nT1 {title}\n" + "".join(f"A1 {f}, {g}\n" for f, g in people)
+        + f"YR {year}\n"
+        for title, people, year in cleaned
+    )  # fmt: skip
+    embase = "\n".join(
+        f'TITLE,"{title}"\nAUTHOR NAMES,' + ",".join(f'"{f}, {g}"' for f, g in people)
+        + f'\nPUBLICATION YEAR,"{year}"\nEMBASE LINK,"x"\n'
+        for title, people, year in cleaned
+    )  # fmt: skip
+    for text, name in (
+        (endnote, "endnote-tagged"),
+        (refworks, "refworks-tagged"),
+        (embase, "embase-csv"),
+    ):
+        result = parse_text(text, "f.txt")
+        assert result.format == name
+        assert result.failures == []
+        assert [
+            (r.title, [(a.family, a.given) for a in r.authors], r.year) for r in result.records
+        ] == [(" ".join(title.split()), people, year) for title, people, year in cleaned]
