@@ -21,6 +21,10 @@ from slr.fulltext.extract import NO_TEXT_LAYER, UnreadableFullText, extract
 from slr.fulltext.match import Candidate, match_file, own_dois
 from slr.fulltext.references import split_references
 from slr.fulltext.repair import LIGATURES, expand_ligatures, join_hyphenated, repair
+from slr.models import Record
+from slr.protocol.model import Rule
+from slr.screening.engine import compile_rules, decide, with_full_text
+from slr.screening.text import RecordText
 
 PROTOCOL = Path(__file__).resolve().parent.parent / "protocols" / "msme-digital-drivers.toml"
 
@@ -520,3 +524,34 @@ def test_a_study_without_cited_references_cites_its_full_text_s_list(
         "1,5,Lima (2021),Okafor (2019),1,1,1;5,fuzzy:title (full text),1.0,Okafor N (2019) "
         "Social commerce in rural shops. Rural Stud 4:5-6.",
     ]
+
+
+# -- full-text rules over the stored text ------------------------------------------------------
+
+
+def test_full_text_rules_read_the_stored_text(demo: Path, tmp_path: Path) -> None:
+    report = tmp_path / "asia.pdf"
+    report.write_bytes(
+        article("A study", "Ana Lima", body=["We surveyed 40 firms in Indonesia and Vietnam."])
+    )
+    # record 14 is flagged at full text: "No Asian country or region named"
+    assert run("fulltext", "attach", "14", str(report), "--review", str(demo))[0] == 0
+    code, output = run("screen", "auto", "--stage", "full_text", "--review", str(demo))
+    assert code == 0
+    assert (
+        "full_text: 0 excluded, 0 included, 5 flagged, 2 no rule matched "
+        "(of 7 included at title_abstract)\n"
+    ) in output
+    assert "Decisions: 0 added, 0 changed, 1 removed" in output
+
+
+def test_evidence_found_in_the_full_text_is_named_so() -> None:
+    rule = Rule("survey", "full_text", "include", "A survey of firms", "surveyed NEAR/3 firms")
+    record = RecordText.of(7, Record(title="Digital firms", abstract="An abstract."))
+    joined = with_full_text(record, "Title page\fWe surveyed 40 firms in Indonesia.")
+    decision = decide(joined, compile_rules([rule]), "full_text")
+    assert decision is not None
+    assert [(s.field, s.start, s.end, s.text) for s in decision.evidence] == [
+        ("fulltext", 14, 31, "surveyed 40 firms")
+    ]
+    assert decide(record, compile_rules([rule]), "full_text") is None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from slr.models import STAGES, TEXT_FIELDS, AutoDecision
+from slr.models import STAGES, TEXT_FIELDS, AutoDecision, Record
 from slr.normalize.ids import canonical_doi
 from slr.protocol.model import ACTIONS, Rule
 from slr.protocol.query import (
@@ -446,13 +446,45 @@ def first_match(
     return None
 
 
+FULL_TEXT_GAP = "\n\n"  # between the abstract and the full text in what full-text rules read
+
+
+def with_full_text(record: RecordText, full_text: str) -> RecordText:
+    """What full-text rules read: the record with its full text (as stored when attached) after
+    the abstract, so that terms, NEAR and vocabularies match in the report too. `decide` names
+    evidence found past the abstract as the full text's."""
+    if not full_text:
+        return record
+    joined = Record(
+        title=record.title,
+        abstract=record.abstract + FULL_TEXT_GAP + full_text,
+        author_keywords=list(record.keywords),
+        year=record.year,
+        language=record.language,
+        document_type=record.document_type,
+        doi=record.doi,
+    )
+    text = RecordText.of(record.id, joined)
+    text.authors, text.source = record.authors, record.source
+    text.cache["full_text_from"] = len(record.abstract) + len(FULL_TEXT_GAP)
+    return text
+
+
+def _full_text_span(record: RecordText, span: Span) -> Span:
+    """A span of the abstract that lies in the full text appended to it: as the full text's."""
+    start = record.cache.get("full_text_from")
+    if start is None or span.field != "abstract" or span.start < start:
+        return span
+    return Span("fulltext", span.start - start, span.end - start, span.text)
+
+
 def decide(record: RecordText, rules: Sequence[CompiledRule], stage: str) -> AutoDecision | None:
     """The decision the rules make about a record at a stage: the first matching rule's."""
     compiled = first_match(record, rules, stage)
     if compiled is None:
         return None
     rule = compiled.rule
-    evidence = compiled.matcher.explain(record) or []
+    evidence = [_full_text_span(record, span) for span in compiled.matcher.explain(record) or []]
     return AutoDecision(record.id, stage, rule.action, rule.reason, rule.id, evidence)
 
 
@@ -472,4 +504,5 @@ __all__ = [
     "first_match",
     "protocol_matcher",
     "protocol_rules",
+    "with_full_text",
 ]

@@ -11,10 +11,18 @@ from slr.errors import NoProtocol, SlrError
 from slr.normalize.words import counted
 from slr.protocol import Protocol
 from slr.protocol.query import parse_query
-from slr.screening.engine import STAGES, Matcher, decide, protocol_matcher, protocol_rules
+from slr.screening.engine import (
+    STAGES,
+    Matcher,
+    decide,
+    protocol_matcher,
+    protocol_rules,
+    with_full_text,
+)
 from slr.screening.status import protocol_of, review_statuses
 from slr.screening.text import RecordText, Span, load_texts
 from slr.store import Review
+from slr.store import fulltext as fulltext_store
 from slr.store import screening as store
 from slr.store.tagging import override_map
 from slr.store.transaction import write
@@ -90,6 +98,7 @@ def screen_auto(
         summary = StageSummary(stage, len(rules))
         humans = store.human_decisions(db, stage)
         existing = store.auto_decisions(db, stage)
+        full_texts = fulltext_store.record_texts(db) if stage == STAGES[1] else {}
         now_included: set[int] = set()
         for text in texts:
             if stage == "full_text" and included is not None and text.id not in included:
@@ -106,7 +115,7 @@ def screen_auto(
                 new = None
             else:
                 summary.screened += 1
-                decision = decide(text, rules, stage)
+                decision = decide(with_full_text(text, full_texts.get(text.id, "")), rules, stage)
                 new = None if decision is None else store.decision_values(decision)
                 if decision is not None:
                     summary.decided[decision.decision] += 1

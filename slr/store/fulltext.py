@@ -234,3 +234,14 @@ def mark_not_retrieved_within(db: sqlite3.Connection, reasons: dict[int, str]) -
             "INSERT INTO fulltexts (record_id, missing_reason, updated_at) VALUES (?, ?, ?)",
             (record_id, reason, _now()),
         )
+
+
+def record_texts(db: sqlite3.Connection) -> dict[int, str]:
+    """`record_text` of every record with stored text, at once (what full-text rules read)."""
+    parts: dict[int, list[str]] = {}
+    for record_id, text in db.execute(
+        "SELECT f.record_id, p.text FROM fulltext_pages p JOIN fulltext_files f "
+        "ON f.id = p.file_id ORDER BY f.record_id, f.id, p.page"
+    ):
+        parts.setdefault(record_id, []).append(text)
+    return {record_id: PAGE_BREAK.join(pages) for record_id, pages in parts.items()}
