@@ -254,8 +254,21 @@ def map_svg(drawn: Drawing, ring: str) -> str:
     legend, legend_height = _legend(drawn.legend, legend_top, width, ring)
     body.append(legend)
     caption_y = legend_top + legend_height + FONT
-    body.append(_text(MARGIN, caption_y, _caption(graph, written), FONT - 0.5, fill="#444"))
-    return _svg(width, caption_y + MARGIN, title, body)
+    for line in _wrap(_caption(graph, written), width - 2 * MARGIN, FONT - 0.5):
+        body.append(_text(MARGIN, caption_y, line, FONT - 0.5, fill="#444"))
+        caption_y += FONT * 1.2
+    return _svg(width, caption_y - FONT * 1.2 + MARGIN, title, body)
+
+
+def _wrap(text: str, width: float, size: float) -> list[str]:
+    """The words of `text` in lines no wider than `width` (a longer word alone on its line)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", size) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
 
 
 CELL = 14.0  # points a side of a matrix cell
@@ -272,8 +285,15 @@ def _shade(value: float) -> str:
     return f"#{channel(r):02x}{channel(g):02x}{channel(b):02x}"
 
 
+def _largest(matrix: SynergyMatrix) -> float:
+    return max(
+        (v for i, row in enumerate(matrix.strengths) for j, v in enumerate(row) if i != j),
+        default=0.0,
+    )
+
+
 def matrix_panel(
-    matrix: SynergyMatrix, title: str, x0: float, y0: float
+    matrix: SynergyMatrix, title: str, x0: float, y0: float, largest: float
 ) -> tuple[list[str], float, float]:
     """One heatmap: tag names at the left and (turned) at the top, counts in the cells, the
     shade by the strength, single-tag counts on a grey diagonal. Each cell carries its studies
@@ -283,10 +303,6 @@ def matrix_panel(
     body = [_text(x0, y0 + FONT + 1, title, FONT + 0.5, font_weight="bold")]
     grid_x = x0 + side
     grid_y = y0 + FONT + 6 + side
-    largest = max(
-        (v for i, row in enumerate(matrix.strengths) for j, v in enumerate(row) if i != j),
-        default=0.0,
-    )
     for j, tag in enumerate(tags):
         cx = grid_x + j * CELL + CELL / 2 + FONT / 3
         body.append(
@@ -343,12 +359,16 @@ def matrix_svg(panels: Mapping[str, SynergyMatrix], title: str) -> str:
     body = [_text(MARGIN, MARGIN + TITLE_FONT, title, TITLE_FONT, font_weight="bold")]
     x, y = MARGIN, MARGIN + TITLE_FONT + 6
     row_height = 0.0
+    # one shade scale for every panel, so that periods compare at a glance
+    largest = max((_largest(matrix) for matrix in panels.values()), default=0.0)
     for name, matrix in panels.items():
-        _parts, panel_width, panel_height = matrix_panel(matrix, name or "all studies", 0, 0)
+        _parts, panel_width, panel_height = matrix_panel(
+            matrix, name or "all studies", 0, 0, largest
+        )
         if x > MARGIN and x + panel_width > width - MARGIN:
             x, y = MARGIN, y + row_height + 10
             row_height = 0.0
-        parts, _width, _height = matrix_panel(matrix, name or "all studies", x, y)
+        parts, _width, _height = matrix_panel(matrix, name or "all studies", x, y, largest)
         body.extend(parts)
         x += panel_width + 14
         row_height = max(row_height, panel_height)
@@ -357,6 +377,9 @@ def matrix_svg(panels: Mapping[str, SynergyMatrix], title: str) -> str:
     key += "" if normalize == "count" else f", shaded by {normalize} strength"
     key += "; diagonal: studies with the tag."
     y += row_height + FONT + 6
-    body.append(_text(MARGIN, y, key, FONT - 0.5, fill="#444"))
+    for line in _wrap(key, width - 2 * MARGIN, FONT - 0.5):
+        body.append(_text(MARGIN, y, line, FONT - 0.5, fill="#444"))
+        y += FONT * 1.2
+    y -= FONT * 1.2
     width = max(width, x - 14 + MARGIN) if count == 1 else width
     return _svg(width, y + MARGIN, title, body)

@@ -848,7 +848,7 @@ script-src 'unsafe-inline'; style-src 'unsafe-inline'">
 <title>@TITLE@</title>
 <style>
 body { margin: 16px; font: 14px sans-serif; }
-#figure svg { width: 100%; height: auto; max-width: 1100px; }
+#figure svg { max-width: 100%; height: auto; }
 .cell { cursor: pointer; }
 .muted { color: #666; }
 #details li { margin-bottom: 4px; }
@@ -897,6 +897,16 @@ body { margin: 16px; font: 14px sans-serif; }
 def _matrix_page(svg: str, title: str, studies: Mapping[int, Any]) -> str:
     rows = {str(i): {"label": s.label, "title": s.title} for i, s in studies.items()}
     inline = svg.split("?>", 1)[1].strip() if svg.startswith("<?xml") else svg
+    # on screen at twice its print size (a point is 4/3 px), never wider than the window
+    box = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', inline)
+    if box:
+        width, height = (float(v) * 8 / 3 for v in box.groups())
+        inline = re.sub(
+            r'width="[\d.]+mm" height="[\d.]+mm"',
+            f'width="{width:.0f}" height="{height:.0f}"',
+            inline,
+            count=1,
+        )
     replacements = {
         "@TITLE@": title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
         "@SVG@": inline,
