@@ -30,7 +30,7 @@ from slr.export.run import export_stage
 from slr.graphs import citation_graphs, cooccurrence_graphs, render
 from slr.importers import read_file
 from slr.importing import DATABASE_OF_FLAVOUR, ImportOptions, import_files
-from slr.prisma.render import render_prisma, render_searches
+from slr.prisma.render import generated_stamp, render_prisma, render_searches
 from slr.protocol import Protocol, load_protocol
 from slr.screening.run import screen_auto
 from slr.store import Review
@@ -213,7 +213,24 @@ def run_review(options: RunOptions, progress: Progress = lambda _s, _m: None) ->
             started = time.perf_counter()
             action()
             report.timed(stage, started)
+        _manifest(review, out, report)
     return report
+
+
+def _manifest(review: Review, out: Path, report: RunReport) -> None:
+    """OUT/outputs.md: the files this run wrote and the state of the review they show, its last
+    change (a CSV, RIS or GraphML file has no place to say it)."""
+    lines = [
+        "# Outputs of the review",
+        "",
+        f"Generated from the review {generated_stamp(review)} (its last change). "
+        f"`slr run --out {shlex.quote(str(out))}` with no export files rewrites them from its "
+        "current state.",
+        "",
+        *(f"- {path.relative_to(out).as_posix()}" for path in report.written),
+        *(f"- not written: {failure.output} ({failure.hint})" for failure in report.failures),
+    ]
+    _write(out, "outputs.md", "\n".join(lines) + "\n", report)
 
 
 def _protocol_copy(out: Path) -> Path:

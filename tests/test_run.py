@@ -34,6 +34,7 @@ OUTPUTS = [
     "graphs/drivers-matrix.html",
     "graphs/drivers-matrix.svg",
     "graphs/drivers-synergies.csv",
+    "outputs.md",
     "prisma/PRISMA.csv",
     "prisma/prisma.html",
     "prisma/prisma.json",

@@ -83,9 +83,9 @@ def run(
 
     Without EXPORTS (`slr run --out DIR`) it refreshes an existing review: it imports
     nothing and rewrites every output from the review's current state (reviewers' decisions,
-    resolutions, full texts, tags). The PRISMA pages (prisma.html, .svg, .md) say the time of
-    the review's last change, not of the run, so a refresh of an unchanged review writes the
-    same bytes.
+    resolutions, full texts, tags). The PRISMA pages (prisma.html, .svg, .md) and OUT/outputs.md
+    (every file written) say the time of the review's last change, not of the run, so a
+    refresh of an unchanged review writes the same bytes.
 
     OUT is the review directory (`slr screen`, `slr status` ... work on it afterwards); the run
     writes OUT/dedup.csv, OUT/prisma/ (prisma.svg, prisma.html, PRISMA.csv for the PRISMA2020
