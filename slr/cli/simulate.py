@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from slr.errors import SlrError
+from slr.normalize.words import counted
 from slr.protocol.model import STOPPING_RULES
 from slr.screening.ranking import DEFAULT_MODEL, MODELS
 from slr.screening.simulate import (
@@ -158,7 +159,8 @@ def _report(
         else f"{prior_included} included + {prior_excluded} excluded at random"
     )
     lines = [
-        f"{Path(source).name}: {result.records:,} records, {result.included:,} included; "
+        f"{Path(source).name}: {counted(result.records, 'record', grouped=True)}, "
+        f"{result.included:,} included; "
         f"model {result.model}; prior {prior}; retrained after each include and every "
         f"{RETRAIN_GROWTH:.0%} more labels",
     ]

@@ -10,6 +10,7 @@ import networkx as nx
 from slr.graphs import build
 from slr.graphs.citations import Match, Matcher, match_citations, with_fulltext_references
 from slr.graphs.data import Study, citation_inputs, load_studies, load_tags, untagged
+from slr.normalize.words import counted
 from slr.protocol import Protocol
 from slr.store import Review
 from slr.store import fulltext as fulltext_store
@@ -60,8 +61,8 @@ def cooccurrence_graphs(
 
 def untagged_note(count: int, total: int, stage: str) -> str:
     return (
-        f"{count:,} of the {total:,} studies ({stage}) have not been tagged (`slr tag` ran on "
-        "another stage) and are not in this map"
+        f"{count:,} of the {counted(total, 'study', grouped=True)} ({stage}) have not been "
+        "tagged (`slr tag` ran on another stage) and are not in this map"
     )
 
 

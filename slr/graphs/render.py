@@ -164,8 +164,8 @@ def page_part(graph: nx.Graph, limit: int = PAGE_NODES) -> tuple[nx.Graph, str]:
             keep = [node for node in keep if graph.degree(node) > 0]
             what = "linked studies"
             notes.append(
-                f"{alone:,} of the {len(graph):,} studies have no citation link within the "
-                "set and are not drawn"
+                f"{alone:,} of the {counted(len(graph), 'study', grouped=True)} have no citation "
+                "link within the set and are not drawn"
             )
     if len(keep) > limit:
         # most links first; sorted() keeps the graph's order among equals

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slr.errors import SlrError
+from slr.normalize.words import counted
 from slr.screening.status import DEFAULT_REVIEWERS, Status, resolve
 from slr.screening.stop import STAGE as STOP_STAGE
 from slr.screening.stop import stop_note
@@ -281,8 +282,9 @@ def _check_sources(
     stored = Counter(source_id for _rid, source_id, _kept in origins)
     failed = Counter(source_id for source_id, _line in failures)
     wrong = [
-        f"source {sid} ({row['file_name']}): {row['records']} records and {row['failures']} "
-        f"rejected entries imported, {stored[sid]} and {failed[sid]} stored"
+        f"source {sid} ({row['file_name']}): {counted(row['records'], 'record')} and "
+        f"{counted(row['failures'], 'rejected entry')} imported, {stored[sid]} and "
+        f"{failed[sid]} stored"
         for sid, row in sources.items()
         if stored[sid] != row["records"] or failed[sid] != row["failures"]
     ]
@@ -346,8 +348,8 @@ def _check(counts: Counts, title_abstract: dict[int, Status], source_of: dict) -
         problems.append(f"records {_ids(odd)} are not screened exactly once")
     if len(unique) + len(counts.dbr.duplicates) + len(counts.other.duplicates) != len(source_of):
         problems.append(
-            f"{len(source_of)} records stored but {len(unique)} unique and "
-            f"{len(counts.dbr.duplicates) + len(counts.other.duplicates)} duplicates"
+            f"{counted(len(source_of), 'record')} stored but {len(unique)} unique and "
+            f"{counted(len(counts.dbr.duplicates) + len(counts.other.duplicates), 'duplicate')}"
         )
     if problems:
         raise PrismaError("the PRISMA counts do not add up: " + "; ".join(problems))
