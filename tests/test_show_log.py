@@ -81,7 +81,8 @@ def test_log_lists_the_changes_of_the_review_and_of_one_record(
     assert code == 0
     assert output == (
         "#3 WHEN  insert source 2: file=wos.txt, "
-        "sha256=9137afe2f53e95f1b82c36105cf9745a6138953347ed80b808f0f434b1b…, format=wos-plaintext, database=Web of Science Core Collection, "
+        "sha256=9137afe2f53e95f1b82c36105cf9745a6138953347ed80b808f0f434b1b…, "
+        "format=wos-plaintext, database=Web of Science Core Collection, "
         "method=database, records=53, failures=0, first_record=68, last_record=120\n"
         "#7 WHEN  insert dedup_pair 1: record_a=1, record_b=68, outcome=duplicate, rule=fuzzy, "
         "score=0.962\n"
