@@ -4,6 +4,7 @@ extracted here, once, and stored with the file, so that nothing that shows or se
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +73,7 @@ class Planned:
     path: Path
     match: Match
     extraction: Extraction | None = None
-    data: bytes = b""
+    sha256: str = ""  # of the bytes read: the file is read again to be attached, and must match
     refused: str = ""  # why the file is not attached (unreadable, excluded record), named
     attached: store.Attached | None = None
 
@@ -130,7 +131,8 @@ def plan_import(review: Review, folder: Path, force: bool = False) -> ImportPlan
         planned = Planned(path, Match(path.name))
         plan.files.append(planned)
         try:
-            planned.data, planned.extraction = read_report(path)
+            data, planned.extraction = read_report(path)
+            planned.sha256 = hashlib.sha256(data).hexdigest()  # (the bytes are not kept)
         except UnreadableFullText as error:
             planned.refused = error.message
             continue
@@ -145,15 +147,20 @@ def plan_import(review: Review, folder: Path, force: bool = False) -> ImportPlan
 
 
 def run_import(review: Review, plan: ImportPlan) -> None:
-    """Attach every matched file of PLAN (each in its own transaction)."""
+    """Attach every matched file of PLAN, each in its own short transaction (the text was read
+    by `plan_import`: a reviewer's key press waits for one insert, never for a PDF)."""
     for planned in plan.matched():
         assert planned.match.record_id is not None and planned.extraction is not None
+        data = planned.path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != planned.sha256:
+            planned.refused = f"{planned.path.name} changed while the folder was read: not attached"
+            continue
         planned.attached = store.attach(
             review.path,
             review.db,
             planned.match.record_id,
             planned.path,
-            planned.data,
+            data,
             stored_text(planned.extraction),
             planned.match.by,
         )
