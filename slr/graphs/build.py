@@ -577,7 +577,9 @@ def _part_layout(
     for attempt in range(tries):
         start = _force_layout(graph, nodes, seed + attempt, spacing)
         # longer edges move their middles out of the discs at their ends
-        for stretch in (1.0, 1.4, 2.0) if tries > 1 else (1.0,):
+        if tries == 1:  # a large part: no search for clear edge middles
+            return _separate(start, radius)
+        for stretch in (1.0, 1.4, 2.0):
             pos = _separate(start * stretch, radius)
             blocked = len(blocked_edge_middles(graph, nodes, pos, radius))
             if best is None or blocked < best[0]:
@@ -614,21 +616,19 @@ def _separate(pos: np.ndarray, radius: np.ndarray, rounds: int = 60) -> np.ndarr
     nearest neighbour as their discs need; then each overlapping pair is pushed apart along the
     line between them, neighbours found with a k-d tree (a round costs about n log n); a map
     still crowded after `rounds` is spread by a tenth and pushed again."""
-    from scipy.spatial import cKDTree  # only pages and figures need it; scipy loads slowly
-
     pos = pos.copy()
     if len(pos) < 2:
         return pos
     centre = pos.mean(axis=0)
-    distance, nearest = cKDTree(pos).query(pos, k=2)
-    need = (radius + radius[nearest[:, 1]] + GAP) / np.maximum(distance[:, 1], 1e-6)
+    distance, nearest = _nearest(pos)
+    need = (radius + radius[nearest] + GAP) / np.maximum(distance, 1e-6)
     spread = min(max(float(np.quantile(need, 0.9)), 1.0), 10.0)
     pos = centre + (pos - centre) * spread
     reach = 2 * float(radius.max()) + GAP
     rng = np.random.default_rng(SEED)
     for _attempt in range(20):
         for _ in range(rounds):
-            pairs = cKDTree(pos).query_pairs(reach, output_type="ndarray")
+            pairs = _close_pairs(pos, reach)
             if not len(pairs):
                 return pos
             i, j = pairs[:, 0], pairs[:, 1]
@@ -651,6 +651,34 @@ def _separate(pos: np.ndarray, radius: np.ndarray, rounds: int = 60) -> np.ndarr
         centre = pos.mean(axis=0)
         pos = centre + (pos - centre) * 1.1
     return pos
+
+
+def _nearest(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's distance to its nearest other point, and that point's index."""
+    if len(pos) <= DENSE_LIMIT:
+        distance = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
+        np.fill_diagonal(distance, np.inf)
+        nearest = distance.argmin(axis=1)
+        return distance[np.arange(len(pos)), nearest], nearest
+    from scipy.spatial import cKDTree  # large maps only: scipy.spatial takes a second to load
+
+    distance, nearest = cKDTree(pos).query(pos, k=2)
+    return distance[:, 1], nearest[:, 1]
+
+
+def _close_pairs(pos: np.ndarray, reach: float) -> np.ndarray:
+    """The pairs (i < j) of points closer than `reach`: every pair compared up to DENSE_LIMIT
+    points (a few milliseconds), a k-d tree above."""
+    if len(pos) <= DENSE_LIMIT:
+        points = pos.astype(np.float32)
+        dx = points[:, 0:1] - points[:, 0]
+        dy = points[:, 1:2] - points[:, 1]
+        i, j = np.nonzero(dx * dx + dy * dy < reach * reach)
+        keep = i < j
+        return np.stack([i[keep], j[keep]], axis=1)
+    from scipy.spatial import cKDTree  # large maps only: scipy.spatial takes a second to load
+
+    return cKDTree(pos).query_pairs(reach, output_type="ndarray")
 
 
 def blocked_edge_middles(
