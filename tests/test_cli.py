@@ -508,3 +508,16 @@ def test_status_says_what_waits_for_a_reviewer_and_that_the_protocol_is_missing(
         f"by `slr init`) is missing from {demo}; copy the protocol back: cp "
         f"msme-digital-drivers.toml {demo / 'protocol.toml'}\n",
     )
+
+
+def test_a_review_named_for_init_or_run_is_refused_not_ignored(
+    review: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(main, ["--review", str(review), "run", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "Error: slr run takes no --review: name the review's directory with --out DIR\n"
+    )
+    result = runner.invoke(main, ["--review", str(review), "init", str(tmp_path / "y")])
+    assert result.exit_code == 2
+    assert not (tmp_path / "y").exists()

@@ -80,7 +80,8 @@ def _fail(error: SlrError) -> None:
 @click.group(cls=SlrGroup, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="slr")
 @review_option
-def main(review_dir: Path) -> None:
+@click.pass_context
+def main(ctx: click.Context, review_dir: Path) -> None:
     """slr: systematic literature reviews from the terminal, the PRISMA 2020 way.
 
     A review is a directory (made by `slr init`); every command works on the review named by
@@ -88,6 +89,21 @@ def main(review_dir: Path) -> None:
     review holding the current directory (found as git finds a repository: the nearest folder
     upwards with a review.db).
     """
+    from click.core import ParameterSource  # (click does not export it at the top)
+
+    named = ctx.get_parameter_source("review_dir") is ParameterSource.COMMANDLINE
+    if named and ctx.invoked_subcommand in _NAME_THEIR_DIRECTORY:
+        # a review named for a command that takes its directory otherwise would be ignored
+        raise click.UsageError(
+            f"slr {ctx.invoked_subcommand} takes no --review: "
+            + _NAME_THEIR_DIRECTORY[ctx.invoked_subcommand]
+        )
+
+
+_NAME_THEIR_DIRECTORY = {
+    "init": "name the new review's directory as its argument (slr init DIR)",
+    "run": "name the review's directory with --out DIR",
+}
 
 
 __all__ = ["COMMAND_MODULES", "SlrGroup", "main"]
