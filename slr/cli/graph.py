@@ -52,8 +52,9 @@ color_option = click.option(
 
 @click.group()
 def graph() -> None:
-    """Graphs of the review: tag co-occurrence and citations, with the studies behind every
-    edge. Layouts are computed here and the HTML page needs no network."""
+    """Maps of the review: tag co-occurrence (and its synergy matrix), keywords and citations,
+    with the studies behind every edge. Layouts are computed here; the HTML page needs no
+    network and the SVG figure is the same map for the paper."""
 
 
 def _count(count: int, noun: str) -> str:

@@ -1,6 +1,7 @@
-"""The graphs, as pure networkx functions: tag co-occurrence (with the usual normalisations),
-the study-tag bipartite graph, direct citation, co-citation and bibliographic coupling,
-communities and a layout. Every edge carries the studies behind it."""
+"""The graphs, as pure networkx functions: tag co-occurrence (with the usual normalisations)
+and its synergy matrix, keyword co-occurrence (with a VOSviewer thesaurus), the study-tag
+bipartite graph, direct citation, co-citation and bibliographic coupling, communities and
+their names, and a readable layout. Every edge carries the studies behind it."""
 
 from __future__ import annotations
 
@@ -479,12 +480,15 @@ def layout(
     """Positions in pixels computed here (fixed seed), so the browser draws at once with
     physics off and the SVG figure has the same map.
 
-    Up to DENSE_LIMIT nodes: ForceAtlas2 (hubs push harder, so a study citing a hundred others
-    gets a readable ring, not a ball), scaled to about SPACING px per edge, then the discs of
-    radius `sizes` (default `radii(graph)`) pushed apart until none overlaps; a small graph
-    tries a few seeds until a click at the middle of each edge finds that edge. Above it the
-    linked nodes are laid out with repulsion from a grid (`_grid_layout`) and the nodes
-    without a link are put in rows below them."""
+    Up to DENSE_LIMIT nodes, each connected part on its own, then the parts packed in rows:
+    ForceAtlas2 for a part of up to FORCE_ATLAS_LIMIT nodes (hubs push harder, so a study
+    citing a hundred others gets a readable ring, not a ball), Fruchterman-Reingold above,
+    scaled to about SPACING px per edge, then the discs of radius `sizes` (default
+    `radii(graph)`) pushed apart until none overlaps; a small part tries a few seeds and
+    stretches until a click at the middle of each edge finds that edge. Above DENSE_LIMIT the
+    linked nodes are laid out with repulsion from a grid (`_grid_layout`), their discs pushed
+    apart when `sizes` is given (a page or a figure), and the nodes without a link are put in
+    rows below them."""
     nodes = list(graph.nodes)
     if len(nodes) <= DENSE_LIMIT:
         return _readable_layout(graph, nodes, seed, sizes if sizes is not None else radii(graph))
