@@ -172,12 +172,15 @@ def test_extraction_matrix_csv_and_xlsx_hold_no_formula(review: Path, tmp_path: 
 def test_every_csv_slr_writes_holds_no_formula(review: Path, tmp_path: Path) -> None:
     rev = str(review)
     # a full-text exclusion with the hostile reason, and two reviewers' notes
-    assert run("screen", "--review", rev, "--reviewer", "ana", input="iii")[0] == 0
+    assert run("screen", "--review", rev, "--reviewer", "ana", "--order", "id", input="iii")[0] == 0
     assert (
         run("screen", "--review", rev, "--reviewer", "ana", "--stage", "full_text", input="e1")[0]
         == 0
     )
-    assert run("screen", "--review", rev, "--reviewer", "ben", input="n=1+1\ni")[0] == 0
+    assert (
+        run("screen", "--review", rev, "--reviewer", "ben", "--order", "id", input="n=1+1\ni")[0]
+        == 0
+    )
     graph, table = tmp_path / "graph.csv", tmp_path / "synergy.csv"
     output_of(
         "graph", "cooccurrence", "--stage", "all", "--bipartite", "-o", str(graph), "--review", rev
@@ -242,7 +245,7 @@ def assert_inert(markdown: str) -> None:
 
 def test_every_markdown_output_is_inert(review: Path, tmp_path: Path) -> None:
     rev = str(review)
-    assert run("screen", "--review", rev, "--reviewer", "ana", input="iii")[0] == 0
+    assert run("screen", "--review", rev, "--reviewer", "ana", "--order", "id", input="iii")[0] == 0
     assert (
         run("screen", "--review", rev, "--reviewer", "ana", "--stage", "full_text", input="e1")[0]
         == 0
@@ -312,7 +315,10 @@ def test_a_stored_full_text_outside_the_review_is_never_deleted_read_or_opened(
     )
     assert run("tag", "--stage", "all", "--review", str(review)) == (1, refused(stored, 2))
     # the screen's `o` key says so and opens nothing (and no viewer could be found: PATH empty)
-    assert run("screen", "--review", str(review), "--reviewer", "ana", input="iii")[0] == 0
+    assert (
+        run("screen", "--review", str(review), "--reviewer", "ana", "--order", "id", input="iii")[0]
+        == 0
+    )
     code, output = run(
         "screen", "--review", str(review), "--reviewer", "ana", "--stage", "full_text",
         input="io", path=str(tmp_path / "no-bin"),

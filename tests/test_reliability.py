@@ -109,7 +109,7 @@ def test_readers_and_a_screen_during_a_large_import_never_corrupt_the_review(
         assert slr("import", "--review", str(review), str(small)).returncode == 0
         screen = pexpect.spawn(
             sys.executable,
-            ["-m", "slr", "screen", "--review", str(review), "--reviewer", "ana"],
+            ["-m", "slr", "screen", "--review", str(review), "--reviewer", "ana", "--order", "id"],
             dimensions=(24, 80),
             encoding="utf-8",
             timeout=60,

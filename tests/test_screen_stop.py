@@ -5,19 +5,24 @@ resolver and PRISMA after a stop."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import sys
 from pathlib import Path
 
+import pexpect
 from click.testing import CliRunner
 
 from slr.cli import main
 from slr.models import HumanDecision
 from slr.prisma import prisma_counts
 from slr.prisma.diagram import diagram_svg
-from slr.screening.status import STOPPED, decide_status, review_statuses
+from slr.screening.session import Session
+from slr.screening.status import STOPPED, decide_status, protocol_of, review_statuses
 from slr.screening.stop import stop_note
 from slr.store import Review
+from slr.store import screening as store
 from slr.store.screening import record_human_decision
 
 STAGE = "title_abstract"
@@ -198,3 +203,150 @@ def test_a_person_decides_over_the_stop_and_a_rule_over_nothing() -> None:
     assert (stopped.status, stopped.by, stopped.reason) == ("exclude", "stopping", STOPPED)
     ruled = decide_status(1, [], ("include", "two drivers"), None, stopped=True)
     assert (ruled.status, ruled.by) == ("include", "rules")
+
+
+# -- the relevance order: per reviewer, blind ------------------------------------------------
+
+
+def ranking_of(session: Session, count: int = 15) -> list[int]:
+    """The first records of the reviewer's latest ranking (after the model has caught up)."""
+    relevance = session._relevance
+    assert relevance is not None and relevance.wait(120)
+    skip = set(session.done)
+    order = []
+    for _ in range(count):
+        ranked = relevance.next(skip)
+        if ranked is None:
+            break
+        order.append(ranked.record_id)
+        skip.add(ranked.record_id)
+    return order
+
+
+def open_session(review: Review, reviewer: str) -> Session:
+    protocol, _ = protocol_of(review)
+    return Session(review, STAGE, reviewer, protocol, "", seed=3, styles=False)
+
+
+def test_relevance_is_the_default_and_starts_with_the_rules_includes(demo: Path) -> None:
+    with Review.open(demo) as review:
+        session = open_session(review, "ana")
+        assert session.order == "relevance"
+        rule_includes = {
+            rid
+            for rid, auto in store.auto_decisions(review.db, STAGE).items()
+            if auto["decision"] == "include"
+        }
+        first = ranking_of(session, len(rule_includes))
+    assert set(first) == rule_includes  # before any decision: the rules' includes first
+    assert session.ranked is not None and session.ranked.source == "rules first, then random"
+    assert session.ranked.rank == 1
+
+
+def test_blind_reviewers_get_independent_rankings(demo: Path) -> None:
+    first = awaiting(demo)
+    with Review.open(demo) as review:
+        ana = open_session(review, "ana")
+        ana.current = first[0]
+        ana.decide("include")
+        ana.current = first[1]
+        ana.decide("exclude", "No MSME/SME context")
+        ana_ranking = ranking_of(ana)
+        bob = open_session(review, "bob")
+        bob.current = first[1]
+        bob.decide("include")
+        bob.current = first[0]
+        bob.decide("exclude", "No MSME/SME context")
+        bob_ranking = ranking_of(bob)
+        # ana's ranking, rebuilt after bob's opposite decisions, is the one she had: bob's
+        # decisions reach neither her model nor her queue
+        again = open_session(review, "ana")
+        assert ranking_of(again) == ana_ranking
+    assert bob_ranking != ana_ranking
+    assert first[0] not in ana_ranking and first[1] not in bob_ranking
+
+
+# -- slr screen progress -----------------------------------------------------------------------
+
+
+def test_progress_figures_json_and_curve(demo: Path, runner: CliRunner, tmp_path: Path) -> None:
+    first = awaiting(demo)
+    decide(demo, [(first[0], "include"), *((rid, "exclude") for rid in first[1:5])])
+    code, output = run(runner, "screen", "progress", "--review", str(demo))
+    assert (code, output) == (
+        0,
+        "title_abstract (every reviewer): decided 5 of 90 · includes found 1 · includes unseen "
+        "~17 (estimated from the last 50 decisions)\n"
+        "stopping rule statistical: not met (ranked phase; 5 of 90 screened, 1 relevant; "
+        "irrelevant_in_a_row 4; ranked_until 50)\n",
+    )
+    curve = tmp_path / "curve.svg"
+    code, output = run(
+        runner,
+        "screen",
+        "progress",
+        "--review",
+        str(demo),
+        "--reviewer",
+        "ana",
+        "--json",
+        "--curve",
+        str(curve),
+    )
+    figures = json.loads(output)
+    assert (code, figures["decided"], figures["includes_found"]) == (0, 5, 1)
+    assert figures["curve"] == [1, 1, 1, 1, 1]
+    assert figures["stopping"]["rule"] == "statistical" and not figures["stopping"]["stop"]
+    svg = curve.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "records screened (5 of 90)" in svg
+    code, output = run(runner, "screen", "progress", "--review", str(demo), "--reviewer", "bo")
+    assert output.startswith("title_abstract (reviewer bo): decided 0 of 90 · includes found 0")
+    code, output = run(
+        runner, "screen", "progress", "--review", str(demo), "--curve", str(tmp_path / "c.png")
+    )
+    assert code == 2 and "--curve writes FILE.svg or FILE.html" in output
+
+
+# -- the screen in a real pseudo-terminal -------------------------------------------------------
+
+
+def test_the_screen_shows_rank_progress_and_the_stop_message(demo: Path) -> None:
+    set_stopping(demo, '[screening.stopping]\nrule = "irrelevant_in_a_row"\nn = 3\n')
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "SLR_REVIEWER")}
+    env.update(TERM="xterm", NO_COLOR="1")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "slr", "screen", "--review", str(demo), "--reviewer", "ana"],
+        dimensions=(24, 100),
+        encoding="utf-8",
+        timeout=30,
+        env=env,
+    )
+    child.expect(r"rank 1 \(rules first, then random\)")
+    child.expect("Decided 0/90 · includes found 0")
+    child.expect(r"stopping: not met \(ranked screening\)")
+    # the rules' includes come first; one decided is screened like any other, so the number
+    # of records to screen grows by one (what `slr screen stop` counts too)
+    child.send("i")
+    child.expect(r"Decided 1/91 · includes found 1")
+    for done in (2, 3):
+        child.send("e")
+        child.expect("pick the reason")
+        child.send("0")
+        child.expect(f"Decided {done}/9[0-9] · includes found 1")
+    child.send("e")
+    child.expect("pick the reason")
+    child.send("0")
+    child.expect(
+        r"Decided 4/9[0-9] · includes found 1 · includes unseen ~\d+ \(est.\) · stopping: MET"
+    )
+    child.expect(
+        r"Stopping rule irrelevant_in_a_row met \(ranked screening\): `slr screen stop` ends"
+    )
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    result = CliRunner().invoke(main, ["screen", "stop", "--review", str(demo)])
+    assert result.exit_code == 0
+    assert re.search(r"met \(ranked screening; 4 of 9[0-9] screened, 1 relevant", result.output)

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import random
+import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,11 +26,12 @@ from slr.errors import SlrError
 from slr.fulltext.pager import Pager
 from slr.models import Author, Record
 from slr.normalize.text import fold
-from slr.protocol import Protocol
-from slr.screening.engine import STAGES
+from slr.protocol import Protocol, QuerySyntaxError
+from slr.screening.engine import STAGES, QueryError
 from slr.screening.highlight import Highlighter
 from slr.screening.ranking import text_of
 from slr.screening.relevance import SECOND_MODEL, Ranked, RelevanceOrder, own_labels
+from slr.screening.run import find
 from slr.screening.status import Statuses, review_statuses
 from slr.screening.stopping import Verdict, check, includes_unseen
 from slr.screening.text import RecordText
@@ -38,6 +40,7 @@ from slr.store import fulltext as fulltext_store
 from slr.store import screening as store
 from slr.store.paths import fulltext_file
 from slr.store.review import years as record_years
+from slr.store.tagging import all_stored_tags
 from slr.store.transaction import write
 
 ORDERS = ("relevance", "id", "random", "year", "rule")
@@ -61,6 +64,7 @@ HELP = """Keys
   s  skip: it comes back at the end of this session
   u  undo your last decision and show that record again
   c  the protocol's eligibility criteria
+  g  go to a record by its id (then Enter): decided or not, on this queue
   o  open the attached full text with the system viewer (full-text stage)
   f  read the full text here, page by page: / searches, n goes to the next highlight,
      M to Methods, i/e/m decide (full-text stage)
@@ -268,6 +272,71 @@ def means_not_retrieved(reason: str) -> bool:
     return fold(reason) in NOT_RETRIEVED_REASONS
 
 
+def queue_filter(
+    review: Review,
+    protocol: Protocol | None,
+    stage: str,
+    query: str = "",
+    rule: str = "",
+    tag: str = "",
+) -> tuple[set[int] | None, str]:
+    """The records `slr screen --query/--rule/--tag` keeps (None: no filter) and how to name
+    them: a query in the rule language (as `slr query`), the records a protocol rule decided at
+    this stage, the records `slr tag` gave a tag (vocabulary:group, or a whole vocabulary)."""
+    kept: set[int] | None = None
+    labels: list[str] = []
+
+    def keep(ids: set[int], label: str) -> None:
+        nonlocal kept
+        kept = ids if kept is None else kept & ids
+        labels.append(label)
+
+    if query:
+        try:
+            hits, _ = find(review, query, protocol, stage)
+        except QuerySyntaxError as error:
+            raise SlrError(f"query syntax error: {error.message}\n{error.caret()}") from None
+        except QueryError as error:
+            caret = QuerySyntaxError(error.message, query, error.position).caret()
+            raise SlrError(f"{error.message}\n{caret}") from None
+        keep({hit.record.id for hit in hits}, f"query {query}")
+    if rule:
+        rules = [r.id for r in protocol.rules] if protocol else []
+        if rule not in rules:
+            raise SlrError(
+                f"the protocol has no rule {rule!r}",
+                f"its rules: {', '.join(rules)}" if rules else "the review has no rules",
+            )
+        decided = store.auto_decisions(review.db, stage)
+        keep(
+            {rid for rid, row in decided.items() if row["reviewer"] == store.AUTO + rule},
+            f"rule {rule}",
+        )
+    if tag:
+        vocabulary, _, group = tag.replace(":", ".").partition(".")
+        groups = protocol.vocabularies.get(vocabulary) if protocol else None
+        if groups is None or (group and group not in groups):
+            raise SlrError(
+                f"the protocol has no tag {tag!r}",
+                "tags are VOCABULARY:GROUP (or a whole VOCABULARY), as `slr tag show ID` shows",
+            )
+        tagged = all_stored_tags(review.db)
+        if not tagged:
+            raise SlrError(
+                "no record is tagged yet",
+                "run `slr tag --stage all` first, or filter with --query 'vocab:NAME>=1'",
+            )
+        keep(
+            {
+                rid
+                for rid, tags in tagged.items()
+                if any(t.vocabulary == vocabulary and group in ("", t.group) for t in tags)
+            },
+            f"tag {tag}",
+        )
+    return kept, " and ".join(labels)
+
+
 # The columns of `slr screen export`, and what `slr screen import` reads
 CSV_COLUMNS = ("record_id", "reviewer", "decision", "reason", "note")
 
@@ -385,7 +454,10 @@ class Session:
     _skipped: list[int] = field(default_factory=list)
     _highlighter: Highlighter | None = None
     _auto: dict[int, dict] = field(default_factory=dict)
+    only: set[int] | None = None  # the records a filter keeps (--query, --rule, --tag)
+    filter_label: str = ""  # what that filter is, shown in the heading
     _statuses: Statuses | None = None  # at the start of the session: the queue and its checks
+    _others: tuple[float, dict[str, int]] = (0.0, {})  # other reviewers' progress, when read
     _queued: set[int] = field(default_factory=set)
     # --order relevance (slr/screening/relevance.py): the model's order, the record's rank and
     # score, this reviewer's decisions in order (what the stopping rule reads), its verdict
@@ -424,6 +496,8 @@ class Session:
         resolved are left out."""
         self._statuses = review_statuses(self.review, self.protocol)
         ids = screening_queue(self._statuses, self.stage)
+        if self.only is not None:
+            ids = [rid for rid in ids if rid in self.only]
         if self.order == "random":
             random.Random(self.seed).shuffle(ids)
         elif self.order == "year":
@@ -541,6 +615,28 @@ class Session:
         self.advance()
         return rid
 
+    def goto(self, record_id: int) -> bool:
+        """Show a record of this queue (`g` + its id), decided or not; False, with the message
+        saying why, when it is not on the queue."""
+        if record_id not in self._queued:
+            assert self._statuses is not None
+            exists = self._statuses.status_of(record_id, STAGES[0]) is not None
+            if not exists:
+                self.message = f"No record with id {record_id}"
+            elif self.only is not None and record_id in screening_queue(self._statuses, self.stage):
+                self.message = f"Record {record_id} is not among the records of {self.filter_label}"
+            else:
+                self.message = _not_on_queue(self._statuses, record_id, self.stage).capitalize()
+            return False
+        if self.current is not None and self.current != record_id:
+            self._stack.append(self.current)
+        self.current = record_id
+        decided = record_id in self.done
+        self.message = f"Record {record_id}" + (
+            ": you decided it already; a key changes your decision" if decided else ""
+        )
+        return True
+
     def more_abstract(self) -> None:
         """Show the next part of an abstract too long for the screen."""
         if self._page_record != self.current:
@@ -573,6 +669,13 @@ class Session:
         rid = self._require()
         store.save_note(self.review.db, rid, self.stage, self.reviewer, text.strip())
         self.message = f"Note saved on record {rid}" if text.strip() else "Note removed"
+
+    def _your_decision(self, record_id: int) -> str:
+        mine = store.reviewer_decision(self.review.db, record_id, self.stage, self.reviewer)
+        if mine is None:
+            return "none"
+        label = "maybe" if mine[0] == "flag" else mine[0]
+        return label + (f" ({mine[1]})" if mine[1] else "")
 
     def current_note(self) -> str:
         if self.current is None:
@@ -617,7 +720,34 @@ class Session:
         remaining = len(self.queue) - done
         minutes = max(time.monotonic() - self.started, 1e-9) / 60
         pace = self.decided_now / minutes if self.decided_now else 0.0
-        return f"Done {done} · left {remaining} · this session {self.decided_now} ({pace:.1f}/min)"
+        total = len(self.queue)
+        percent = f"{100 * done / total:.0f}%" if total else "-"
+        return (
+            f"Done {done} of {total} ({percent}) · left {remaining} · this session "
+            f"{self.decided_now} ({pace:.1f}/min)"
+        )
+
+    def reviewers_line(self) -> str:
+        """Every reviewer's progress on this queue ("" while you are the only one): read again
+        every few seconds, since other reviewers screen in other terminals."""
+        read_at, others = self._others
+        if time.monotonic() - read_at > 5:
+            decided = store.decided_by_reviewer(self.review.db, self.stage)
+            others = {
+                name: len(ids & self._queued)
+                for name, ids in decided.items()
+                if name != self.reviewer
+            }
+            self._others = (time.monotonic(), others)
+        others = {name: count for name, count in others.items() if count}
+        if not others:
+            return ""
+        total = len(self.queue) or 1
+        counts = {self.reviewer: len(self.done), **others}
+        return "Reviewers: " + " · ".join(
+            f"{name} {count}/{total} ({100 * count / total:.0f}%)"
+            for name, count in sorted(counts.items())
+        )
 
     def ranking_lines(self) -> list[str]:
         """--order relevance: decided/total, includes found, the estimate of includes unseen,
@@ -710,7 +840,7 @@ class Session:
         lines: list[Text] = []
         footer: list[Text] = []
         if overlay:
-            lines = [Text(line) for line in overlay.splitlines()]
+            lines = [Text(line) for line in _wrap_overlay(overlay, width)]
         elif self.current is None:
             lines = [
                 Text(f"Every record of the {label} stage is screened by {self.reviewer}."),
@@ -719,6 +849,8 @@ class Session:
         else:
             shown = self.load(self.current)
             head.append(f" · record {shown.id}")
+            if self.filter_label:
+                head.append(f" · {self.filter_label}")
             if self.ranked is not None and self.ranked.record_id == shown.id:
                 score = "" if self.ranked.score is None else f" · score {self.ranked.score:.2f}"
                 head.append(f" · rank {self.ranked.rank:,}{score} ({self.ranked.source})")
@@ -738,6 +870,8 @@ class Session:
                 lines.extend(_wrap(console, Text(f"Rules: {shown.rules}", style="dim"), width, 1))
             if shown.fulltext:
                 lines.extend(_wrap(console, Text(f"Full text: {shown.fulltext}"), width, 1))
+            if shown.id in self.done:
+                lines.append(Text(f"Your decision: {self._your_decision(shown.id)}", style="bold"))
             note = self.current_note()
             if note:
                 lines.extend(_wrap(console, Text(f"Your note: {note}"), width, 1))
@@ -764,11 +898,20 @@ class Session:
             legend.append(f"{kind} term", style=STYLES[kind]).append("  ")
         footer.append(legend)
         footer.append(Text(self.progress_line()))
+        reviewers = self.reviewers_line()
+        if reviewers:
+            footer.extend(_wrap(console, Text(reviewers), width, 1))
         footer.extend(Text(line[: width - 1]) for line in self.ranking_lines())
         keys = KEYS_LINE if self.stage == "title_abstract" else FULL_TEXT_KEYS
         footer.extend(_wrap(console, Text(keys), width, 1))
         footer.append(Text(self.message[: width - 1], style="bold"))
         body_room = self.height - 1 - len(footer)
+        if overlay and len(lines) > body_room > 1:  # say so rather than cut it silently
+            hidden = len(lines) - body_room + 1
+            lines = [
+                *lines[: body_room - 1],
+                Text(f"… {hidden} more lines: a taller terminal shows them", style="dim"),
+            ]
         everything = [head, *lines[: max(body_room, 0)]]
         everything.extend(Text("") for _ in range(body_room - len(lines)))
         everything.extend(footer)
@@ -804,9 +947,20 @@ class Session:
             if items:
                 lines.append(f"{heading}:")
                 lines.extend(f"  - {item}" for item in items)
-        lines.append("")
-        lines.append("Press any key to go back.")
         return "\n".join(lines)
+
+
+def _wrap_overlay(overlay: str, width: int) -> list[str]:
+    """An overlay's lines wrapped at word boundaries to the screen's width (never cut), a list
+    item's continuation indented under its text."""
+    lines: list[str] = []
+    for line in overlay.splitlines():
+        stripped = line.lstrip()
+        indent = line[: len(line) - len(stripped)]
+        hanging = indent + ("  " if stripped.startswith(("- ", "* ")) else "")
+        wrapped = textwrap.wrap(line, width - 1, subsequent_indent=hanging, break_on_hyphens=False)
+        lines.extend(wrapped or [""])
+    return lines
 
 
 def _wrap(

@@ -11,13 +11,15 @@ them the status exclude, "not screened: stopping rule met".
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from html import escape
 
 from slr.errors import SlrError
 from slr.models import STAGES
 from slr.protocol import Protocol
-from slr.screening.status import Statuses, protocol_of, review_statuses
-from slr.screening.stopping import Verdict, check
+from slr.screening.status import FINAL, Statuses, protocol_of, review_statuses
+from slr.screening.stopping import Verdict, check, includes_unseen
 from slr.store import Review
 from slr.store.screening import record_stop, screening_order, stop_of, undo_stop
 
@@ -36,23 +38,32 @@ class ScreeningState:
         return len(self.labels) + len(self.unscreened)
 
 
-def screening_state(review: Review, statuses: Statuses, reviewer: str = "") -> ScreeningState:
+def screening_state(
+    review: Review, statuses: Statuses, reviewer: str = "", stage_name: str = STAGE
+) -> ScreeningState:
     """The labels so far (of `reviewer` only, when given) and the records left unscreened."""
-    stage = statuses.stage(STAGE)
+    stage = statuses.stage(stage_name)
     labels = []
-    for record_id in screening_order(review.db, STAGE, reviewer):
+    for record_id in screening_order(review.db, stage_name, reviewer):
         status = stage.get(record_id)
         if status is None:  # marked duplicate after it was screened
             continue
         humans = [h for h in status.humans if not reviewer or h.reviewer == reviewer]
         labels.append(any(h.decision in ("include", "maybe") for h in humans))
-    unscreened = [
-        record_id
-        for record_id, status in stage.items()
-        if status.status == "awaiting"
-        and status.by in ("none", "rules")
-        and (not reviewer or all(h.reviewer != reviewer for h in status.humans))
-    ]
+    if reviewer:  # what this reviewer has not decided, whoever else did
+        unscreened = [
+            record_id
+            for record_id, status in stage.items()
+            if all(h.reviewer != reviewer for h in status.humans)
+            and not (status.by == "rules" and status.status in FINAL)
+            and status.by not in ("resolution", "fulltext", "stopping")
+        ]
+    else:
+        unscreened = [
+            record_id
+            for record_id, status in stage.items()
+            if status.status == "awaiting" and status.by in ("none", "rules")
+        ]
     return ScreeningState(labels, unscreened)
 
 
@@ -154,4 +165,106 @@ def stop_note(stop: dict[str, object]) -> str:
     return (
         f"{head}, after {parameters['n']} irrelevant records in a row; a heuristic: it "
         "guarantees no recall."
+    )
+
+
+# -- `slr screen progress` -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where screening stands: the figures the screen shows, and the labels for the curve."""
+
+    stage: str
+    reviewer: str  # "" for every reviewer
+    labels: list[bool]
+    total: int
+    verdict: Verdict | None
+
+    @property
+    def found(self) -> int:
+        return sum(self.labels)
+
+    @property
+    def unseen_estimate(self) -> float:
+        return includes_unseen(self.labels, self.total - len(self.labels))
+
+    def lines(self) -> list[str]:
+        who = f"reviewer {self.reviewer}" if self.reviewer else "every reviewer"
+        lines = [
+            f"{self.stage} ({who}): decided {len(self.labels):,} of {self.total:,} · includes "
+            f"found {self.found:,} · includes unseen ~{self.unseen_estimate:.0f} (estimated from "
+            "the last 50 decisions)"
+        ]
+        if self.verdict is not None:
+            lines.append(self.verdict.summary())
+            if self.verdict.stop:
+                lines.append("The stopping rule is met: `slr screen stop` ends screening.")
+        return lines
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "stage": self.stage,
+            "reviewer": self.reviewer,
+            "decided": len(self.labels),
+            "total": self.total,
+            "includes_found": self.found,
+            "includes_unseen_estimate": round(self.unseen_estimate, 1),
+            "stopping": None if self.verdict is None else self.verdict.to_dict(),
+            "curve": list(itertools.accumulate(int(label) for label in self.labels)),
+        }
+
+
+def screening_progress(review: Review, stage: str = STAGE, reviewer: str = "") -> Progress:
+    """The figures of `slr screen progress`: the stopping rule's only at title/abstract."""
+    protocol = protocol_of(review)[0]
+    state = screening_state(review, review_statuses(review, protocol), reviewer, stage)
+    spec = protocol.stopping if protocol is not None and stage == STAGE else None
+    verdict = None if spec is None else check(spec, state.labels, state.total)
+    return Progress(stage, reviewer, state.labels, state.total, verdict)
+
+
+def recall_curve(progress: Progress, title: str) -> str:
+    """Includes found against records screened, with the line a random order would follow
+    (the includes found so far spread evenly over every record): a standalone SVG."""
+    width, height, left, bottom, top, right = 640, 400, 60, 50, 40, 20
+    total = max(progress.total, 1)
+    most = max(progress.found, 1)
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def point(x: float, y: float) -> str:
+        return f"{left + x / total * plot_w:.1f},{top + plot_h - y / most * plot_h:.1f}"
+
+    found = list(itertools.accumulate(int(label) for label in progress.labels))
+    points = " ".join(point(x, y) for x, y in enumerate([0, *found]))
+    random_line = f"{point(0, 0)} {point(total, progress.found)}"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif" '
+        'font-size="12" role="img">',
+        f"<title>{escape(title)}</title>",
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<text x="{left}" y="24" font-weight="bold">{escape(title)}</text>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
+        'stroke="#000"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#000"/>',
+        f'<polyline points="{random_line}" fill="none" stroke="#999" stroke-dasharray="4 3"/>',
+        f'<polyline points="{points}" fill="none" stroke="#1f5fa8" stroke-width="2"/>',
+        f'<text x="{left + plot_w / 2}" y="{height - 12}" text-anchor="middle">records screened '
+        f"({len(progress.labels):,} of {progress.total:,})</text>",
+        f'<text x="16" y="{top + plot_h / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 16 {top + plot_h / 2})">includes found ({progress.found:,})</text>',
+        f'<text x="{left + plot_w - 4}" y="{top + plot_h - 6}" text-anchor="end" fill="#666">'
+        "dashed: a random order</text>",
+        "</svg>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def recall_curve_html(progress: Progress, title: str) -> str:
+    lines = "".join(f"<p>{escape(line)}</p>\n" for line in progress.lines())
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(title)}</title>\n</head>\n<body>\n{lines}"
+        f"{recall_curve(progress, title)}</body>\n</html>\n"
     )

@@ -276,6 +276,14 @@ def irrelevant_in_a_row(labels: Sequence[bool], total: int, n: int = 100) -> Ver
     )
 
 
+def includes_unseen(labels: Sequence[bool], unseen: int, window: int = 50) -> float:
+    """A rough estimate of the includes among the `unseen` records: the inclusion rate of the
+    last `window` records screened, applied to all of them. Screened in the model's order the
+    rate falls as screening goes on, so this overestimates (it errs on the side of screening on)."""
+    recent = labels[-window:]
+    return 0.0 if not recent else sum(recent) / len(recent) * unseen
+
+
 RULES: dict[str, Callable[..., Verdict]] = {
     "statistical": statistical,
     "safe": safe,
@@ -301,6 +309,7 @@ __all__ = [
     "Verdict",
     "check",
     "hypergeometric_p",
+    "includes_unseen",
     "irrelevant_in_a_row",
     "recall_bound",
     "safe",

@@ -376,6 +376,28 @@ def decided_by(db: sqlite3.Connection, stage: str, reviewer: str) -> set[int]:
     }
 
 
+def reviewer_decision(
+    db: sqlite3.Connection, record_id: int, stage: str, reviewer: str
+) -> tuple[str, str] | None:
+    """A reviewer's decision on a record at a stage and its reason (None: not decided)."""
+    row = db.execute(
+        "SELECT decision, reason FROM decisions WHERE record_id = ? AND stage = ? AND reviewer = ?",
+        (record_id, stage, reviewer),
+    ).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def decided_by_reviewer(db: sqlite3.Connection, stage: str) -> dict[str, set[int]]:
+    """Each reviewer's decided records at a stage (the screen's progress of every reviewer)."""
+    found: dict[str, set[int]] = {}
+    for reviewer, record_id in db.execute(
+        "SELECT reviewer, record_id FROM decisions WHERE stage = ? AND reviewer NOT LIKE 'auto:%'",
+        (stage,),
+    ):
+        found.setdefault(reviewer, set()).add(record_id)
+    return found
+
+
 def record_final_decision(
     db: sqlite3.Connection,
     record_id: int,
