@@ -350,3 +350,23 @@ def test_endnote_refworks_and_embase_read_back_what_was_written(entries: list) -
         assert [
             (r.title, [(a.family, a.given) for a in r.authors], r.year) for r in result.records
         ] == [(" ".join(title.split()), people, year) for title, people, year in cleaned]
+
+
+_PIECES = st.sampled_from(
+    ["<PubmedArticleSet>", "<PubmedArticle>", "</PubmedArticle>", "<ArticleTitle>", "<mods>",
+     "</mods>", "<modsCollection xmlns='http://www.loc.gov/mods/v3'>", "<titleInfo><title>",
+     "</title></titleInfo>", "<rdf:RDF xmlns:rdf='r' xmlns:z='z'>", "<z:itemType>book",
+     "</z:itemType>", "<1>\n", "Title\n", "  T\n", "TI  - x\n", "%0 Book\n", "%T x\n", "%A ",
+     "RT Book\n", "A1 x\n", "T1 y\n", "TITLE,", '"x"\n', "EMBASE LINK,", "\n\n", "{", "}",
+     '[{"type": "article-journal", "title": ', '"t"', "]", "1", "null", ","]
+)  # fmt: skip
+
+
+@given(st.one_of(st.text(), st.lists(_PIECES, max_size=40).map("".join)))
+def test_every_format_reads_any_text_without_raising(text: str) -> None:
+    from slr.importers import FORMATS
+
+    for fmt in FORMATS.values():
+        result = fmt.parse(text, None)
+        assert all(failure.line >= 0 for failure in result.failures)
+        assert all(record.title or record.doi or record.authors for record in result.records)
