@@ -91,8 +91,10 @@ class ImportWarning:
     """Something an import noticed and did not refuse, as data: where, what kind, what.
 
     `line` is 0 when the warning concerns the whole file; `file` is filled in by the import
-    (a parser sees only text). `kind` is a short name to count and filter by, e.g. "encoding",
-    "repaired-field", "no-end-marker", "skipped-note", "no-records", "database-unknown".
+    (a parser sees only text). `kind` is a short name to count and filter by: encoding,
+    mojibake, nul-byte, repaired-field, repeated-field, repeated-key, no-end-marker, glued-tag,
+    stray-lines, truncated, cut-short, missing-id, skipped-note, vendor-note, no-records,
+    fallback-reader, database-unknown.
     """
 
     line: int
