@@ -61,7 +61,7 @@ _PLATFORM_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ebsco", ("DP  - EBSCOhost", "search.ebscohost.com")),
     ("proquest", ("DB  - ProQuest", "search.proquest.com/", "www.proquest.com/")),
     ("pubmed", ("DB  - PubMed",)),
-    ("dimensions", ("DB  - Dimensions", "app.dimensions.ai/details")),
+    ("dimensions", ("DB  - Dimensions", "app.dimensions.ai/details", "AN  - pub.")),
     ("lens", ("DB  - Lens", "DP  - Lens", "lens.org/lens/", "link.lens.org/")),
 )
 _LINK_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
