@@ -169,6 +169,34 @@ def test_a_csv_with_keywords_and_semicolons_is_read(tmp_path: Path) -> None:
     assert (data.texts, data.labels) == (["A one k", "B two", "C x"], [True, False, False])
 
 
+# printable text with the characters a CSV must quote (control characters make a binary file)
+CELL_TEXT = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs")) | st.sampled_from(',";\n\t'), max_size=40
+)
+
+
+@given(
+    st.lists(
+        st.tuples(CELL_TEXT, CELL_TEXT, st.booleans()),
+        min_size=2,
+        max_size=20,
+    ).filter(lambda rows: 0 < sum(row[2] for row in rows) < len(rows))
+)
+def test_any_text_in_a_csv_keeps_every_record_and_its_label(
+    rows: list[tuple[str, str, bool]],
+) -> None:
+    """Commas, quotes, line breaks and empty cells in the text lose no record and no label."""
+    import tempfile  # (hypothesis runs many examples: a folder each, not pytest's tmp_path)
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_csv(
+            Path(folder) / "set.csv",
+            [[title, abstract, str(int(label))] for title, abstract, label in rows],
+        )
+        data = read_labelled_csv(path)
+    assert data.labels == [label for _, _, label in rows]
+
+
 def test_rows_without_a_label_are_reported_with_their_lines(
     runner: CliRunner, tmp_path: Path
 ) -> None:
