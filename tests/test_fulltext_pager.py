@@ -88,6 +88,10 @@ def test_the_pager_pages_highlights_searches_and_decides(demo: Path) -> None:
     child.expect(r"p\.2 \(page 2 of 3\)")
     child.send("z")
     child.expect("Unknown key 'z': f goes back to the record")
+    child.send("e")
+    child.expect("pick the reason")
+    child.send("7")  # "Full text not available": refused, the full text is attached
+    child.expect(r"p\.2 \(page 2 of 3\)[^│]*Not saved: record \d+: a full text is attached")
     child.send("i")  # a decision from inside the pager: saved, the next record shown
     child.expect(f"Saved: include record {first}")
     child.send("q")
