@@ -58,10 +58,13 @@ class DataSet:
 def _write(name: str, rows: list[tuple[str, str, int]]) -> DataSet:
     target = WORK / "data" / f"{name}.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8", newline="") as handle:
+    # written aside and renamed: a run reading the file meanwhile sees the whole of it
+    partial = target.with_suffix(f".{os.getpid()}.partial")
+    with partial.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["title", "abstract", "label_included"])
         writer.writerows(rows)
+    partial.replace(target)
     return DataSet(name, target, len(rows), sum(row[2] for row in rows))
 
 
