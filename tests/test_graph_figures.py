@@ -319,3 +319,23 @@ def test_one_of_everything_is_singular() -> None:
     assert render._hover(graph, 2, graph.nodes[2]) == (
         "B (2020)\ncited 0 times in this set\ncites 1 study of it"
     )
+
+
+def test_terms_of_titles_and_abstracts() -> None:
+    assert build.text_terms(
+        "Cross-border e-commerce and TikTok Live: a study of 120 MSMEs (Indonesia); "
+        "the results suggest that live streaming commerce builds consumer trust in the "
+        "small and medium enterprises' digital marketing strategy adoption"
+    ) == [
+        "cross-border e-commerce",
+        "tiktok live",
+        "msmes",
+        "indonesia",
+        # "live streaming commerce builds consumer trust" and "medium enterprises' digital
+        # marketing strategy adoption" run longer than three words: left out
+        "small",
+    ]
+    assert build.text_terms("Live-streaming: consumer trust; consumer TRUST") == [
+        "live-streaming",
+        "consumer trust",
+    ]

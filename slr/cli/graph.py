@@ -282,7 +282,8 @@ def citation(
     type=click.Choice(build.KEYWORD_FIELDS),
     default="author",
     show_default=True,
-    help="Author keywords, the database's index keywords, or both.",
+    help="Author keywords, the database's index keywords, both, or terms: runs of up to "
+    "three words of titles and abstracts between punctuation and stopwords.",
 )
 @click.option(
     "--thesaurus",

@@ -77,11 +77,22 @@ def keyword_graphs(
 ) -> tuple[nx.Graph, dict[int, Study], dict[str, int]]:
     """The keyword co-occurrence map of a stage, its studies, and how many keywords there were
     before and after the minimum ("keywords", "kept", "studies" with a keyword)."""
-    studies, _clusters = load_studies(review, stage, protocol)
-    study_keys, labels = build.study_keywords(studies, field, thesaurus)
+    studies, clusters = load_studies(review, stage, protocol)
+    terms = None
+    if field == "terms":
+        terms = {
+            study_id: build.text_terms(f"{records[0].title}. {records[0].abstract}")
+            for study_id, records in clusters.items()
+        }
+    study_keys, labels = build.study_keywords(studies, field, thesaurus, terms)
     graph = build.keyword_graph(study_keys, labels, studies, min_occurrences, normalize)
-    which = {"author": "author", "index": "index", "both": "author and index"}[field]
-    graph.graph["title"] = f"{which} keyword co-occurrence ({stage})"
+    which = {
+        "author": "author keyword",
+        "index": "index keyword",
+        "both": "author and index keyword",
+        "terms": "title and abstract term",
+    }[field]
+    graph.graph["title"] = f"{which} co-occurrence ({stage})"
     if graph.number_of_nodes():
         build.communities(graph)
     counts = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -187,7 +188,52 @@ def synergy_matrix(graph: nx.Graph, order: Sequence[str] | None = None) -> Syner
 
 # -- keywords ------------------------------------------------------------------------------------
 
-KEYWORD_FIELDS = ("author", "index", "both")
+KEYWORD_FIELDS = ("author", "index", "both", "terms")
+# words that end a term in a title or abstract: function words, and the words of a paper
+# about itself (VOSviewer leaves these to its thesaurus; a default list saves every review
+# writing the same one)
+_STOPWORD_TEXT = """a about above after again against all also am among an and any are as at be
+    because
+    been before being below between both but by can could did do does doing down during each
+    either et few for from further had has have having he her here hers him his how i if in
+    into is it its itself just less many may might more most much must my no nor not of off
+    on once one only or other our out over own per same she should since so some such than
+    that the their them then there these they this those three through thus to too two under
+    until up upon us very via was we were what when where whether which while who whom why
+    will with within without would yet you your
+    aim aims al analysis approach article based finding findings implication implications
+    method methods methodology new originality paper purpose research result results show
+    shows showed study studies use used uses using value well
+    adopt adopted adopts analyse analysed analyses analyze analyzed analyzes apply applied
+    applies conduct conducted conducts discuss discussed discusses draw drawing drawn draws
+    employ employed employs examine examined examines explore explored explores find finds
+    found identify identified identifies indicate indicated indicates investigate
+    investigated investigates offer offered offers propose proposed proposes provide provided
+    provides reveal revealed reveals suggest suggested suggests"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_TERM_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”‘’/|]+|\s[-–—]\s|'s\b")
+_TERM_WORD = re.compile(r"\w+(?:[-‐]\w+)*")
+LONGEST_TERM = 3  # words
+
+
+def text_terms(text: str) -> list[str]:
+    """The terms of a title or abstract, as VOSviewer's text mining finds candidates: runs of
+    up to LONGEST_TERM words between punctuation, stopwords and numbers (longer runs are left
+    out: rarely a term), in lower case; each term once (as `fold` compares them)."""
+    found: dict[str, str] = {}
+    for chunk in _TERM_BREAK.split(text):
+        run: list[str] = []
+        # a hyphenated word is one word ("e-commerce" folds to "e commerce", not "commerce")
+        for token in [*_TERM_WORD.findall(chunk), ""]:
+            word = fold(token)
+            if word and word not in STOPWORDS and not word.isdigit() and len(word) > 1:
+                run.append(token.lower())
+                continue
+            if 0 < len(run) <= LONGEST_TERM:
+                term = " ".join(run)
+                found.setdefault(fold(term), term)
+            run = []
+    return list(found.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,10 +267,15 @@ def parse_thesaurus(text: str, name: str = "thesaurus") -> tuple[Thesaurus, list
 
 
 def study_keywords(
-    studies: Mapping[int, Study], field: str = "author", thesaurus: Thesaurus | None = None
+    studies: Mapping[int, Study],
+    field: str = "author",
+    thesaurus: Thesaurus | None = None,
+    terms: Mapping[int, Sequence[str]] | None = None,
 ) -> tuple[dict[int, list[str]], dict[str, str]]:
     """study id -> its keywords as folded keys (the thesaurus applied), and key -> the label
-    shown (the thesaurus's target, else the spelling most studies use, ties alphabetical)."""
+    shown (the thesaurus's target, else the spelling most studies use, ties alphabetical).
+    `field` "terms": the `terms` given for each study (`text_terms` of its title and
+    abstract)."""
     replace = thesaurus.replace if thesaurus else {}
     spellings: dict[str, dict[str, int]] = {}
     found: dict[int, list[str]] = {}
@@ -232,6 +283,7 @@ def study_keywords(
         values = [
             *(study.author_keywords if field in ("author", "both") else ()),
             *(study.index_keywords if field in ("index", "both") else ()),
+            *((terms or {}).get(study_id, ()) if field == "terms" else ()),
         ]
         keys: dict[str, None] = {}
         for value in values:
