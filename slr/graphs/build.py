@@ -209,7 +209,8 @@ _STOPWORD_TEXT = """a about above after again against all also am among an and a
     employ employed employs examine examined examines explore explored explores find finds
     found identify identified identifies indicate indicated indicates investigate
     investigated investigates offer offered offers propose proposed proposes provide provided
-    provides reveal revealed reveals suggest suggested suggests"""
+    provides reveal revealed reveals suggest suggested suggests describe described describes
+    recommend recommended recommends"""
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _TERM_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”‘’/|]+|\s[-–—]\s|'s\b")
 _TERM_WORD = re.compile(r"\w+(?:[-‐]\w+)*")
