@@ -250,7 +250,9 @@ def _fitted_scores(
     else:
         # L2-regularised: a feature no training record has gets weight 0, so it is left out of
         # the fit (the same solution, on far fewer columns)
-        used = np.unique(training.indices)
+        present = np.zeros(matrix.shape[1], dtype=bool)
+        present[training.indices] = True  # (np.unique would sort or hash every entry)
+        used = np.flatnonzero(present)
         if used.size == 0:  # the labelled records have no words: nothing to tell them apart
             return np.zeros(matrix.shape[0])
         classifier.fit(training[:, used], classes, sample_weight=weights)
