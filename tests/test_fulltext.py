@@ -555,3 +555,15 @@ def test_evidence_found_in_the_full_text_is_named_so() -> None:
         ("fulltext", 14, 31, "surveyed 40 firms")
     ]
     assert decide(record, compile_rules([rule]), "full_text") is None
+
+
+_TOKENS = [*"aZ .,;()[]12/-", "\n", "References\n", "10.1234/x", "1. ", "[2] ", " 2019"]
+reference_text = st.lists(st.lists(st.sampled_from(_TOKENS)).map("".join), max_size=4)
+
+
+@given(reference_text)
+def test_reading_any_text_never_fails(pages: list[str]) -> None:
+    for entry in split_references(pages):
+        assert "\n" not in entry and entry == entry.strip()
+    for doi, page in own_dois(pages):
+        assert doi.startswith("10.") and 1 <= page <= len(pages)
