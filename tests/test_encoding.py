@@ -81,3 +81,12 @@ def test_mojibake_that_cannot_be_repaired_is_reported(monkeypatch: pytest.Monkey
             "repaired; check them",
         )
     ]
+
+
+def test_an_old_excel_workbook_is_refused_with_what_to_do() -> None:
+    with pytest.raises(ImportRefused) as refused:
+        decode(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "scopus.xls")
+    assert (refused.value.message, refused.value.hint) == (
+        "scopus.xls is an Excel 97-2003 workbook (.xls), which slr does not read",
+        "open it in Excel or LibreOffice and save it as .xlsx or CSV",
+    )

@@ -252,6 +252,11 @@ def decode(data: Bytes, file_name: str = "") -> DecodedText:
     if not head[:4096].strip(blank) and not data[:].strip(blank):  # the head first: no copy
         raise ImportRefused(f"{label} is empty", "export the search results again")
     if head.startswith(_BINARY_SIGNATURES):
+        if head.startswith(b"\xd0\xcf\x11\xe0") and label.lower().endswith(".xls"):
+            raise ImportRefused(
+                f"{label} is an Excel 97-2003 workbook (.xls), which slr does not read",
+                "open it in Excel or LibreOffice and save it as .xlsx or CSV",
+            )
         raise _binary(label)
     warnings: list[ImportWarning] = []
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
