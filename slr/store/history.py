@@ -71,10 +71,11 @@ CONTENT_ENTITIES = (
 def last_change(db: sqlite3.Connection) -> str:
     """When what the review holds last changed (ISO 8601, UTC), '' for an empty log."""
     marks = ", ".join("?" * len(CONTENT_ENTITIES))
+    # from the end of the (append-only) log back: a run's bookkeeping rows are the last few
     row = db.execute(
-        f"SELECT max(at) FROM log WHERE entity IN ({marks})", CONTENT_ENTITIES
+        f"SELECT at FROM log WHERE entity IN ({marks}) ORDER BY id DESC LIMIT 1", CONTENT_ENTITIES
     ).fetchone()
-    return row[0] or ""
+    return row[0] if row else ""
 
 
 def record_decisions(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
