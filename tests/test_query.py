@@ -548,3 +548,38 @@ def test_slr_query_with_field_codes_on_the_demo(demo: Path) -> None:
         1,
         "Error: query syntax error: unknown field code SUBJAREA(\n  SUBJAREA(busi) AND sme\n  ^\n",
     )
+
+
+def test_rules_and_queries_read_authors_only_when_they_search_them(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from slr.cli import main
+    from slr.protocol.query import names_scoped_fields
+
+    assert names_scoped_fields(parse_query("x AND NOT (y OR AU=sun)"))
+    assert names_scoped_fields(parse_query('"live stream" NEAR/2 x OR source:journal'))
+    assert not names_scoped_fields(parse_query("title:x AND DOCTYPE(ar) AND vocab:drivers"))
+    protocol = tmp_path / "p.toml"
+    protocol.write_text(
+        "[review]\ntitle = 'Authors'\n\n[[rules]]\nid = 'smith'\nstage = 'title_abstract'\n"
+        "action = 'flag'\nreason = 'A study by Smith'\n"
+        "query = 'AUTH(smith) OR SRCTITLE(\"journal of testing\")'\n",
+        encoding="utf-8",
+    )
+    export = tmp_path / "a.ris"
+    export.write_text(
+        "TY  - JOUR\nTI  - One\nAU  - Smith, John\nPY  - 2021\nER  - \n\n"
+        "TY  - JOUR\nTI  - Two\nAU  - Tan, Mei\nT2  - Journal of Testing\nPY  - 2021\nER  - \n\n"
+        "TY  - JOUR\nTI  - Three\nAU  - Doe, Jane\nPY  - 2021\nER  - \n",
+        encoding="utf-8",
+    )
+    review = str(tmp_path / "r")
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", review, "--protocol", str(protocol)]).exit_code == 0
+    assert runner.invoke(main, ["import", "--review", review, str(export)]).exit_code == 0
+    result = runner.invoke(main, ["screen", "auto", "--review", review])
+    assert "title_abstract: 0 excluded, 0 included, 2 flagged, 1 no rule matched\n" in (
+        result.output
+    )

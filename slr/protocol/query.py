@@ -519,6 +519,21 @@ class _Build(Transformer):
         return Year(low, high)
 
 
+def names_scoped_fields(query: Query) -> bool:
+    """Whether a term of the query searches the authors or the source title (`AUTH(sun)`):
+    only then need the records be read with them."""
+    pending: list[Node] = [query.root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Term | Near) and not node.fields.isdisjoint(SCOPED_FIELDS):
+            return True
+        if isinstance(node, And | Or):
+            pending.extend(node.items)
+        elif isinstance(node, Not):
+            pending.append(node.item)
+    return False
+
+
 def _scope(node: Node, fields: frozenset[str]) -> Node:
     """Give every term under `node` the field scope, unless an inner scope already set one."""
     if isinstance(node, Term):

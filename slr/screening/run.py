@@ -10,7 +10,7 @@ from pathlib import Path
 from slr.errors import NoProtocol, SlrError
 from slr.normalize.words import counted
 from slr.protocol import Protocol
-from slr.protocol.query import parse_query
+from slr.protocol.query import names_scoped_fields, parse_query
 from slr.screening.engine import (
     STAGES,
     Matcher,
@@ -80,7 +80,8 @@ def screen_auto(
     """
     db = review.db
     progress("Reading records")
-    texts = list(load_texts(db))
+    authors = any(names_scoped_fields(parse_query(rule.query)) for rule in protocol.rules)
+    texts = list(load_texts(db, authors))
     summaries: list[StageSummary] = []
     changes: list[store.Change] = []
     included: set[int] | None = None  # records included at title/abstract (the new decisions)
@@ -205,7 +206,7 @@ def find(
         if protocol is not None
         else Matcher(parse_query(query))
     )
-    texts = load_texts(review.db)
+    texts = load_texts(review.db, names_scoped_fields(matcher.query))
     if stage == "full_text":
         included = _included_as_stored(review, protocol)
         texts = (t for t in texts if t.id in included)

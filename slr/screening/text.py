@@ -156,7 +156,8 @@ def _keywords_with_offsets(keywords: list[str]) -> tuple[str, list[int]]:
     return "".join(out), offsets
 
 
-def load_texts(db: sqlite3.Connection) -> Iterator[RecordText]:
-    """Every record not marked duplicate, as rules and tags read it, in id order."""
-    for record_id, record in load_text_records(db):
+def load_texts(db: sqlite3.Connection, authors: bool = False) -> Iterator[RecordText]:
+    """Every record not marked duplicate, as rules and tags read it, in id order; with
+    `authors` (a query that searches them, `names_scoped_fields`), their authors too."""
+    for record_id, record in load_text_records(db, authors):
         yield RecordText.of(record_id, record)

@@ -45,12 +45,16 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load_text_records(db: sqlite3.Connection) -> Iterator[tuple[int, Record]]:
-    """Every record not marked duplicate, with the fields rules and tags read, in id order."""
+def load_text_records(
+    db: sqlite3.Connection, authors: bool = False
+) -> Iterator[tuple[int, Record]]:
+    """Every record not marked duplicate, with the fields rules and tags read, in id order;
+    with `authors`, its authors too (reading them costs a JSON parse per record)."""
+    author_column = "authors" if authors else "''"  # (not read: nothing to parse)
     rows = db.execute(
         "SELECT id, title, abstract, author_keywords, index_keywords, year, language, "
-        "document_type, doi, authors, source_title FROM records WHERE duplicate_of IS NULL "
-        "ORDER BY id"
+        f"document_type, doi, {author_column}, source_title "
+        "FROM records WHERE duplicate_of IS NULL ORDER BY id"
     )
     for row in rows:
         record = Record(
@@ -62,7 +66,7 @@ def load_text_records(db: sqlite3.Connection) -> Iterator[tuple[int, Record]]:
             language=row[6],
             document_type=row[7],
             doi=row[8],
-            authors=[Author.from_dict(author) for author in json.loads(row[9])],
+            authors=[Author.from_dict(author) for author in json.loads(row[9])] if authors else [],
             source_title=row[10],
         )
         yield row[0], record
