@@ -70,8 +70,9 @@ def place_labels(
     taken: Sequence[Box] = (),
 ) -> dict[int, Box]:
     """Where each disc's label goes: the discs taken in `order` (most important first), each
-    label below, above, right or left of its disc where it meets no placed label and no other
-    disc and stays inside `frame`; a label that fits nowhere is left out. `taken`: boxes
+    label below, above, right or left of its disc where it meets no placed label and no disc
+    as large as its own, and stays inside `frame`; a label that fits nowhere is left out
+    (VOSviewer's rule: the names of the large nodes over the small ones). `taken`: boxes
     already drawn (the counts on the edges). The same rule as the page's."""
     line = size * 1.25
     # the discs first, so that the index of a disc's box is the disc's
@@ -92,8 +93,11 @@ def place_labels(
                 and box.x + box.w <= frame.x + frame.w
                 and box.y + box.h <= frame.y + frame.h
             )
+            # a label may cover the discs of nodes smaller than its own, never a label
             if inside and not any(
-                box.meets(other) for k, other in enumerate(occupied) if k != index
+                box.meets(other)
+                for k, other in enumerate(occupied)
+                if k != index and (k >= len(discs) or discs[k][2] >= r)
             ):
                 placed[index] = box
                 occupied.append(box)

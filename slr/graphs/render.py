@@ -486,7 +486,8 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
   window.slrNetwork = network;
   // Labels are drawn here, not by vis-network: at one size on screen whatever the zoom,
   // largest nodes first, each below, above, right or left of its disc where it covers no
-  // other label and no other disc; those that do not fit wait for a zoom (or show on hover).
+  // other label and no disc as large as its own; those that do not fit wait for a zoom (or
+  // show on hover).
   var byImportance = data.nodes.slice().sort(function (a, b) { return b.size - a.size; });
   var FONT = 12, LINE = 15, CELL = 48, MAX_SCALE = 3;
   window.slrLabels = [];
@@ -510,8 +511,9 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
       if (b.x < 0 || b.y < 0 || b.x + b.w > width || b.y + b.h > height) { return false; }
       return !cells(b, function (key) {
         return (grid[key] || []).some(function (o) {
-          return o.owner !== b.owner && b.x < o.x + o.w && o.x < b.x + b.w &&
-            b.y < o.y + o.h && o.y < b.y + b.h;
+          // a label may cover the discs of nodes smaller than its own, never a label
+          if (o.owner === b.owner || (o.disc !== undefined && o.disc < b.r)) { return false; }
+          return b.x < o.x + o.w && o.x < b.x + b.w && b.y < o.y + o.h && o.y < b.y + b.h;
         });
       });
     }
@@ -522,18 +524,18 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
       var r = n.size * scale;
       where[n.id] = {x: p.x, y: p.y, r: r};
       if (p.x + r > 0 && p.y + r > 0 && p.x - r < width && p.y - r < height) {
-        add({x: p.x - r, y: p.y - r, w: 2 * r, h: 2 * r, owner: "n" + n.id});
+        add({x: p.x - r, y: p.y - r, w: 2 * r, h: 2 * r, owner: "n" + n.id, disc: n.size});
       }
     });
     ctx.save();
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.textBaseline = "top";
     var drawn = [];
-    function place(text, owner, spots, font, colour) {
+    function place(text, owner, size, spots, font, colour) {
       ctx.font = font;
       var w = ctx.measureText(text).width;
       for (var k = 0; k < spots.length; k++) {
-        var b = {x: spots[k](w).x, y: spots[k](w).y, w: w, h: LINE, owner: owner};
+        var b = {x: spots[k](w).x, y: spots[k](w).y, w: w, h: LINE, owner: owner, r: size};
         if (free(b)) {
           add(b);
           ctx.fillStyle = "rgba(255, 255, 255, 0.8)";
@@ -552,13 +554,13 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
     data.edges.forEach(function (e) {
       if (!e.name) { return; }
       var a = where[e.from], b = where[e.to];
-      place(e.name, "e" + e.id, [function (w) {
+      place(e.name, "e" + e.id, 0, [function (w) {
         return {x: (a.x + b.x) / 2 - w / 2, y: (a.y + b.y) / 2 - LINE / 2};
       }], (FONT - 1) + "px sans-serif", "#555");
     });
     order.forEach(function (n) {
       var at = where[n.id];
-      place(n.name, "n" + n.id, [
+      place(n.name, "n" + n.id, n.size, [
         function (w) { return {x: at.x - w / 2, y: at.y + at.r + 2}; },
         function (w) { return {x: at.x - w / 2, y: at.y - at.r - 2 - LINE}; },
         function () { return {x: at.x + at.r + 3, y: at.y - LINE / 2}; },
