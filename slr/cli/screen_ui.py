@@ -323,7 +323,7 @@ def _decide_by_key(key: str, keys: Keys, draw: Callable[[str], None], session: S
 def read_fulltext(keys: Keys, draw: Callable[[str], None], session: Session, pager: Pager) -> None:
     """The full text in a pager until f (or x, q, Esc) goes back, or a decision is made."""
     while True:
-        pager.width, pager.height = _screen_size()
+        session.width, session.height = pager.width, pager.height = _screen_size()
         draw(pager.render())
         key = keys.read()
         if key in ("f", "x", "q", ESCAPE):

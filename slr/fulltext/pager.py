@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -51,10 +51,9 @@ class Pager:
     pages: Sequence[tuple[str, int, str]]  # (file, page number, text)
     highlighter: Highlighter
     styles: Mapping[str, str]
+    console: Callable[[], Console]  # the screen's: its size, styles and colours
     width: int = 80
     height: int = 24
-    use_styles: bool = True
-    color: bool = True
     top: int = 0  # the first row on screen
     query: str = ""
     message: str = ""
@@ -63,19 +62,6 @@ class Pager:
     _hits: list[tuple[int, int]] = field(default_factory=list)  # (page index, offset)
 
     # -- what is on screen -----------------------------------------------------------------------
-
-    def _console(self) -> Console:
-        return Console(
-            file=io.StringIO(),
-            width=self.width,
-            height=self.height,
-            force_terminal=self.use_styles,
-            no_color=not self.color,
-            color_system="standard" if self.use_styles else None,
-            legacy_windows=False,
-            emoji=False,
-            highlight=False,
-        )
 
     def _page_text(self, index: int) -> Text:
         """A page with the protocol's words highlighted and the search's hits reversed."""
@@ -93,7 +79,7 @@ class Pager:
         """Every line of every page, wrapped to the screen's width (computed once per width)."""
         if self._rows and self._rows_width == self.width:
             return self._rows
-        console = self._console()
+        console = self.console()
         rows: list[Row] = []
         for index, (file, number, _) in enumerate(self.pages):
             rows.append(Row(index, -1, Text(f"── {file} · page {number} ──", style="dim")))
@@ -113,7 +99,7 @@ class Pager:
     def render(self) -> str:
         rows = self.rows()
         self.top = max(0, min(self.top, max(0, len(rows) - 1)))
-        console = self._console()
+        console = self.console()
         if rows:
             file, number, _ = self.pages[rows[self.top].page]
             where = f"{file} p.{number} (page {rows[self.top].page + 1} of {len(self.pages)})"

@@ -692,9 +692,8 @@ class Session:
             return None
         assert self._highlighter is not None
         return Pager(
-            self.current, pages, self._highlighter, STYLES, self.width, self.height,
-            self.styles, self.color,
-        )  # fmt: skip
+            self.current, pages, self._highlighter, STYLES, self._console, self.width, self.height
+        )
 
     def fulltext_path(self) -> str:
         if self.current is None:
