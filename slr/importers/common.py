@@ -144,20 +144,20 @@ _na_texts = attrgetter(*_NA_TEXT_FIELDS)
 
 
 def _drop_na(record: Record) -> None:
-    if _NA in _na_texts(record):  # one test for all: most records hold no NA
+    # each test is one C-level check: most records hold no NA
+    if _NA in _na_texts(record):
         for name in _NA_TEXT_FIELDS:
             if getattr(record, name) == _NA:
                 setattr(record, name, "")
     for name in _NA_LIST_FIELDS:
         values = getattr(record, name)
-        if _NA in values:
+        if values and _NA in values:
             setattr(record, name, [value for value in values if value != _NA])
-    if record.pages:
-        pieces = [piece for piece in record.pages.split("-") if piece.strip() != _NA]
-        record.pages = "-".join(pieces)
-    if record.authors:
+    if _NA in record.pages:
+        record.pages = "-".join(p for p in record.pages.split("-") if p.strip() != _NA)
+    if record.authors and any(a.display == _NA for a in record.authors if not a.given):
         record.authors = [a for a in record.authors if a.display != _NA]
-    if _NA in record.ids.values():
+    if record.ids and _NA in record.ids.values():
         record.ids = {key: value for key, value in record.ids.items() if value != _NA}
 
 
