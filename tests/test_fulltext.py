@@ -567,3 +567,27 @@ def test_reading_any_text_never_fails(pages: list[str]) -> None:
         assert "\n" not in entry and entry == entry.strip()
     for doi, page in own_dois(pages):
         assert doi.startswith("10.") and 1 <= page <= len(pages)
+
+
+def test_a_file_attached_before_texts_were_stored_says_so(review: Path) -> None:
+    import sqlite3  # (only here: the row an older slr wrote)
+
+    db = sqlite3.connect(review / "review.db")
+    with db:
+        db.execute(
+            "INSERT INTO fulltext_files (record_id, path, original_name, sha256, attached_at) "
+            "VALUES (2, 'fulltext/2_old.pdf', 'old.pdf', '', '2026-01-01T00:00:00Z')"
+        )
+    db.close()
+    assert run("fulltext", "list", "--review", str(review)) == (
+        0,
+        "Full texts: 1 attached, 0 not retrieved\n"
+        "       2  fulltext/2_old.pdf  (text not read: attached before slr read full texts; "
+        "attach it again)\n",
+    )
+    code, output = run("fulltext", "list", "--json", "--review", str(review))
+    assert code == 0
+    assert json.loads(output) == [
+        {"record_id": 2, "file": "old.pdf", "pages": 0, "chars": 0, "text_layer": None,
+         "matched_by": "by hand"}
+    ]  # fmt: skip
