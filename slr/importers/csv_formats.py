@@ -28,6 +28,7 @@ from slr.importers.common import (
 from slr.importers.registry import Format, register
 from slr.models import Author, Failure, ImportWarning, ParseResult, Record
 from slr.normalize import clean_pieces, clean_text, parse_clean_name, parse_name, parse_year
+from slr.normalize.words import counted
 
 # Scopus reference lists run past the csv module's default 128 KB field limit.
 csv.field_size_limit(2**31 - 1)
@@ -958,7 +959,7 @@ def _parse_rows(
             failures.append(
                 Failure(
                     line,
-                    f"row has {count} fields, header has {width}",
+                    f"row has {counted(count, 'field')}, header has {width}",
                     _excerpt(delimiter.join(row)),
                 )
             )

@@ -17,6 +17,7 @@ from html import escape
 
 from slr.errors import SlrError
 from slr.models import STAGES
+from slr.normalize.words import counted
 from slr.protocol import Protocol
 from slr.screening.status import FINAL, Statuses, protocol_of, review_statuses
 from slr.screening.stopping import Verdict, check, includes_unseen
@@ -142,10 +143,11 @@ def stop_note(stop: dict[str, object]) -> str:
     statistics = stop["statistics"]
     parameters = stop["parameters"]
     assert isinstance(statistics, dict) and isinstance(parameters, dict)
-    records = f"{stop['records']:,}"
+    verb = "was" if stop["records"] == 1 else "were"
     head = (
-        f"{records} records were not screened: title/abstract screening stopped after "
-        f"{statistics['screened']:,} of {statistics['total']:,} records"
+        f"{counted(stop['records'], 'record', grouped=True)} {verb} not screened: title/abstract "
+        f"screening stopped after {statistics['screened']:,} of "
+        f"{counted(statistics['total'], 'record', grouped=True)}"
     )
     if stop["forced"]:
         return f"{head}, before the stopping rule {stop['rule']} was met (forced)."
