@@ -30,7 +30,12 @@ from slr.export.run import export_stage
 from slr.graphs import citation_graphs, cooccurrence_graphs, render
 from slr.importers import read_file
 from slr.importing import DATABASE_OF_FLAVOUR, ImportOptions, import_files
-from slr.prisma.render import generated_stamp, render_prisma, render_searches
+from slr.prisma.render import (
+    OUTPUTS_MANIFEST,
+    generated_stamp,
+    render_prisma,
+    render_searches,
+)
 from slr.protocol import Protocol, load_protocol
 from slr.screening.run import screen_auto
 from slr.store import Review
@@ -230,7 +235,7 @@ def _manifest(review: Review, out: Path, report: RunReport) -> None:
         *(f"- {path.relative_to(out).as_posix()}" for path in report.written),
         *(f"- not written: {failure.output} ({failure.hint})" for failure in report.failures),
     ]
-    _write(out, "outputs.md", "\n".join(lines) + "\n", report)
+    _write(out, OUTPUTS_MANIFEST, "\n".join(lines) + "\n", report)
 
 
 def _protocol_copy(out: Path) -> Path:

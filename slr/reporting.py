@@ -8,6 +8,7 @@ from typing import Any
 
 from slr.models import STAGES
 from slr.normalize.metadata import canonical_type
+from slr.prisma.render import generated_stamp, outputs_stamp
 from slr.screening.status import review_statuses, stage_counts
 from slr.store import Review, StoredRecord
 from slr.store import history as stored_history
@@ -36,12 +37,15 @@ def review_status(review: Review) -> dict[str, Any]:
     identified = review.record_count()
     duplicates = duplicate_count(review.db)
     statuses = review_statuses(review)
+    written, now = outputs_stamp(review), generated_stamp(review)
     return {
         "review": {
             "title": meta.get("title", ""),
             "path": str(review.path),
             "protocol": meta.get("protocol", ""),
         },
+        # the state the outputs of the last `slr run` show, and whether the review changed since
+        "outputs": {"as_of": written, "current": written == now} if written else None,
         "sources": sources,
         "stages": {
             "identified": identified,

@@ -361,7 +361,7 @@ def test_the_heading_is_the_protocols_title_and_the_outputs_say_when(
         last = opened.db.execute(
             "SELECT max(at) FROM log WHERE entity IN ('decision', 'source')"
         ).fetchone()[0]
-    stamp = f"Generated from the review as of {last[:10]} {last[11:19]} UTC"
+    stamp = f"Generated from the review as of {last[:10]} {last[11:23]} UTC"
     assert f'fill="#444444">{stamp}</text>' in svg
     markdown = runner.invoke(main, ["prisma", *review]).output
     assert markdown.startswith(f"{stamp}.\n\n| PRISMA2020 id | Box | n |\n")

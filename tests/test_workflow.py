@@ -41,8 +41,13 @@ def test_the_readme_workflow_refreshes_every_output(
     assert new_studies(before) == "0"
     assert (demo / "exports" / "included.ris").read_text(encoding="utf-8") == ""
     assert STUDY not in (demo / "graphs" / "drivers-cooccurrence.html").read_text("utf-8")
-    stamp = re.search(r"Generated from the review as of [^(]+", before)
+    stamp = re.search(r"Generated from the review (as of [^(]+ UTC)", before)
     assert stamp is not None
+    assert f"Generated from the review {stamp.group(1)} (its last change)" in (
+        demo / "outputs.md"
+    ).read_text(encoding="utf-8")
+    status = runner.invoke(main, ["status", "--review", str(demo)]).output
+    assert f"Outputs (prisma/, graphs/, exports/): {stamp.group(1)}, up to date\n" in status
 
     commands = workflow_commands()
     assert commands[0] == ["cd", "demo-review"]
@@ -51,6 +56,12 @@ def test_the_readme_workflow_refreshes_every_output(
     (demo / "papers" / "1.txt").write_text(f"{STUDY}.\nLive streaming ...\n", encoding="utf-8")
     for command in commands[1:]:
         assert command[0] == "slr", command
+        if command[1] == "run":  # before the refresh, status says the outputs are behind
+            status = runner.invoke(main, ["status"]).output
+            assert (
+                f"Outputs (prisma/, graphs/, exports/): {stamp.group(1)}, the review changed "
+                "since\n  refresh them: slr run --out .\n"
+            ) in status
         result = runner.invoke(main, command[1:])
         assert result.exit_code == 0, (command, result.output)
 

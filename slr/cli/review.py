@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,12 @@ def status(review_dir: Path, as_json: bool) -> None:
     width = max(len(name) for name in stages)
     for name, count in stages.items():
         click.echo(f"  {name.ljust(width)}  {count:>6}")
+    outputs = report["outputs"]
+    if outputs is not None:
+        state = "up to date" if outputs["current"] else "the review changed since"
+        click.echo(f"Outputs (prisma/, graphs/, exports/): {outputs['as_of']}, {state}")
+        if not outputs["current"]:
+            click.echo(f"  refresh them: slr run --out {shlex.quote(str(review_dir))}")
     waiting = report["waiting_for_a_reviewer"]
     if any(waiting.values()):
         click.echo("Waiting for a reviewer:")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from slr.prisma.counts import prisma_counts
 from slr.prisma.diagram import diagram_html, diagram_svg
 from slr.prisma.searches import searches, searches_csv, searches_json, searches_markdown
@@ -24,10 +26,24 @@ def review_title(review: Review) -> str:
 
 
 def generated_stamp(review: Review) -> str:
-    """When what the review holds last changed ("as of 2026-01-05 14:03:12 UTC"): the time an
+    """When what the review holds last changed ("as of 2026-01-05 14:03:12.345 UTC"): the time an
     output of it describes (the same state gives the same bytes, whenever it is written)."""
     at = last_change(review.db)
-    return f"as of {at[:19].replace('T', ' ')} UTC" if at else ""
+    return f"as of {at[:23].replace('T', ' ')} UTC" if at else ""  # to the millisecond
+
+
+OUTPUTS_MANIFEST = "outputs.md"  # what `slr run` wrote, and the state of the review it shows
+_STAMP = re.compile(r"Generated from the review (as of [^()\n]+ UTC)")
+
+
+def outputs_stamp(review: Review) -> str:
+    """The state of the review the outputs of the last `slr run` show ("as of ..."), read from
+    its OUTPUTS_MANIFEST; '' when no run wrote one."""
+    manifest = review.path / OUTPUTS_MANIFEST
+    if not manifest.is_file():
+        return ""
+    found = _STAMP.search(manifest.read_text(encoding="utf-8", errors="replace"))
+    return found.group(1) if found else ""
 
 
 def render_prisma(review: Review, fmt: str, automation: str = "removed", title: str = "") -> str:
