@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,14 +45,16 @@ class RelevanceOrder:
     def __init__(
         self,
         ids: Sequence[int],
-        texts: Sequence[str],
+        texts: Sequence[str] | Callable[[], Sequence[str]],
         prior: Mapping[int, bool],
         seed: int = 0,
         model: str = DEFAULT_MODEL,
         candidates: Iterable[int] | None = None,
     ) -> None:
         """`ids` and `texts`: every record the model learns from (the rules' exclusions too);
-        `candidates`: those the reviewer is asked about (default: all of `ids`)."""
+        `texts` may be a function, called in the background thread (reading 100,000 records
+        takes seconds the reviewer should not wait for); `candidates`: those the reviewer is
+        asked about (default: all of `ids`)."""
         self.ids = list(ids)
         self.position = {rid: index for index, rid in enumerate(self.ids)}
         self.prior = {self.position[r]: v for r, v in prior.items() if r in self.position}
@@ -70,7 +72,7 @@ class RelevanceOrder:
             self.candidates[i]
             for i in np.random.default_rng(seed + 1).permutation(len(self.candidates))
         ]
-        self._texts = list(texts)
+        self._texts = texts
         self._lock = threading.Lock()
         self._wanted = threading.Event()
         self._closed = False
@@ -136,7 +138,9 @@ class RelevanceOrder:
     # -- the background thread ---------------------------------------------------------------------
 
     def _work(self) -> None:
-        wanted = set(self.candidates)
+        ids = np.asarray(self.ids, dtype=np.int64)
+        wanted = np.zeros(len(self.ids), dtype=bool)
+        wanted[[self.position[rid] for rid in self.candidates]] = True
         while not self._closed:
             self._wanted.wait()
             self._wanted.clear()
@@ -153,14 +157,15 @@ class RelevanceOrder:
                     self._wanted.set()
                 continue
             if self._ranker is None:
-                self._ranker = Ranker.fit(self._texts, self.model)  # the slow part, once
+                texts = self._texts() if callable(self._texts) else self._texts
+                self._ranker = Ranker.fit(texts, self.model)  # the slow part, once
             ranker = self._ranker
             if model != ranker.model.name:
                 ranker = Ranker(ranker.matrix, model_named(model))
             scores = ranker.scores(known, self.prior, self.seed)
-            order = [
-                self.ids[i] for i in np.argsort(-scores, kind="stable") if self.ids[i] in wanted
-            ]
+            ranked = np.argsort(-scores, kind="stable")
+            # numpy, not a Python loop: the key presses share this interpreter's lock
+            order = ids[ranked[wanted[ranked]]].tolist()
             with self._lock:
                 self._order, self._scores, self._modelled = order, scores, True
                 self._ranked_version = version

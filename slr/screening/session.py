@@ -517,18 +517,22 @@ class Session:
             raise SlrError(
                 "--order relevance ranks title/abstract screening", "use --order id at full text"
             )
-        records = dict(store.load_text_records(self.review.db))
+        assert self._statuses is not None
+        statuses = self._statuses.stage(self.stage)
+        ids = list(statuses)  # every record not marked duplicate, in id order
         prior = {
             rid: auto["decision"] == "include"
             for rid, auto in self._auto.items()
-            if auto["decision"] in ("include", "exclude") and rid in records
+            if auto["decision"] in ("include", "exclude") and rid in statuses
         }
-        ids = list(records)
-        self._relevance = RelevanceOrder(
-            ids, [text_of(records[rid]) for rid in ids], prior, self.seed, candidates=queue
-        )
-        assert self._statuses is not None
-        statuses = self._statuses.stage(self.stage)
+        path = self.review.path
+
+        def texts() -> list[str]:  # in the ranking thread: its own connection
+            with Review.open(path) as own:
+                records = dict(store.load_text_records(own.db))
+            return [text_of(records[rid]) if rid in records else "" for rid in ids]
+
+        self._relevance = RelevanceOrder(ids, texts, prior, self.seed, candidates=queue)
         on_queue = set(queue)
         own: dict[int, str] = {}
         for rid in store.screening_order(self.review.db, self.stage, self.reviewer):
