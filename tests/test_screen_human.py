@@ -92,6 +92,10 @@ def demo(screened: Path, tmp_path: Path) -> Path:
     return target
 
 
+def _id_order(args: tuple[str, ...]) -> tuple[str, ...]:
+    return () if "--order" in args else ("--order", "id")
+
+
 def spawn(review: Path, *args: str, color: bool = False, path: str = "") -> pexpect.spawn:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "SLR_REVIEWER")}
     if path:
@@ -101,7 +105,8 @@ def spawn(review: Path, *args: str, color: bool = False, path: str = "") -> pexp
         env["NO_COLOR"] = "1"
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "slr", "screen", "--review", str(review), *args],
+        # these tests read records in id order (relevance is the default at title/abstract)
+        ["-m", "slr", "screen", "--review", str(review), *_id_order(args), *args],
         dimensions=(24, 80),
         encoding="utf-8",
         timeout=15,
@@ -135,9 +140,9 @@ def test_keys_write_rows_undo_reason_picker_note_and_skip(demo: Path, ta_queue: 
     total = len(ta_queue)
     child = spawn(demo, "--reviewer", "ana")
     child.expect("record 1\\b")
-    child.expect(f"Done 0 · left {total} · this session 0")
+    child.expect(f"Done 0 of {total} \\(0%\\) · left {total} · this session 0")
     child.send("i")
-    child.expect(f"Done 1 · left {total - 1}")  # the progress line, then the message under the keys
+    child.expect(f"Done 1 of {total} \\(\\d+%\\) · left {total - 1}")  # the progress line, then the message under the keys
     child.expect("Saved: include record 1")
     child.send("e")
     child.expect("pick the reason")
@@ -171,7 +176,7 @@ def test_keys_write_rows_undo_reason_picker_note_and_skip(demo: Path, ta_queue: 
     child.expect("peer-reviewed source published 2018-2026")
     child.send(" ")
     child.send("q")
-    child.expect(f"Done 3 · left {total - 3}")
+    child.expect(f"Done 3 of {total} \\(\\d+%\\) · left {total - 3}")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -207,7 +212,7 @@ def test_resume_starts_at_the_first_record_not_decided(demo: Path, ta_queue: lis
     child = spawn(demo, "--reviewer", "ana")
     child.expect(r"record (\d+)\b")
     assert int(child.match.group(1)) == ta_queue[3]
-    child.expect(f"Done 3 · left {len(ta_queue) - 3}")
+    child.expect(f"Done 3 of {len(ta_queue)} \\(\\d+%\\) · left {len(ta_queue) - 3}")
     # another reviewer starts from the beginning: decisions are per reviewer
     other = spawn(demo, "--reviewer", "ben")
     other.expect(r"record (\d+)\b")
@@ -246,8 +251,8 @@ def test_two_reviewers_at_the_same_time_lose_nothing(demo: Path) -> None:
     for _ in range(count):
         ana.send("i")
         ben.send("m")
-    ana.expect(f"Done {count} · left")
-    ben.expect(f"Done {count} · left")
+    ana.expect(f"Done {count} of \\d+ \\(\\d+%\\) · left")
+    ben.expect(f"Done {count} of \\d+ \\(\\d+%\\) · left")
     ana.send("q")
     ben.send("q")
     ana.expect(pexpect.EOF)
@@ -693,12 +698,14 @@ def test_csv_to_stdout_keeps_the_summary_on_stderr(demo: Path) -> None:
 
 
 def test_screen_reads_keys_from_a_pipe_too(demo: Path, ta_queue: list[int]) -> None:
-    code, output = invoke("screen", "--review", str(demo), "--reviewer", "ana", input="ie4q")
+    code, output = invoke(
+        "screen", "--review", str(demo), "--reviewer", "ana", "--order", "id", input="ie4q"
+    )
     assert code == 0, output
     assert rows(demo) == [(1, "include", "", ""), (2, "exclude", "No MSME/SME context", "")]
     assert "Saved: exclude record 2 (No MSME/SME context)" in output
     assert output.splitlines()[-1].startswith(
-        f"Done 2 · left {len(ta_queue) - 2} · this session 2 ("
+        f"Done 2 of {len(ta_queue)} (1%) · left {len(ta_queue) - 2} · this session 2 ("
     )
     assert "\x1b[" not in output  # not a terminal: no escape sequences
 
@@ -722,12 +729,21 @@ def test_resolve_in_a_terminal(demo: Path) -> None:
         timeout=15,
         env=env,
     )
-    child.expect(r"\[1/2\] record 1: ")
+    # the record as the screen shows it: title wrapped at words, authors, source, abstract
+    child.expect(
+        r"\[1/2\] record 1: TikTok Live as a digital marketing innovation for micro, small,\r\n"
+        r"and medium enterprises"
+    )
+    child.expect("Mauludin, Muchammad Firman")
+    child.expect("2024 · Journal Communication Spectrum")
+    child.expect("brand communication and sustainable competitive")  # in the abstract
     child.expect(r"ben: exclude \(No MSME/SME context\)")
     child.send("e")
     child.expect("6  Outside the Asian context")
-    child.expect("Reason number")
-    child.sendline("6")
+    child.expect("Reason: press its key")
+    child.send("9")  # no such reason: the valid keys are listed, the exclusion stays pending
+    child.expect("'9' is not one of the reasons: press 1-7, or x to cancel")
+    child.send("6")  # no Enter needed, as in `slr screen`
     child.expect(r"Saved: exclude \(Outside the Asian context\)")
     child.expect(r"\[2/2\] record 2: ")
     child.send("i")

@@ -75,21 +75,46 @@ stage_option = click.option(
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of --order random and relevance."
 )
+@click.option(
+    "--query",
+    default="",
+    metavar="EXPR",
+    help="Only the records this query matches (the language of `slr query` and the rules).",
+)
+@click.option("--rule", default="", metavar="NAME", help="Only the records this rule decided.")
+@click.option(
+    "--tag",
+    default="",
+    metavar="NAME",
+    help="Only the records `slr tag` gave this tag (VOCABULARY:GROUP, or a whole VOCABULARY).",
+)
 @click.pass_context
 def screen(
-    ctx: click.Context, review_dir: Path, stage: str, reviewer: str, order: str | None, seed: int
+    ctx: click.Context,
+    review_dir: Path,
+    stage: str,
+    reviewer: str,
+    order: str | None,
+    seed: int,
+    query: str,
+    rule: str,
+    tag: str,
 ) -> None:
     """Screen records one at a time in the terminal, one key per decision.
 
     Keys: i include, e exclude (then the reason by its number), m maybe, n note, s skip,
-    u undo, c eligibility criteria, o open the full text, ? help, q quit. Each decision is saved
-    when its key is pressed; the next session resumes at the first record you have not decided.
-    Decisions are per reviewer and blind. Subcommands: `auto` (the protocol's rules),
-    `conflicts`, `resolve`, `agreement`.
+    u undo, c eligibility criteria, g go to a record by its id, o open the full text, ? help,
+    q quit. Each decision is saved when its key is pressed; the next session resumes at the
+    first record you have not decided. Decisions are per reviewer and blind. It needs a
+    terminal: scripts use `decide` and `import`. At title/abstract the likeliest inclusion
+    comes first (--order relevance), and the screen says when the protocol's stopping rule is
+    met. Subcommands: `auto` (the protocol's rules), `conflicts`, `resolve`, `agreement`,
+    `decide`, `import`, `export`, `progress` (figures and recall curve), `stop` (end screening
+    when the stopping rule is met).
     """
     if ctx.invoked_subcommand is not None:
         return
-    run_session(review_dir, stage, reviewer, order or "", seed)
+    run_session(review_dir, stage, reviewer, order or "", seed, query, rule, tag)
 
 
 @screen.command()
