@@ -82,11 +82,18 @@ def test_hard_cases_are_answered_and_change_nothing(tmp_path: Path) -> None:
         "fake.pdf has a PDF header but no PDF content (32 bytes): nothing attached"
     )
     whole = article("Cut short", "Ana Lima")
+    cut = extract("cut.pdf", whole[: len(whole) * 55 // 100])  # read as far as it goes
+    assert cut.pages == ["Cut short\nAna Lima\nAbstract\nWe study small firms and their digital "
+                         "tools.", ""]  # fmt: skip
+    assert cut.warnings == [
+        "cut short (no closing table, %%EOF): read as far as the file goes, 2 pages in the "
+        "order they are stored; download it again for the whole article"
+    ]
     with pytest.raises(UnreadableFullText) as error:
-        extract("cut.pdf", whole[: len(whole) * 55 // 100])
+        extract("cut.pdf", whole[: len(whole) * 30 // 100])
     assert error.value.message == (
-        "cut.pdf is cut short: it ends without the PDF's closing table (%%EOF), so the order "
-        "of its pages is lost (2 page objects found): nothing attached"
+        "cut.pdf is cut short: it ends without the PDF's closing table (%%EOF) and no text is "
+        "left in it: nothing attached"
     )
     assert extract("locked.pdf", encrypted(whole)).pages[0].startswith("Cut short\nAna Lima")
     scan = extract("scan.pdf", pdf_bytes([["a"], ["b"]], image_only=True))
@@ -220,8 +227,8 @@ IMPORTED = (
     "  lima2021.pdf -> #1 by doi: DOI 10.5555/slr.test.1 on page 1 (3 pages)\n"
     "{main}"
     "  okafor.pdf -> #5 by doi: DOI 10.5555/slr.test.5 on page 3 (3 pages)\n"
-    "  rossi2021-artisans.pdf -> #6 by file name: Rossi 2021 in the name (2 pages) "
-    f"[{NO_TEXT_LAYER}]\n"
+    "  rossi2021-artisans.pdf -> #6 by file name: Rossi 2021 in the name (2 pages)\n"
+    f"    Warning: {NO_TEXT_LAYER}\n"
     "  tanaka.pdf -> #7 by doi: DOI 10.5555/slr.test.7 on page 1 (3 pages)\n"
     "Ambiguous 1 (not attached: `slr fulltext attach ID FILE`):\n"
     "  silva.pdf: title and first author fit several records: #8 Payment apps and street "

@@ -79,11 +79,12 @@ def _print_plan(plan: ImportPlan, dry_run: bool) -> None:
     for planned in matched:
         assert planned.extraction is not None
         rid = planned.match.record_id
-        flag = "" if planned.extraction.text_layer else f" [{NO_TEXT_LAYER}]"
         click.echo(
             f"  {planned.path.name} -> #{rid} by {planned.match.by}: {planned.match.evidence} "
-            f"({_pages(len(planned.extraction.pages))}){flag}"
+            f"({_pages(len(planned.extraction.pages))})"
         )
+        for warning in planned.extraction.warnings:
+            click.echo(f"    Warning: {warning}")
         attached = planned.attached
         if attached is not None:
             if attached.outcome == "unchanged":
