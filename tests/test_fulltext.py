@@ -598,3 +598,17 @@ def test_a_file_attached_before_texts_were_stored_says_so(review: Path) -> None:
         {"record_id": 2, "file": "old.pdf", "pages": 0, "chars": 0, "text_layer": None,
          "matched_by": "by hand"}
     ]  # fmt: skip
+
+
+WHOLE = article("Cut anywhere", "Ana Lima", references=REFERENCES)
+
+
+@given(st.integers(min_value=0, max_value=len(WHOLE)))
+def test_a_pdf_cut_anywhere_is_read_or_refused_with_a_reason(cut: int) -> None:
+    try:
+        extraction = extract("cut.pdf", WHOLE[:cut])
+    except UnreadableFullText as error:
+        assert error.message.startswith("cut.pdf ") and error.message.endswith("nothing attached")
+    else:
+        assert extraction.text_layer
+        assert extraction.pages[0].startswith("Cut anywhere")
