@@ -124,7 +124,7 @@ def test_text_report_and_recall_curve(runner: CliRunner, tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == (
-        "set.csv: 120 records, 8 included; model logistic; prior 1 included + 1 excluded at "
+        "set.csv: 120 records, 8 included; model svm; prior 1 included + 1 excluded at "
         "random; retrained after each include and every 5% more labels"
     )
     assert lines[1].split() == ["seed", "WSS@95", "RRF@10", "ATD", "loss"]

@@ -43,6 +43,7 @@ from slr.models import Record
 from slr.normalize.text import fold
 
 PRIOR_WEIGHT = 0.5  # a rule's include or exclude counts half a human decision
+PSEUDO_NEGATIVE_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Model:
     name: str
     description: str
     members: tuple[Member, ...]
+    pseudo_negatives: int = 0  # unread records drawn at random and trained on as excluded
 
 
 def _logistic(seed: int) -> Any:
@@ -91,7 +93,7 @@ MODELS: dict[str, Model] = {
         ),
     )
 }
-DEFAULT_MODEL = "logistic"
+DEFAULT_MODEL = "svm"  # the lowest mean loss on the benchmarks (tests/bench/screening_bench.py)
 
 
 def record_text(title: str | None, abstract: str | None, keywords: str | None = None) -> str:
@@ -109,15 +111,20 @@ HASHED_FEATURES = 2**22  # words and word pairs hashed to columns: collisions ar
 
 
 def words_and_pairs(text: str) -> list[str]:
-    """The folded words of `text` and each pair of neighbouring words."""
-    words = fold(text).split()
+    """The folded words of `text` of two characters or more (as scikit-learn's and ASReview's
+    tokeniser keeps them) and each pair of neighbouring words."""
+    words = [word for word in fold(text).split() if len(word) > 1]
     return words + [f"{first} {second}" for first, second in itertools.pairwise(words)]
 
 
+MOST_RECORDS = 0.95  # a word in more of the records than this tells none apart: left out
+
+
 def vectorise(texts: Sequence[str]) -> sparse.csr_matrix:
-    """TF-IDF (sublinear tf, l2 norm) over words and word pairs, one row per text. Hashing
-    instead of a vocabulary: the same matrix up to the columns' order, without building and
-    sorting a dictionary of every word pair (most of the time on 100,000 records)."""
+    """TF-IDF (sublinear tf, l2 norm) over words and word pairs, one row per text, leaving out
+    those in more than MOST_RECORDS of the texts. Hashing instead of a vocabulary: the same
+    matrix up to the columns' order, without building and sorting a dictionary of every word
+    pair (most of the time on 100,000 records)."""
     hashed = HashingVectorizer(
         analyzer=words_and_pairs,
         n_features=HASHED_FEATURES,
@@ -125,7 +132,9 @@ def vectorise(texts: Sequence[str]) -> sparse.csr_matrix:
         norm=None,
         dtype=np.float32,
     ).transform(texts)
-    used = np.unique(hashed.indices)  # only the columns some text has: smaller models
+    frequency = np.bincount(hashed.indices, minlength=HASHED_FEATURES)
+    # only the columns some text has (smaller models), and not the ones nearly all have
+    used = np.flatnonzero((frequency > 0) & (frequency <= MOST_RECORDS * len(texts)))
     if used.size == 0:  # no text has a word: nothing to learn from, every score the same
         return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
     counts = sparse.csr_matrix(hashed[:, used])
@@ -191,7 +200,29 @@ class Ranker:
             centroid = np.asarray(self.matrix[indices].T @ weights).ravel()
             similarity = np.asarray(self.matrix @ centroid, dtype=np.float64).ravel()
             return similarity if classes[0] == 1 else -similarity
+        if self.model.pseudo_negatives:
+            indices, classes, weights = self._with_pseudo_negatives(indices, classes, weights, seed)
         return self._classifier_scores(indices, classes, weights, seed)
+
+    def _with_pseudo_negatives(
+        self, indices: np.ndarray, classes: np.ndarray, weights: np.ndarray, seed: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cormack & Grossman's CAL: a fresh random sample of the unread records joins the
+        training set as excluded (most of them are: inclusions are rare), so that the model
+        learns what an ordinary record looks like, not only what the few excluded ones were."""
+        unread = np.ones(len(self), dtype=bool)
+        unread[indices] = False
+        pool = np.flatnonzero(unread)
+        count = min(self.model.pseudo_negatives, pool.size)
+        if count == 0:
+            return indices, classes, weights
+        rng = np.random.default_rng([seed, indices.size])  # new each time the labels grow
+        drawn = rng.choice(pool, size=count, replace=False)
+        return (
+            np.concatenate([indices, drawn]),
+            np.concatenate([classes, np.zeros(count, dtype=classes.dtype)]),
+            np.concatenate([weights, np.full(count, PSEUDO_NEGATIVE_WEIGHT)]),
+        )
 
     def _classifier_scores(
         self, indices: np.ndarray, classes: np.ndarray, weights: np.ndarray, seed: int

@@ -137,8 +137,10 @@ def asreview_run(data: DataSet, seed: int, fresh: bool = False) -> dict:
         "order": [row for row, _, prior in rows if not prior],
         "labels": [label for _, label, prior in rows if not prior],
     }
-    if not fresh:
-        cache.write_text(json.dumps(run))
+    if not fresh:  # written aside and renamed: a reader never sees half of it
+        partial = cache.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(json.dumps(run))
+        partial.replace(cache)
     return run
 
 
