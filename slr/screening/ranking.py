@@ -2,7 +2,7 @@
 
 The API the screen and `slr simulate` call:
 
-    ranker = Ranker.fit(texts, model="logistic")   # vectorise every record once (the slow part)
+    ranker = Ranker.fit(texts, model="svm")   # vectorise every record once (the slow part)
     scores = ranker.scores(labels, prior=prior, seed=1)   # retrain the classifier only: fast
     order = ranker.ranking(labels, prior=prior, seed=1)   # unlabelled indices, likeliest first
 
@@ -20,8 +20,11 @@ The API the screen and `slr simulate` call:
   (or minus its similarity to the known excludes); with nothing known, every score is 0.
 
 Features: TF-IDF over folded words and word pairs with sublinear tf (the field's recipe, as in
-ASReview and Cormack & Grossman's CAL). The vectoriser is fitted on all texts once; retraining
-touches only the labelled rows, and scoring is one sparse matrix-vector product.
+ASReview and Cormack & Grossman's CAL), hashed, computed once for all texts; retraining touches
+only the labelled rows and the columns they use, and scoring is one sparse matrix-vector product
+per model member (every model here is linear). Models (MODELS): `svm`, the default, a linear
+SVM with ASReview LAB's tuned settings; `logistic`; `nb`; `ensemble` (the SVM and logistic
+regression, ranks averaged). What was tried and measured: tests/bench/screening_bench.py.
 """
 
 from __future__ import annotations
@@ -43,7 +46,6 @@ from slr.models import Record
 from slr.normalize.text import fold
 
 PRIOR_WEIGHT = 0.5  # a rule's include or exclude counts half a human decision
-PSEUDO_NEGATIVE_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,6 @@ class Model:
     name: str
     description: str
     members: tuple[Member, ...]
-    pseudo_negatives: int = 0  # unread records drawn at random and trained on as excluded
 
 
 def _logistic(seed: int) -> Any:
@@ -198,31 +199,9 @@ class Ranker:
             return np.zeros(len(self))
         if classes.min() == classes.max():  # one class known: similarity to it
             centroid = np.asarray(self.matrix[indices].T @ weights).ravel()
-            similarity = np.asarray(self.matrix @ centroid, dtype=np.float64).ravel()
+            similarity = np.asarray(self.matrix @ centroid.astype(self.matrix.dtype), dtype=float)
             return similarity if classes[0] == 1 else -similarity
-        if self.model.pseudo_negatives:
-            indices, classes, weights = self._with_pseudo_negatives(indices, classes, weights, seed)
         return self._classifier_scores(indices, classes, weights, seed)
-
-    def _with_pseudo_negatives(
-        self, indices: np.ndarray, classes: np.ndarray, weights: np.ndarray, seed: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Cormack & Grossman's CAL: a fresh random sample of the unread records joins the
-        training set as excluded (most of them are: inclusions are rare), so that the model
-        learns what an ordinary record looks like, not only what the few excluded ones were."""
-        unread = np.ones(len(self), dtype=bool)
-        unread[indices] = False
-        pool = np.flatnonzero(unread)
-        count = min(self.model.pseudo_negatives, pool.size)
-        if count == 0:
-            return indices, classes, weights
-        rng = np.random.default_rng([seed, indices.size])  # new each time the labels grow
-        drawn = rng.choice(pool, size=count, replace=False)
-        return (
-            np.concatenate([indices, drawn]),
-            np.concatenate([classes, np.zeros(count, dtype=classes.dtype)]),
-            np.concatenate([weights, np.full(count, PSEUDO_NEGATIVE_WEIGHT)]),
-        )
 
     def _classifier_scores(
         self, indices: np.ndarray, classes: np.ndarray, weights: np.ndarray, seed: int
