@@ -18,6 +18,7 @@ from slr.cli import main
 from slr.models import HumanDecision
 from slr.prisma import prisma_counts
 from slr.prisma.diagram import diagram_svg
+from slr.screening.relevance import RelevanceOrder
 from slr.screening.session import Session
 from slr.screening.status import STOPPED, decide_status, protocol_of, review_statuses
 from slr.screening.stop import stop_note
@@ -350,3 +351,19 @@ def test_the_screen_shows_rank_progress_and_the_stop_message(demo: Path) -> None
     result = CliRunner().invoke(main, ["screen", "stop", "--review", str(demo)])
     assert result.exit_code == 0
     assert re.search(r"met \(ranked screening; 4 of 9[0-9] screened, 1 relevant", result.output)
+
+
+def test_a_ranking_that_fails_is_said_and_the_order_stays() -> None:
+    def unreadable() -> list[str]:
+        raise OSError("disk gone")
+
+    order = RelevanceOrder([1, 2, 3], unreadable, {3: True}, seed=1)
+    order.update({1: True, 2: False})
+    assert order.wait(30)
+    assert order.failure == "the ranking failed (OSError: disk gone)"
+    ranked = order.next({1, 2})
+    assert ranked is not None and (ranked.record_id, ranked.source) == (
+        3,
+        "rules first, then random",
+    )
+    order.close()

@@ -84,6 +84,7 @@ class RelevanceOrder:
         self._modelled = False  # the order is the model's (not the cold start's)
         self._ranked_version = -1  # the version of the labels the order was trained on
         self.trained_on = 0
+        self.failure = ""  # why the model could not rank, shown on the screen
         self._ranker: Ranker | None = None
         self._thread = threading.Thread(target=self._work, name="slr-ranking", daemon=True)
         self._thread.start()
@@ -156,13 +157,13 @@ class RelevanceOrder:
                 if version != self._version:
                     self._wanted.set()
                 continue
-            if self._ranker is None:
-                texts = self._texts() if callable(self._texts) else self._texts
-                self._ranker = Ranker.fit(texts, self.model)  # the slow part, once
-            ranker = self._ranker
-            if model != ranker.model.name:
-                ranker = Ranker(ranker.matrix, model_named(model))
-            scores = ranker.scores(known, self.prior, self.seed)
+            try:
+                scores = self._scores_for(known, model)
+            except Exception as error:  # the screen goes on in its last order, and says why
+                with self._lock:
+                    self.failure = f"the ranking failed ({type(error).__name__}: {error})"
+                    self._ranked_version = version
+                continue
             ranked = np.argsort(-scores, kind="stable")
             # numpy, not a Python loop: the key presses share this interpreter's lock
             order = ids[ranked[wanted[ranked]]].tolist()
@@ -172,6 +173,15 @@ class RelevanceOrder:
                 self.trained_on = len(known)
             if version != self._version:
                 self._wanted.set()  # labels arrived while training: train again
+
+    def _scores_for(self, known: dict[int, bool], model: str) -> np.ndarray:
+        if self._ranker is None:
+            texts = self._texts() if callable(self._texts) else self._texts
+            self._ranker = Ranker.fit(texts, self.model)  # the slow part, once
+        ranker = self._ranker
+        if model != ranker.model.name:
+            ranker = Ranker(ranker.matrix, model_named(model))
+        return ranker.scores(known, self.prior, self.seed)
 
 
 def own_labels(decisions: Iterable[tuple[int, str]]) -> dict[int, bool]:

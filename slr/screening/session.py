@@ -630,7 +630,8 @@ class Session:
             elif self.only is not None and record_id in screening_queue(self._statuses, self.stage):
                 self.message = f"Record {record_id} is not among the records of {self.filter_label}"
             else:
-                self.message = _not_on_queue(self._statuses, record_id, self.stage).capitalize()
+                why = _not_on_queue(self._statuses, record_id, self.stage)
+                self.message = why[0].upper() + why[1:]
             return False
         if self.current is not None and self.current != record_id:
             self._stack.append(self.current)
@@ -765,6 +766,8 @@ class Session:
             f"Decided {len(labels):,}/{total:,} · includes found {sum(labels):,} · "
             f"includes unseen ~{includes_unseen(labels, unseen):.0f} (est.)"
         )
+        if self._relevance.failure:
+            line += f" · {self._relevance.failure}"
         if verdict is None:
             return [line + " · no stopping rule"]
         if not verdict.stop:
@@ -907,14 +910,12 @@ class Session:
         footer.extend(Text(line[: width - 1]) for line in self.ranking_lines())
         keys = KEYS_LINE if self.stage == "title_abstract" else FULL_TEXT_KEYS
         footer.extend(_wrap(console, Text(keys), width, 1))
-        footer.append(Text(self.message[: width - 1], style="bold"))
+        # a message is wrapped, not cut: it may name a file's path to open by hand
+        footer.extend(_wrap(console, Text(self.message, style="bold"), width, 3))
         body_room = self.height - 1 - len(footer)
         if overlay and len(lines) > body_room > 1:  # say so rather than cut it silently
             hidden = len(lines) - body_room + 1
-            lines = [
-                *lines[: body_room - 1],
-                Text(f"… {hidden} more lines: a taller terminal shows them", style="dim"),
-            ]
+            lines = [*lines[: body_room - 1], Text(f"… {hidden} more lines below", style="dim")]
         everything = [head, *lines[: max(body_room, 0)]]
         everything.extend(Text("") for _ in range(body_room - len(lines)))
         everything.extend(footer)
