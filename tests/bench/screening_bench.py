@@ -179,11 +179,78 @@ def _mean(runs: list[dict], key: str) -> float:
     return statistics.fmean(run[key] for run in runs)
 
 
+# --rules: the protocol's rules as prior knowledge. One include rule per review, written from
+# the review's question (its CITATION.txt or SOURCE.md), never from the labels; the records it
+# matches seed the model at PRIOR_WEIGHT, and nobody has read them yet (they stay to screen).
+RULE_QUERIES = {
+    "Donners_2021": "emicizumab",
+    "Meijboom_2021": "biosimilar* AND (switch* OR transition* OR retransition*)",
+    "Menon_2022": '"systematic review*" AND (environment* OR toxicolog*)',
+    "Nelson_2002": '"hormone replacement" OR "hormone therapy" OR postmenopausal',
+    "Oud_2018": '"borderline personality" AND (psychotherap* OR therap*)',
+    "Sep_2021": '"object in context" OR (object* AND context* AND (rat OR rats OR mice))',
+    "Nagtegaal_2019": 'nudg* OR reminder* OR "decision support" OR default*',
+    "Kitchenham_2010": '"systematic review*" OR "systematic literature review*" OR "mapping stud*"',
+}
+
+
+def rule_prior_study(sets: list[DataSet], seeds: range) -> None:
+    from slr.models import Record  # (only this part matches rules)
+    from slr.protocol.query import parse_query
+    from slr.screening.engine import Matcher
+    from slr.screening.simulate import read_labelled_csv, simulate
+    from slr.screening.text import RecordText
+
+    print("rule-seeded prior knowledge: mean over seeds of loss, WSS@95, records read to the")
+    print("first include; cold start (no prior) and 1 include + 1 exclude, each without / with")
+    print("the rule's matches as prior knowledge")
+    for data in sets:
+        if data.name not in RULE_QUERIES:
+            continue
+        labelled = read_labelled_csv(data.path)
+        matcher = Matcher(parse_query(RULE_QUERIES[data.name]))
+        with data.path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        matched = [
+            index
+            for index, row in enumerate(rows)
+            if matcher.matches(
+                RecordText.of(index, Record(title=row["title"], abstract=row["abstract"]))
+            )
+        ]
+        hits = sum(labelled.labels[i] for i in matched)
+        seeded = type(labelled)(
+            labelled.source, labelled.texts, labelled.labels, dict.fromkeys(matched, True)
+        )
+        cells = []
+        for prior in (0, 1):
+            for use in (False, True):
+                result = simulate(
+                    seeded,
+                    prior_included=prior,
+                    prior_excluded=prior,
+                    seed=seeds.start,
+                    runs=len(seeds),
+                    use_rule_prior=use,
+                )
+                first = statistics.fmean(r.screened_labels.index(True) + 1 for r in result.runs)
+                mean = result.mean()
+                cells.append(f"{mean['loss']:.3f} {mean['wss95']:.3f} {first:5.1f}")
+        print(
+            f"{data.name:<16} rule matches {len(matched):>4} ({hits:>3} included) | "
+            + " | ".join(cells),
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--asreview-only", action="store_true")
     parser.add_argument("--only", default="", help="comma-separated set names")
+    parser.add_argument(
+        "--rules", action="store_true", help="only the rule-seeded prior study (slr alone)"
+    )
     parser.add_argument(
         "--cached-only",
         action="store_true",
@@ -208,6 +275,9 @@ def main() -> None:
     if options.only:
         sets = [data for data in sets if data.name in options.only.split(",")]
     seeds = range(1, options.seeds + 1)
+    if options.rules:
+        rule_prior_study(sets, seeds)
+        return
     if options.cached_only:
         sets = [d for d in sets if all(asreview_cache(d, seed).is_file() for seed in seeds)]
     rows = []
