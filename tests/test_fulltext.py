@@ -612,3 +612,41 @@ def test_a_pdf_cut_anywhere_is_read_or_refused_with_a_reason(cut: int) -> None:
     else:
         assert extraction.text_layer
         assert extraction.pages[0].startswith("Cut anywhere")
+
+
+def test_the_migration_moves_attached_files_and_keeps_reports_not_retrieved(
+    tmp_path: Path,
+) -> None:
+    import sqlite3  # (only here: a database as the slr before full-text files wrote it)
+
+    from slr.store.schema import MIGRATIONS, _v8_fulltext_files, migrate
+
+    before = MIGRATIONS[: MIGRATIONS.index(_v8_fulltext_files)]
+    db = sqlite3.connect(tmp_path / "review.db")
+    migrate(db, before)
+    with db:
+        db.execute("INSERT INTO sources (id, file_name, stored_path, sha256, size, format, "
+                   "encoding, imported_at, records, failures) VALUES (1, 'x', 'x', '', 0, 'ris', "
+                   "'utf-8', '', 2, 0)")  # fmt: skip
+        for record_id in (1, 2):
+            db.execute(
+                "INSERT INTO records (id, source_id, source_index, title) VALUES (?, 1, ?, 't')",
+                (record_id, record_id),
+            )
+        db.execute(
+            "INSERT INTO fulltexts (record_id, path, original_name, sha256, updated_at) "
+            "VALUES (1, 'fulltext/1_a.pdf', 'a.pdf', 'abc', '2026-01-01T00:00:00Z')"
+        )
+        db.execute(
+            "INSERT INTO fulltexts (record_id, missing_reason, updated_at) "
+            "VALUES (2, 'Paywalled', '2026-01-01T00:00:00Z')"
+        )
+    migrate(db)
+    assert db.execute(
+        "SELECT record_id, path, original_name, sha256, pages, text_layer, matched_by "
+        "FROM fulltext_files"
+    ).fetchall() == [(1, "fulltext/1_a.pdf", "a.pdf", "abc", 0, None, "by hand")]
+    assert db.execute("SELECT record_id, path, missing_reason FROM fulltexts").fetchall() == [
+        (2, "", "Paywalled")
+    ]
+    db.close()
