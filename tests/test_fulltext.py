@@ -650,3 +650,17 @@ def test_the_migration_moves_attached_files_and_keeps_reports_not_retrieved(
         (2, "", "Paywalled")
     ]
     db.close()
+
+
+def test_a_doi_the_text_mentions_past_page_one_is_not_taken_for_its_own() -> None:
+    records = [
+        Candidate(1, "Digital drivers of small firms", "Lima", 2021, "10.5555/slr.test.1"),
+        Candidate(3, "Marketplace adoption among micro enterprises", "Chen", 2020, ""),
+    ]
+    pages = [
+        "Marketplace adoption among micro enterprises\nBo Chen\nAbstract",
+        "2 Methods\nWe surveyed 40 firms.",
+        "3 Results\nAs shown before (doi:10.5555/slr.test.1), firms adopt platforms.",
+    ]
+    found = match_file("chen.pdf", pages, records)
+    assert (found.record_id, found.by) == (3, "title")

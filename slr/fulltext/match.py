@@ -92,11 +92,15 @@ def match_file(name: str, pages: Sequence[str], candidates: Iterable[Candidate])
     for record in records:
         if record.doi:
             by_doi.setdefault(record.doi, []).append(record)
-    # 1. the DOI printed as the article's own; on page 1 before any other page
+    head = _words(" ".join(pages[:2]))
+    # 1. the DOI printed as the article's own; on page 1 before any other page. A DOI further
+    # on (a BMC "Cite this article as" note, or a DOI the text mentions) counts only when the
+    # record's first author is on the first two pages too.
     hits: dict[int, tuple[int, str]] = {}
     for doi, page in own_dois(pages):
         for record in by_doi.get(doi, []):
-            hits.setdefault(record.record_id, (page, doi))
+            if page == 1 or f" {fold(record.first_author)} " in head:
+                hits.setdefault(record.record_id, (page, doi))
     if hits:
         first_page = min(page for page, _ in hits.values())
         best = sorted(rid for rid, (page, _) in hits.items() if page == first_page)
@@ -105,7 +109,6 @@ def match_file(name: str, pages: Sequence[str], candidates: Iterable[Candidate])
             return Match(name, best[0], "doi", f"DOI {doi} on page {page}")
         return Match(name, None, "", "same DOI printed for several records", best)
     # 2. the title and the first author on the first two pages
-    head = _words(" ".join(pages[:2]))
     scored: list[tuple[float, int, Candidate]] = []
     for record in records:
         author = fold(record.first_author)
