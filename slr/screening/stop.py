@@ -142,10 +142,12 @@ def stop_note(stop: dict[str, object]) -> str:
     """The PRISMA diagram's note on a stop: the rule, and the recall it guarantees."""
     statistics = stop["statistics"]
     parameters = stop["parameters"]
+    records = stop["records"]
     assert isinstance(statistics, dict) and isinstance(parameters, dict)
-    verb = "was" if stop["records"] == 1 else "were"
+    assert isinstance(records, int)
+    verb = "was" if records == 1 else "were"
     head = (
-        f"{counted(stop['records'], 'record', grouped=True)} {verb} not screened: title/abstract "
+        f"{counted(records, 'record', grouped=True)} {verb} not screened: title/abstract "
         f"screening stopped after {statistics['screened']:,} of "
         f"{counted(statistics['total'], 'record', grouped=True)}"
     )
