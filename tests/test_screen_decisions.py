@@ -181,7 +181,7 @@ def test_import_is_all_or_nothing_and_names_every_bad_line(demo: Path, tmp_path:
     before = database(demo)
     assert slr(demo, "screen", "import", str(sheet)) == (
         1,
-        f"Error: 1 lines of {sheet} cannot be read; nothing was recorded:\n"
+        f"Error: 1 line of {sheet} cannot be read; nothing was recorded:\n"
         f"  {sheet}:10: record_id 'x' is not a record id; "
         "correct those lines and import the file again\n",
     )
@@ -231,7 +231,7 @@ def test_import_refuses_a_file_in_another_form(demo: Path, tmp_path: Path) -> No
     sheet.write_text("record_id,reviewer,decision\n1,ana\n", encoding="utf-8")
     assert slr(demo, "screen", "import", str(sheet)) == (
         1,
-        f"Error: 1 lines of {sheet} cannot be read; nothing was recorded:\n"
+        f"Error: 1 line of {sheet} cannot be read; nothing was recorded:\n"
         f"  {sheet}:2: 2 cells where the header has 3; "
         "correct those lines and import the file again\n",
     )

@@ -378,7 +378,8 @@ def import_decisions(review_dir: Path, csv_file: Path, stage: str, change: bool)
         outcomes = [kind for kind, _ in record_decisions(review, stage, proposed, protocol, change)]
     counts = {kind: outcomes.count(kind) for kind in ("added", "changed", "unchanged")}
     click.echo(
-        f"Imported {len(outcomes)} decisions from {csv_file} at {stage}: {counts['added']} added, "
+        f"Imported {counted(len(outcomes), 'decision')} from {csv_file} at {stage}: "
+        f"{counts['added']} added, "
         f"{counts['changed']} changed, {counts['unchanged']} already recorded"
     )
 
@@ -407,7 +408,7 @@ def export_decisions(review_dir: Path, stage: str, output: str) -> None:
         return
     with open(output, "w", encoding="utf-8", newline="") as handle:
         _write_decisions(handle, rows)
-    click.echo(f"Wrote {len(rows)} decisions at {stage} to {output}")
+    click.echo(f"Wrote {counted(len(rows), 'decision')} at {stage} to {output}")
 
 
 def _write_decisions(handle: TextIO, rows: list[tuple[int, str, str, str, str]]) -> None:

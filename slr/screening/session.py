@@ -26,6 +26,7 @@ from slr.errors import SlrError
 from slr.fulltext.pager import Pager
 from slr.models import Author, Record
 from slr.normalize.text import fold
+from slr.normalize.words import counted
 from slr.protocol import Protocol, QuerySyntaxError
 from slr.screening.engine import STAGES, QueryError
 from slr.screening.highlight import Highlighter
@@ -396,7 +397,7 @@ def read_decisions_csv(path: Path) -> list[Proposed]:
         )
     if problems:
         raise SlrError(
-            f"{len(problems)} lines of {path} cannot be read; nothing was recorded:\n  "
+            f"{counted(len(problems), 'line')} of {path} cannot be read; nothing was recorded:\n  "
             + "\n  ".join(problems),
             "correct those lines and import the file again",
         )
