@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
@@ -30,8 +31,6 @@ from slr.normalize.words import counted
 from slr.protocol import Protocol, QuerySyntaxError
 from slr.screening.engine import STAGES, QueryError
 from slr.screening.highlight import Highlighter
-from slr.screening.ranking import text_of
-from slr.screening.relevance import SECOND_MODEL, Ranked, RelevanceOrder, own_labels
 from slr.screening.run import find
 from slr.screening.status import Statuses, review_statuses
 from slr.screening.stopping import Verdict, check, includes_unseen
@@ -43,6 +42,9 @@ from slr.store.paths import fulltext_file
 from slr.store.review import years as record_years
 from slr.store.tagging import all_stored_tags
 from slr.store.transaction import write
+
+if TYPE_CHECKING:  # the ranking's types; the module itself is imported when a session ranks
+    from slr.screening.relevance import Ranked, RelevanceOrder
 
 ORDERS = ("relevance", "id", "random", "year", "rule")
 STYLES = {
@@ -527,6 +529,10 @@ class Session:
             if auto["decision"] in ("include", "exclude") and rid in statuses
         }
         path = self.review.path
+        # scikit-learn takes a second to import: only a ranked session pays for it, not every
+        # `slr screen decide` of a script
+        from slr.screening.ranking import text_of
+        from slr.screening.relevance import RelevanceOrder, own_labels
 
         def texts() -> list[str]:  # in the ranking thread: its own connection
             with Review.open(path) as own:
@@ -563,6 +569,8 @@ class Session:
         """SAFE's third phase: another model ranks."""
         self._check_stopping()
         if self.verdict is not None and self.verdict.phase.startswith("3"):
+            from slr.screening.relevance import SECOND_MODEL  # (imported with the ranking)
+
             return SECOND_MODEL
         return None
 
