@@ -142,7 +142,8 @@ def test_keys_write_rows_undo_reason_picker_note_and_skip(demo: Path, ta_queue: 
     child.expect("record 1\\b")
     child.expect(f"Done 0 of {total} \\(0%\\) · left {total} · this session 0")
     child.send("i")
-    child.expect(f"Done 1 of {total} \\(\\d+%\\) · left {total - 1}")  # the progress line, then the message under the keys
+    # the progress line, then the message under the keys
+    child.expect(f"Done 1 of {total} \\(\\d+%\\) · left {total - 1}")
     child.expect("Saved: include record 1")
     child.send("e")
     child.expect("pick the reason")
