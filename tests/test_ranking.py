@@ -119,3 +119,14 @@ def test_the_order_is_every_unlabelled_record_once_by_descending_score(
     order = order_unlabelled(values, labelled, seed)
     assert sorted(order.tolist()) == sorted(set(range(values.size)) - labelled)
     assert all(values[a] >= values[b] for a, b in itertools.pairwise(order))
+
+
+def test_a_broad_rule_cannot_outvote_the_first_human_decisions() -> None:
+    """300 rule includes weigh, together, half of the two human labels."""
+    ranker = Ranker.fit([f"record {i}" for i in range(310)])
+    prior = dict.fromkeys(range(10, 310), True)
+    indices, classes, weights = ranker.training_set({0: True, 1: False}, prior)
+    from_rules = indices >= 10
+    assert weights[from_rules].sum() == pytest.approx(PRIOR_WEIGHT * 2)
+    assert classes[from_rules].tolist() == [1] * 300
+    assert weights[~from_rules].tolist() == [1.0, 1.0]

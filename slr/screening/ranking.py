@@ -10,8 +10,9 @@ The API the screen and `slr simulate` call:
   their index in that sequence from then on.
 - `labels`: {index: True for include, False for exclude}, a reviewer's own decisions.
 - `prior`: the same for prior knowledge (the protocol rules' includes and excludes); it seeds the
-  model with weight `PRIOR_WEIGHT` (below a human label's 1.0) and a human label of the same
-  record replaces it.
+  model with weight `PRIOR_WEIGHT` (below a human label's 1.0), a class of it never weighing
+  more than PRIOR_WEIGHT times the human labels, and a human label of the same record replaces
+  it.
 - `scores` returns one float per record (higher: likelier inclusion), labelled records included;
   `ranking` leaves the records in `labels` out (not those only in `prior`) and breaks ties by a
   permutation drawn from `seed`.
@@ -174,10 +175,17 @@ class Ranker:
     def training_set(
         self, labels: Mapping[int, bool], prior: Mapping[int, bool] | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Indices, classes (1 include) and sample weights: human labels 1, prior PRIOR_WEIGHT."""
+        """Indices, classes (1 include) and sample weights: a human label weighs 1; a prior
+        record PRIOR_WEIGHT, and the prior's includes (and its excludes) together never more
+        than PRIOR_WEIGHT times the human labels (at least 1): a broad rule matching hundreds of
+        records seeds the model but cannot outvote the reviewer's first decisions."""
         known: dict[int, tuple[bool, float]] = {}
-        for index, included in (prior or {}).items():
-            known[index] = (included, PRIOR_WEIGHT)
+        unread = {index: v for index, v in (prior or {}).items() if index not in labels}
+        humans = max(1, len(labels))
+        for included in (True, False):
+            chosen = [index for index, v in unread.items() if v is included]
+            weight = PRIOR_WEIGHT * min(1.0, humans / len(chosen)) if chosen else 0.0
+            known.update(dict.fromkeys(chosen, (included, weight)))
         for index, included in labels.items():
             known[index] = (included, 1.0)
         indices = np.fromiter(known, dtype=np.int64, count=len(known))
