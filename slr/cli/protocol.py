@@ -29,8 +29,7 @@ def check(file: Path) -> None:
     click.echo(f"  rules: {len(loaded.rules)}" + (f" ({per_stage})" if per_stage else ""))
     click.echo(f"  searches: {len(loaded.searches)}")
     vocabularies = ", ".join(
-        f"{name} ({counted(len(groups), 'group')})"
-        for name, groups in loaded.vocabularies.items()
+        f"{name} ({counted(len(groups), 'group')})" for name, groups in loaded.vocabularies.items()
     )
     click.echo(f"  vocabularies: {vocabularies or '-'}")
     periods = ", ".join(f"{name} {low}..{high}" for name, (low, high) in loaded.periods.items())

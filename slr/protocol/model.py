@@ -418,8 +418,10 @@ def _stopping(check: _Checker, value: Any) -> StoppingSpec | None:
             continue
         _, lowest, highest = spec[key]
         whole = key in STOPPING_COUNTS
-        if isinstance(number, bool) or not isinstance(number, int | float) or (
-            whole and not isinstance(number, int)
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int | float)
+            or (whole and not isinstance(number, int))
         ):
             kind = "a whole number" if whole else "a number"
             check.problem(where, f"screening.stopping.{key} must be {kind}")
