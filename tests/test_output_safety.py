@@ -265,8 +265,9 @@ def test_every_markdown_output_is_inert(review: Path, tmp_path: Path) -> None:
     for name, text in outputs.items():
         assert "<" not in text, name
         assert_inert(text)
+    title = markdown_cell(TITLE)
     assert outputs["extract"].splitlines()[3] == (
-        f"| 2 | &lt;img src=x onerror=alert(1)&gt; (2020) | {markdown_cell(TITLE)} | 2020 |  |  |  | "
+        f"| 2 | &lt;img src=x onerror=alert(1)&gt; (2020) | {title} | 2020 |  |  |  | "
         "cbec; influencer | =1+1 |"  # (Markdown is no spreadsheet: "=" stays)
     )
     assert "&lt;img src=x onerror=alert(1)&gt; (2020) [#2]" in outputs["synergy"]
