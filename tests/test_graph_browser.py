@@ -11,6 +11,7 @@ import math
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -212,6 +213,45 @@ GEOMETRY = """(function () {
 })()"""
 
 
+def discs_outside(shape: dict[str, Any]) -> list[dict[str, Any]]:
+    box = shape["box"]
+    return [
+        n
+        for n in shape["nodes"]
+        if n["x"] - n["r"] < box["left"]
+        or n["x"] + n["r"] > box["right"]
+        or n["y"] - n["r"] < box["top"]
+        or n["y"] + n["r"] > box["bottom"]
+    ]
+
+
+def test_a_resized_window_is_fitted_again_until_the_reader_moves_the_map(
+    browser: Chromium, pages: dict[str, Path]
+) -> None:
+    # the window shrinks, then grows (as a headless screenshot lays the page out again): the
+    # map is fitted to the new canvas each time, not scaled along with it
+    page = browser.open(pages["citation"], timeout=30)
+    assert page.marker is not None and page.errors == []
+    small = {"width": 640, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+    try:
+        browser.call("Emulation.setDeviceMetricsOverride", small, browser.session)
+        time.sleep(0.5)
+        assert discs_outside(browser.evaluate(GEOMETRY)) == []
+        browser.call("Emulation.clearDeviceMetricsOverride", {}, browser.session)
+        time.sleep(0.5)
+        grown = browser.evaluate(GEOMETRY)
+        assert grown["box"]["right"] > 640
+        assert discs_outside(grown) == []
+        # once the reader zooms, a resize keeps their view
+        browser.evaluate("void slrNetwork.moveTo({scale: slrNetwork.getScale() * 3})")
+        browser.evaluate("void slrNetwork.emit('zoom', {})")
+        browser.call("Emulation.setDeviceMetricsOverride", small, browser.session)
+        time.sleep(0.5)
+        assert discs_outside(browser.evaluate(GEOMETRY)) != []  # zoomed in: not fitted again
+    finally:
+        browser.call("Emulation.clearDeviceMetricsOverride", {}, browser.session)
+
+
 @pytest.mark.parametrize("name", ["drivers", "citation", "large"])
 def test_the_whole_map_is_in_view_and_nothing_overlaps(
     browser: Chromium, pages: dict[str, Path], name: str
@@ -220,15 +260,7 @@ def test_the_whole_map_is_in_view_and_nothing_overlaps(
     assert page.marker is not None and page.errors == []
     shape = browser.evaluate(GEOMETRY)
     box, nodes, labels = shape["box"], shape["nodes"], shape["labels"]
-    outside = [
-        n
-        for n in nodes
-        if n["x"] - n["r"] < box["left"]
-        or n["x"] + n["r"] > box["right"]
-        or n["y"] - n["r"] < box["top"]
-        or n["y"] + n["r"] > box["bottom"]
-    ]
-    assert outside == []
+    assert discs_outside(shape) == []
     overlapping = [
         (a["id"], b["id"])
         for i, a in enumerate(nodes)

@@ -99,7 +99,7 @@ def count(review: Path, sql: str) -> int:
 def test_readers_and_a_screen_during_a_large_import_never_corrupt_the_review(
     tmp_path: Path,
 ) -> None:
-    big = ris_file(tmp_path / "big.ris", 50_000, first=100)
+    big = ris_file(tmp_path / "big.ris", 80_000, first=100)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLR_")}
     env.update(TERM="xterm", NO_COLOR="1")
     for round_ in range(2):
@@ -136,9 +136,10 @@ def test_readers_and_a_screen_during_a_large_import_never_corrupt_the_review(
         screen.send("q")
         screen.expect(pexpect.EOF)
         assert importing.returncode == 0, err
-        assert len(statuses) >= 3 and set(statuses) == {0}
+        assert set(statuses) == {0}, statuses
+        assert len(statuses) >= 2, statuses  # each one a whole `slr status` while importing
         assert integrity(review) == "ok"
-        assert count(review, "SELECT count(*) FROM records") == 50_005
+        assert count(review, "SELECT count(*) FROM records") == 80_005
         assert count(review, "SELECT count(*) FROM decisions WHERE reviewer = 'ana'") == decided
         assert not list((review / "sources").glob("*.partial"))
 

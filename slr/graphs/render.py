@@ -590,6 +590,12 @@ body { margin: 0; font: 14px sans-serif; display: flex; height: 100vh; }
       animation: false});
   }
   fitAll();
+  // a window resized (or laid out again, as headless screenshots do) before the reader has
+  // moved the map is fitted again; after a zoom or a drag the reader's view is kept
+  var moved = false;
+  network.on("zoom", function () { moved = true; });
+  network.on("dragEnd", function () { moved = true; });
+  window.addEventListener("resize", function () { if (!moved) { fitAll(); } });
   network.on("click", function (params) {
     if (params.nodes.length) {
       var node = nodes.get(params.nodes[0]);
