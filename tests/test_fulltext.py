@@ -664,3 +664,33 @@ def test_a_doi_the_text_mentions_past_page_one_is_not_taken_for_its_own() -> Non
     ]
     found = match_file("chen.pdf", pages, records)
     assert (found.record_id, found.by) == (3, "title")
+
+
+def test_undoing_full_text_not_available_takes_the_not_retrieved_mark_back(review: Path) -> None:
+    from slr.protocol import load_protocol
+    from slr.screening.session import Session
+    from slr.store import Review
+
+    for record in ("1", "2"):
+        assert run("screen", "decide", record, "include", "--reviewer", "ana",
+                   "--review", str(review))[0] == 0  # fmt: skip
+    assert run("fulltext", "missing", "2", "--reason", "Paywalled", "--review", str(review))[0] == 0
+    with Review.open(review) as opened:
+        session = Session(opened, "full_text", "ana", load_protocol(PROTOCOL), styles=False)
+        assert session.current == 1
+        session.decide("exclude", "Full text not available")
+        assert run("fulltext", "list", "--review", str(review))[1] == (
+            "Full texts: 0 attached, 2 not retrieved\n"
+            "       1  not retrieved: Full text not available\n"
+            "       2  not retrieved: Paywalled\n"
+        )
+        assert session.undo() == 1
+        assert session.current == 1
+        # the mark of `fulltext missing` is its own and stays
+        assert run("fulltext", "list", "--review", str(review))[1] == (
+            "Full texts: 0 attached, 1 not retrieved\n       2  not retrieved: Paywalled\n"
+        )
+        session.decide("include")  # the record is on the queue again
+    code, output = run("status", "--review", str(review))
+    assert code == 0
+    assert "  full text: reports not retrieved            1\n" in output

@@ -664,10 +664,27 @@ class Session:
         self.advance()
 
     def undo(self) -> int | None:
-        rid = store.undo_human_decision(self.review.db, self.stage, self.reviewer)
-        if rid is None:
+        with write(self.review.db):
+            undone = store.undo_human_decision(
+                self.review.db, self.stage, self.reviewer, within_transaction=True
+            )
+            # "Full text not available" also marked the report not retrieved: undone together
+            released = (
+                undone is not None
+                and self.stage == STAGES[1]
+                and undone.decision == "exclude"
+                and means_not_retrieved(undone.reason)
+                and fulltext_store.release_not_retrieved_within(
+                    self.review.db, undone.record_id, means_not_retrieved
+                )
+            )
+        if undone is None:
             self.message = "Nothing to undo"
             return None
+        rid = undone.record_id
+        if released:  # the record is back on this stage's queue, awaiting a decision
+            self._statuses = review_statuses(self.review, self.protocol)
+            self._queued.add(rid)
         if rid in self.done:
             self.done.discard(rid)
             self.decided_now = max(0, self.decided_now - 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,6 +235,29 @@ def mark_not_retrieved_within(db: sqlite3.Connection, reasons: dict[int, str]) -
             "INSERT INTO fulltexts (record_id, missing_reason, updated_at) VALUES (?, ?, ?)",
             (record_id, reason, _now()),
         )
+
+
+def release_not_retrieved_within(
+    db: sqlite3.Connection, record_id: int, says_not_retrieved: Callable[[str], bool]
+) -> bool:
+    """Inside the caller's write transaction: a full-text exclusion that said the report was
+    not retrieved has been withdrawn, so the record's not-retrieved mark goes too, unless
+    another reviewer's exclusion still says so or the mark gives a reason of its own (`slr
+    fulltext missing --reason ...`). True when the mark went."""
+    reasons = db.execute(
+        "SELECT reason FROM decisions WHERE record_id = ? AND stage = 'full_text' "
+        "AND decision = 'exclude'",
+        (record_id,),
+    ).fetchall()
+    if any(says_not_retrieved(reason) for (reason,) in reasons):
+        return False
+    mark = db.execute(
+        "SELECT missing_reason FROM fulltexts WHERE record_id = ?", (record_id,)
+    ).fetchone()
+    if mark is None or not says_not_retrieved(mark[0]):
+        return False
+    db.execute("DELETE FROM fulltexts WHERE record_id = ?", (record_id,))
+    return True
 
 
 def record_texts(db: sqlite3.Connection) -> dict[int, str]:

@@ -329,18 +329,21 @@ def store_human_decisions(
     return outcomes
 
 
-def undo_human_decision(db: sqlite3.Connection, stage: str, reviewer: str) -> int | None:
-    """Remove the reviewer's latest decision at a stage; returns its record id (None if none)."""
-    with write(db):
+def undo_human_decision(
+    db: sqlite3.Connection, stage: str, reviewer: str, within_transaction: bool = False
+) -> ReviewerDecision | None:
+    """Remove the reviewer's latest decision at a stage; returns it (None if there is none).
+    `within_transaction`: the caller holds the write transaction (and does more in it)."""
+    with contextlib.nullcontext() if within_transaction else write(db):
         row = db.execute(
-            "SELECT id, record_id FROM decisions WHERE stage = ? AND reviewer = ? "
-            "ORDER BY id DESC LIMIT 1",
+            "SELECT id, record_id, decision, reason, note FROM decisions "
+            "WHERE stage = ? AND reviewer = ? ORDER BY id DESC LIMIT 1",
             (stage, reviewer),
         ).fetchone()
         if row is None:
             return None
         db.execute("DELETE FROM decisions WHERE id = ?", (row[0],))
-    return row[1]
+    return ReviewerDecision(row[1], reviewer, row[2], row[3], row[4])
 
 
 def save_note(db: sqlite3.Connection, record_id: int, stage: str, reviewer: str, note: str) -> None:
