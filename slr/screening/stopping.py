@@ -14,6 +14,12 @@ of the rules need records drawn at random to mean what they say.
   sample? When that probability (the p value) falls below 1 - `confidence`, "recall below the
   target" is rejected and screening may stop. The verdict also gives the recall bound: the
   recall reached, at the stated confidence, whatever the number of relevant records left.
+  This is the published method exactly (K = floor(found / recall - found_before + 1), over the
+  records left when sampling began, the sample's relevant records only). Like the authors'
+  code it tests after every record drawn, and that repetition lets it stop short more often
+  than 1 - `confidence` when the ranked phase ends just below the target: the risk,
+  computed exactly by `sample_shortfall_risk`, is 6.6% at 0.95/0.95 with 150 relevant records
+  found and 9 left, 10% with 600 found and 38 left.
 - `safe`: the SAFE procedure (Boetje & van de Schoot 2024, Syst Rev 13:81), its steps as
   phases: (1) a random training set of `training_fraction` of the records; (2) active learning
   until all three of its heuristics hold: at least `estimate_factor` times the number of relevant
