@@ -6,8 +6,9 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 
 from slr.errors import SlrError
 from slr.models import Record
@@ -18,6 +19,7 @@ from slr.screening.ranking import (
     order_unlabelled,
     record_text,
     text_of,
+    used_columns,
 )
 
 TOPIC = "mindfulness based stress reduction randomised trial anxiety nurses"
@@ -130,3 +132,19 @@ def test_a_broad_rule_cannot_outvote_the_first_human_decisions() -> None:
     assert weights[from_rules].sum() == pytest.approx(PRIOR_WEIGHT * 2)
     assert classes[from_rules].tolist() == [1] * 300
     assert weights[~from_rules].tolist() == [1.0, 1.0]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 30), max_size=8), min_size=1, max_size=12))
+def test_used_columns_is_the_column_slice(rows: list[list[int]]) -> None:
+    dense = np.zeros((len(rows), 31), dtype=np.float32)
+    for row, columns in enumerate(rows):
+        for column in columns:
+            dense[row, column] += 1.5
+    training = sparse.csr_matrix(dense)
+    training.sort_indices()
+    compact, used = used_columns(training)
+    assert used.tolist() == sorted({c for columns in rows for c in columns})
+    expected = training[:, used]
+    assert (compact != expected).nnz == 0 and compact.shape == expected.shape
+    assert compact.has_sorted_indices or compact.nnz == 0

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+from itertools import combinations
 from math import comb
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from slr.screening.stopping import (
     irrelevant_in_a_row,
     recall_bound,
     safe,
+    sample_shortfall_risk,
     statistical,
 )
 
@@ -84,6 +87,50 @@ def test_stop_when_and_only_when_the_bound_reaches_the_target(
     p_value = hypergeometric_p(found, found, drawn, pool, recall)
     bound = recall_bound(found, found, drawn, pool, confidence)
     assert (p_value < 1 - confidence) == (bound >= recall - 1e-12)
+
+
+# -- the statistical rule's risk, exactly -------------------------------------------------
+
+
+def shortfall_by_enumeration(
+    found_before: int, pool: int, relevant_left: int, recall: float, confidence: float
+) -> Fraction:
+    """The share of the equally likely orders of the pool in which `statistical` itself stops
+    with recall below `recall`: the ranked phase is `found_before` relevant records and a run
+    of 2 irrelevant ones, then the pool is read in that order."""
+    ranked = [T] * found_before + [F] * 2
+    total = len(ranked) + pool
+    short = 0
+    orders = list(combinations(range(pool), relevant_left))
+    for relevant_at in orders:
+        sample = [position in relevant_at for position in range(pool)]
+        for drawn in range(1, pool + 1):
+            if statistical(ranked + sample[:drawn], total, recall, confidence, 2).stop:
+                found = found_before + sum(sample[:drawn])
+                short += found < Fraction(repr(recall)) * (found_before + relevant_left)
+                break
+    return Fraction(short, len(orders))
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [((6, 12, 2, 0.8, 0.8), Fraction(5, 33)), ((10, 15, 3, 0.8, 0.8), Fraction(12, 65))],
+)
+def test_shortfall_risk_is_the_rules_own(
+    state: tuple[int, int, int, float, float], expected: Fraction
+) -> None:
+    assert shortfall_by_enumeration(*state) == expected
+    assert sample_shortfall_risk(*state) == pytest.approx(float(expected), abs=1e-12)
+
+
+def test_shortfall_risk_far_from_and_near_the_target() -> None:
+    # nothing left to find: stopping cannot fall short
+    assert sample_shortfall_risk(100, 850, 0) == 0.0
+    # recall at the switch far below the target (20 of 60): the sample nearly always finds out
+    assert sample_shortfall_risk(20, 2_000, 40) == pytest.approx(0.009651, abs=1e-6)
+    # just below the target (150 of 159: 0.943): the test, repeated after every record as
+    # published, stops short more often than 1 - confidence (optional stopping)
+    assert sample_shortfall_risk(150, 2_000, 9) == pytest.approx(0.06578, abs=1e-5)
 
 
 # -- the rules ---------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from slr.screening.stopping import (
     RANDOM,
     check,
     hypergeometric_p,
+    sample_shortfall_risk,
     statistical,
 )
 
@@ -63,14 +64,19 @@ class Outcome:
     rule: str
     screened: int
     found: int
+    # the statistical rule: its exact risk of stopping short from where its sample began
+    risk: float | None = None
 
     def to_dict(self, records: int, included: int) -> dict[str, float | int | str]:
-        return {
+        shown: dict[str, float | int | str] = {
             "rule": self.rule,
             "screened": self.screened,
             "recall": self.found / included,
             "work_saved": 1 - self.screened / records,
         }
+        if self.risk is not None:
+            shown["risk"] = self.risk
+        return shown
 
 
 class Replay:
@@ -114,7 +120,11 @@ class Replay:
         return other
 
 
-def one_run(ranker: Ranker, labels: list[bool], seed: int) -> list[Outcome]:
+def one_run(
+    ranker: Ranker, labels: list[bool], seed: int, rules: tuple[str, ...] = RULES
+) -> list[Outcome]:
+    """Every rule's stop on one screening (`rules`: only those; the statistical rule alone
+    needs only the ranked phase up to its switch, the cheap way to many runs)."""
     total = len(labels)
     specs = {rule: StoppingSpec.default(rule) for rule in RULES}
     rng = np.random.default_rng(seed)
@@ -126,6 +136,9 @@ def one_run(ranker: Ranker, labels: list[bool], seed: int) -> list[Outcome]:
     heuristic: Outcome | None = None
     switch: int | None = None  # where the statistical rule's random sample begins
     safe_fork: Replay | None = None
+    if rules == ("statistical",):  # the others are not asked for: no need to wait for them
+        heuristic = Outcome("irrelevant_in_a_row", total, sum(labels))
+        safe_fork = main
     while len(main.history) < total and (heuristic is None or switch is None or safe_fork is None):
         seen = main.history_labels()
         if heuristic is None and check(specs["irrelevant_in_a_row"], seen, total).stop:
@@ -147,8 +160,9 @@ def one_run(ranker: Ranker, labels: list[bool], seed: int) -> list[Outcome]:
     if heuristic is None:  # every record read
         heuristic = Outcome("irrelevant_in_a_row", total, sum(seen))
     outcomes = [_statistical(labels, main.history[: switch or total], seed), heuristic]
-    outcomes.append(_safe(safe_fork or main, specs["safe"], total))
-    return outcomes
+    if rules != ("statistical",):
+        outcomes.append(_safe(safe_fork or main, specs["safe"], total))
+    return [outcome for outcome in outcomes if outcome.rule in rules]
 
 
 def _statistical(labels: list[bool], ranked: list[int], seed: int) -> Outcome:
@@ -158,6 +172,9 @@ def _statistical(labels: list[bool], ranked: list[int], seed: int) -> Outcome:
     found_before = sum(labels[index] for index in ranked)
     read = set(ranked)
     pool = [index for index in range(total) if index not in read]
+    risk = sample_shortfall_risk(
+        found_before, len(pool), sum(labels) - found_before, spec["recall"], spec["confidence"]
+    )
     sample = np.random.default_rng(seed + 10_000).permutation(pool)
     found = found_before
     for drawn, index in enumerate(sample, start=1):
@@ -168,8 +185,8 @@ def _statistical(labels: list[bool], ranked: list[int], seed: int) -> Outcome:
             screened = len(ranked) + drawn
             sequence = [labels[i] for i in ranked] + [labels[int(i)] for i in sample[:drawn]]
             assert statistical(sequence, total).stop  # the rule itself agrees
-            return Outcome("statistical", screened, found)
-    return Outcome("statistical", total, sum(labels))
+            return Outcome("statistical", screened, found, risk)
+    return Outcome("statistical", total, sum(labels), risk)
 
 
 def _safe(replay: Replay, spec: StoppingSpec, total: int) -> Outcome:
@@ -184,8 +201,9 @@ def _safe(replay: Replay, spec: StoppingSpec, total: int) -> Outcome:
     return Outcome("safe", total, sum(seen))
 
 
-def run_set(data: DataSet, runs: int) -> dict:
-    cache = RESULTS / f"{data.name}-{runs}.json"
+def run_set(data: DataSet, runs: int, rules: tuple[str, ...] = RULES) -> dict:
+    alone = "-statistical" if rules == ("statistical",) else ""
+    cache = RESULTS / f"{data.name}-{runs}{alone}.json"
     if cache.is_file():
         return json.loads(cache.read_text())
     labelled = read_labelled_csv(data.path)
@@ -193,7 +211,7 @@ def run_set(data: DataSet, runs: int) -> dict:
     ranker = Ranker.fit(labelled.texts)
     results = []
     for seed in range(1, runs + 1):
-        for outcome in one_run(ranker, labelled.labels, seed):
+        for outcome in one_run(ranker, labelled.labels, seed, rules):
             results.append(
                 {"seed": seed, **outcome.to_dict(len(labelled.labels), labelled.included)}
             )
@@ -217,13 +235,13 @@ def summary(result: dict, rule: str) -> tuple[int, int, float, float, float]:
     return reached, len(runs), statistics.fmean(recalls), min(recalls), saved
 
 
-def print_table(results: list[dict]) -> None:
-    print(f"{'':<37}" + "".join(f" | {rule:<27}" for rule in RULES))
-    print(f"{'set':<26}{'N':>6}{'k':>5}" + " | >=.95  recall   min  saved" * len(RULES))
-    totals = {rule: [0, 0, [], []] for rule in RULES}
+def print_table(results: list[dict], rules: tuple[str, ...] = RULES) -> None:
+    print(f"{'':<37}" + "".join(f" | {rule:<27}" for rule in rules))
+    print(f"{'set':<26}{'N':>6}{'k':>5}" + " | >=.95  recall   min  saved" * len(rules))
+    totals: dict[str, list] = {rule: [0, 0, [], []] for rule in rules}
     for result in results:
         line = f"{result['name']:<26}{result['records']:>6}{result['included']:>5}"
-        for rule in RULES:
+        for rule in rules:
             reached, n, mean_recall, least, saved = summary(result, rule)
             line += f" | {reached:>2}/{n:<2} {mean_recall:6.3f} {least:5.2f} {saved:6.3f}"
             totals[rule][0] += reached
@@ -232,36 +250,74 @@ def print_table(results: list[dict]) -> None:
             totals[rule][3].append(saved)
         print(line)
     line = f"{'all sets (mean of sets)':<37}"
-    for rule in RULES:
+    for rule in rules:
         reached, n, recalls, saved = totals[rule]
         line += (
             f" | {reached:>3}/{n:<3} {statistics.fmean(recalls):5.3f}       "
             f"{statistics.fmean(saved):6.3f}"
         )
     print(line)
-    for rule in RULES:
+    for rule in rules:
         worst = min((summary(r, rule)[0] / max(1, summary(r, rule)[1]), r["name"]) for r in results)
         print(f"{rule}: lowest share of runs with recall >= 0.95: {worst[0]:.0%} ({worst[1]})")
+
+
+def at_most(successes: int, chances: list[float]) -> float:
+    """P(no more than `successes` of independent runs succeed), run i with chance chances[i]
+    (the Poisson binomial distribution, by convolution)."""
+    distribution = np.zeros(len(chances) + 1)
+    distribution[0] = 1.0
+    for chance in chances:
+        distribution[1:] = distribution[1:] * (1 - chance) + distribution[:-1] * chance
+        distribution[0] *= 1 - chance
+    return float(distribution[: successes + 1].sum())
+
+
+def print_risk(results: list[dict]) -> None:
+    """The statistical rule: runs that reached 0.95 against what its exact risk from each run's
+    switch predicts, so that sampling noise and a real failure can be told apart."""
+    print()
+    print("statistical rule: exact chance of reaching 0.95 from each run's end of ranked phase")
+    print(
+        f"{'set':<26}{'runs':>5}{'reached':>8}{'expected':>9}{'max risk':>9}"
+        f"{'P(<=|exact)':>12}{'P(<=|.95)':>10}"
+    )
+    for result in results:
+        runs = [run for run in result["runs"] if run["rule"] == "statistical"]
+        reached = sum(run["recall"] >= 0.95 - 1e-12 for run in runs)
+        chances = [1 - run["risk"] for run in runs]
+        print(
+            f"{result['name']:<26}{len(runs):>5}{reached:>8}{sum(chances):>9.2f}"
+            f"{max(run['risk'] for run in runs):>9.4f}{at_most(reached, chances):>12.3f}"
+            f"{at_most(reached, [0.95] * len(runs)):>10.3f}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--only", default="", help="comma-separated set names")
+    parser.add_argument(
+        "--statistical-only",
+        action="store_true",
+        help="only the statistical rule (its ranked phase ends at its switch: cheaper runs)",
+    )
     options = parser.parse_args()
+    rules = ("statistical",) if options.statistical_only else RULES
     wanted = {name for name in options.only.split(",") if name}
     sets = [data for data in prepare() if not wanted or data.name in wanted]
     sets.sort(key=lambda data: data.records)
     results = []
     for data in sets:
         started = time.perf_counter()
-        results.append(run_set(data, options.runs))
+        results.append(run_set(data, options.runs, rules))
         print(
             f"{data.name}: done in {time.perf_counter() - started:.0f} s",
             file=sys.stderr,
             flush=True,
         )
-    print_table(results)
+    print_table(results, rules)
+    print_risk(results)
 
 
 if __name__ == "__main__":
