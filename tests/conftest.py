@@ -82,3 +82,21 @@ def real_exports() -> Path:
 settings.register_profile("default", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A URL to the `postgres` database of a throwaway server shared by the whole session
+    (tests/postgres_server.py); the test is skipped, with the reason, where none can start."""
+    from postgres_server import PostgresServer, ServerUnavailable
+
+    server = PostgresServer()
+    try:
+        server.start()
+    except ServerUnavailable as error:
+        server.stop()
+        pytest.skip(f"no PostgreSQL server: {error}")
+    try:
+        yield server.url
+    finally:
+        server.stop()
