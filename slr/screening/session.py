@@ -528,14 +528,14 @@ class Session:
             for rid, auto in self._auto.items()
             if auto["decision"] in ("include", "exclude") and rid in statuses
         }
-        path = self.review.path
+        location = self.review.location
         # scikit-learn takes a second to import: only a ranked session pays for it, not every
         # `slr screen decide` of a script
         from slr.screening.ranking import text_of
         from slr.screening.relevance import RelevanceOrder, own_labels
 
         def texts() -> list[str]:  # in the ranking thread: its own connection
-            with Review.open(path) as own:
+            with Review.open(location) as own:
                 records = dict(store.load_text_records(own.db))
             return [text_of(records[rid]) if rid in records else "" for rid in ids]
 
@@ -715,7 +715,8 @@ class Session:
         attached = fulltext_store.files(self.review.db, self.current)
         if not attached:
             return ""
-        return str(fulltext_file(self.review.path, self.current, attached[0]["path"]))
+        fulltext_file(self.review.path, self.current, attached[0]["path"])  # refuses one out
+        return str(self.review.local_file(attached[0]["path"]))
 
     def _require(self) -> int:
         if self.current is None:

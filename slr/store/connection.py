@@ -35,6 +35,13 @@ def is_url(location: Path | str) -> bool:
     return isinstance(location, str) and location.startswith(URL_SCHEMES)
 
 
+def inserted_id(db: Connection, statement: str, parameters: Sequence[Any] = ()) -> int:
+    """Run an `INSERT ... RETURNING id` and give the new row's id (both engines; the rows are
+    read to the end, so that SQLite finishes the statement)."""
+    rows = db.execute(statement, parameters).fetchall()
+    return int(rows[0][0])
+
+
 class TransientFailure(SlrError):
     """The engine gave up a transaction that may succeed if run again: the connection was lost,
     or PostgreSQL chose it as the victim of a deadlock or serialization conflict. The
@@ -84,6 +91,15 @@ class Connection(Protocol):
 
     def reconnect(self) -> None:
         """Open the connection again after a TransientFailure (a no-op where none can occur)."""
+
+    # A review's files (verbatim imports, full texts, protocol), named by their path in a
+    # review directory: on SQLite they are that directory's files and these do nothing; on
+    # PostgreSQL they are rows, written in the caller's transaction.
+    def store_file(self, path: str, data: bytes, sha256: str) -> None: ...
+
+    def load_file(self, path: str) -> bytes | None: ...
+
+    def drop_file(self, path: str) -> None: ...
 
     def defer_foreign_keys(self) -> None:
         """Check foreign keys at the commit of the current transaction, not per statement."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ import orjson
 
 from slr.errors import SlrError
 from slr.models import Author, Record
+from slr.store.connection import Connection, Row, inserted_id
 
 # Fields a kept record may gain from its duplicates when it lacks them.
 MERGE_FIELDS = (
@@ -39,13 +39,13 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load_for_matching(db: sqlite3.Connection) -> Iterator[tuple[int, Record]]:
+def load_for_matching(db: Connection) -> Iterator[tuple[int, Record]]:
     """Every record with the fields the matcher reads (raw only for the entry type)."""
     rows = db.execute(
         "SELECT id, title, authors, year, source_title, volume, issue, pages, doi, pmid, abstract,"
-        " language, document_type, ids, json_extract(raw, '$.ENTRYTYPE') AS entry,"
-        " json_extract(raw, '$.booktitle') AS booktitle,"
-        " json_extract(raw, '$.\"ref-type@name\"') AS ref_type FROM records ORDER BY id"
+        f" language, document_type, ids, {db.json_text('raw', 'ENTRYTYPE')} AS entry,"
+        f" {db.json_text('raw', 'booktitle')} AS booktitle,"
+        f" {db.json_text('raw', 'ref-type@name')} AS ref_type FROM records ORDER BY id"
     )
     for row in rows:
         raw: dict[str, Any] = {}
@@ -77,7 +77,7 @@ def load_for_matching(db: sqlite3.Connection) -> Iterator[tuple[int, Record]]:
         )
 
 
-def decisions(db: sqlite3.Connection) -> dict[tuple[int, int], str]:
+def decisions(db: Connection) -> dict[tuple[int, int], str]:
     return {
         (row[0], row[1]): row[2]
         for row in db.execute("SELECT record_a, record_b, decision FROM dedup_decisions")
@@ -91,7 +91,7 @@ class ClusterRows:
     made_by: str = "auto"
 
 
-def clear(db: sqlite3.Connection, keep_decisions: bool = True) -> None:
+def clear(db: Connection, keep_decisions: bool = True) -> None:
     """Remove every dedup result (each removal logged); records lose their duplicate_of."""
     db.execute("UPDATE records SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL")
     db.execute("DELETE FROM dedup_merged_fields")
@@ -103,16 +103,16 @@ def clear(db: sqlite3.Connection, keep_decisions: bool = True) -> None:
         db.execute("DELETE FROM dedup_runs")
 
 
-def add_run(db: sqlite3.Connection, settings: dict[str, Any], records: int, candidates: int) -> int:
-    cursor = db.execute(
-        "INSERT INTO dedup_runs (started_at, settings, records, candidates) VALUES (?, ?, ?, ?)",
+def add_run(db: Connection, settings: dict[str, Any], records: int, candidates: int) -> int:
+    return inserted_id(
+        db,
+        "INSERT INTO dedup_runs (started_at, settings, records, candidates) VALUES (?, ?, ?, ?)"
+        " RETURNING id",
         (_now(), json.dumps(settings), records, candidates),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
-def add_pairs(db: sqlite3.Connection, run_id: int | None, pairs: list[tuple]) -> None:
+def add_pairs(db: Connection, run_id: int | None, pairs: list[tuple]) -> None:
     db.executemany(
         "INSERT INTO dedup_pairs (run_id, record_a, record_b, outcome, rule, score)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (record_a, record_b) DO UPDATE SET"
@@ -121,13 +121,12 @@ def add_pairs(db: sqlite3.Connection, run_id: int | None, pairs: list[tuple]) ->
     )
 
 
-def add_cluster(db: sqlite3.Connection, run_id: int | None, cluster: ClusterRows) -> int:
-    cursor = db.execute(
-        "INSERT INTO dedup_clusters (run_id, kept_id, made_by) VALUES (?, ?, ?)",
+def add_cluster(db: Connection, run_id: int | None, cluster: ClusterRows) -> int:
+    cluster_id = inserted_id(
+        db,
+        "INSERT INTO dedup_clusters (run_id, kept_id, made_by) VALUES (?, ?, ?) RETURNING id",
         (run_id, cluster.kept, cluster.made_by),
     )
-    cluster_id = cursor.lastrowid
-    assert cluster_id is not None
     rows = [(cluster_id, cluster.kept, "kept", "", 0.0)]
     rows += [(cluster_id, rid, "duplicate", rule, score) for rid, rule, score in cluster.members]
     db.executemany(
@@ -143,7 +142,7 @@ def add_cluster(db: sqlite3.Connection, run_id: int | None, cluster: ClusterRows
     return cluster_id
 
 
-def _merge_fields(db: sqlite3.Connection, cluster_id: int, kept: int, others: list[int]) -> None:
+def _merge_fields(db: Connection, cluster_id: int, kept: int, others: list[int]) -> None:
     columns = ", ".join(MERGE_FIELDS)
     rows = {
         row["id"]: row
@@ -168,20 +167,20 @@ def _merge_fields(db: sqlite3.Connection, cluster_id: int, kept: int, others: li
     )
 
 
-def cluster_of(db: sqlite3.Connection, record_id: int) -> int | None:
+def cluster_of(db: Connection, record_id: int) -> int | None:
     row = db.execute(
         "SELECT cluster_id FROM dedup_members WHERE record_id = ?", (record_id,)
     ).fetchone()
     return row[0] if row else None
 
 
-def cluster_members(db: sqlite3.Connection, cluster_id: int) -> list[sqlite3.Row]:
+def cluster_members(db: Connection, cluster_id: int) -> list[Row]:
     return db.execute(
         "SELECT * FROM dedup_members WHERE cluster_id = ? ORDER BY record_id", (cluster_id,)
     ).fetchall()
 
 
-def undo_cluster(db: sqlite3.Connection, cluster_id: int) -> int:
+def undo_cluster(db: Connection, cluster_id: int) -> int:
     """Dissolve a cluster: its records are unique again and its pairs uncertain again.
 
     A merge the reviewer made is forgotten with its decision, so undoing it restores exactly the
@@ -212,13 +211,13 @@ def undo_cluster(db: sqlite3.Connection, cluster_id: int) -> int:
     return len(members)
 
 
-def uncertain_pairs(db: sqlite3.Connection) -> list[sqlite3.Row]:
+def uncertain_pairs(db: Connection) -> list[Row]:
     return db.execute(
         "SELECT * FROM dedup_pairs WHERE outcome = 'uncertain' ORDER BY score DESC, id"
     ).fetchall()
 
 
-def decide(db: sqlite3.Connection, pair_id: int, decision: str) -> int | None:
+def decide(db: Connection, pair_id: int, decision: str) -> int | None:
     """Record a reviewer's merge or keep-apart on an uncertain pair; returns the cluster merged."""
     pair = db.execute("SELECT * FROM dedup_pairs WHERE id = ?", (pair_id,)).fetchone()
     if pair is None or pair["outcome"] != "uncertain":
@@ -265,9 +264,7 @@ def decide(db: sqlite3.Connection, pair_id: int, decision: str) -> int | None:
     return cluster_id
 
 
-def _join(
-    db: sqlite3.Connection, cluster_id: int, kept: int, records: list[int], score: float
-) -> None:
+def _join(db: Connection, cluster_id: int, kept: int, records: list[int], score: float) -> None:
     db.executemany(
         "INSERT INTO dedup_members (cluster_id, record_id, role, rule, score)"
         " VALUES (?, ?, 'duplicate', 'reviewer_merge', ?)",
@@ -296,13 +293,13 @@ def _join(
                 present.add(name)
 
 
-def _completeness(db: sqlite3.Connection, record_id: int) -> int:
+def _completeness(db: Connection, record_id: int) -> int:
     columns = ", ".join(MERGE_FIELDS)
     row = db.execute(f"SELECT title, {columns} FROM records WHERE id = ?", (record_id,)).fetchone()
     return sum(1 for value in row if value not in _EMPTY)
 
 
-def report_rows(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+def report_rows(db: Connection) -> Iterator[dict[str, Any]]:
     """One row per record: where it came from, its cluster, role, the rule and score behind it."""
     members = {
         row["record_id"]: row
@@ -380,10 +377,10 @@ REPORT_COLUMNS = (
 )
 
 
-def set_run_seconds(db: sqlite3.Connection, run_id: int, seconds: float) -> None:
+def set_run_seconds(db: Connection, run_id: int, seconds: float) -> None:
     db.execute("UPDATE dedup_runs SET seconds = ? WHERE id = ?", (seconds, run_id))
 
 
-def member_count(db: sqlite3.Connection) -> int:
+def member_count(db: Connection) -> int:
     """Records in duplicate clusters, kept ones included."""
     return int(db.execute("SELECT count(*) FROM dedup_members").fetchone()[0])

@@ -10,6 +10,7 @@ import errno
 import sqlite3
 
 from slr.errors import ReviewDamaged, SlrError
+from slr.store import postgres
 
 _UNCHANGED = "the review was left as it was"
 
@@ -37,6 +38,8 @@ def as_slr_error(error: BaseException) -> SlrError | None:
     if isinstance(error, OSError):
         message, hint = _os_message(error)
         return SlrError(message, hint)
+    if isinstance(error, postgres.psycopg.Error):
+        return postgres.as_slr_error(error)
     if not isinstance(error, sqlite3.Error):
         return None
     text = str(error)

@@ -59,6 +59,11 @@ class ReviewUrl:
             )
         return cls(conninfo, schema)
 
+    @property
+    def full(self) -> str:
+        """The URL as given (with its password, if it has one)."""
+        return f"{self.conninfo}#{self.schema}"
+
     def __str__(self) -> str:
         """The URL without its password, for messages."""
         shown = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1@", self.conninfo)
@@ -308,6 +313,23 @@ class PostgresConnection:
 
     def defer_foreign_keys(self) -> None:
         self.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    def store_file(self, path: str, data: bytes, sha256: str) -> None:
+        """Store (or replace) the file at PATH (as in a review directory); in the caller's
+        transaction, so that it is stored with the rows that name it, or not at all."""
+        self.execute(
+            "INSERT INTO files (path, data, sha256, stored_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET data = excluded.data, sha256 = excluded.sha256, "
+            "stored_at = excluded.stored_at",
+            (path, data, sha256, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        )
+
+    def load_file(self, path: str) -> bytes | None:
+        row = self.execute("SELECT data FROM files WHERE path = ?", (path,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def drop_file(self, path: str) -> None:
+        self.execute("DELETE FROM files WHERE path = ?", (path,))
 
     def bulk_cache(self, kib: int | None) -> None:
         pass  # the server's memory is the server's business
@@ -751,28 +773,14 @@ def _has_schema(db: PostgresConnection) -> bool:
     return row.fetchone() is not None
 
 
-# -- the review's files ---------------------------------------------------------------------
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def save_file(db: PostgresConnection, path: str, data: bytes, sha256: str) -> None:
-    """Store (or replace) the file at PATH (as in a review directory); in the caller's
-    transaction, so that it is stored with the rows that name it, or not at all."""
-    db.execute(
-        "INSERT INTO files (path, data, sha256, stored_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (path) DO UPDATE SET data = excluded.data, sha256 = excluded.sha256, "
-        "stored_at = excluded.stored_at",
-        (path, data, sha256, _now()),
-    )
-
-
-def read_file(db: PostgresConnection, path: str) -> bytes | None:
-    row = db.execute("SELECT data FROM files WHERE path = ?", (path,)).fetchone()
-    return None if row is None else bytes(row[0])
-
-
-def delete_file(db: PostgresConnection, path: str) -> None:
-    db.execute("DELETE FROM files WHERE path = ?", (path,))
+def as_slr_error(error: psycopg.Error) -> SlrError:
+    """What the server refused, as a message (the transaction was rolled back)."""
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if isinstance(error, pg_errors.InsufficientPrivilege):
+        return SlrError(
+            f"the database refused: {first}",
+            "ask the review's lead for the role you need; the review was left as it was",
+        )
+    if isinstance(error, pg_errors.DiskFull):
+        return SlrError("the database server's disk is full", "ask its administrator for room")
+    return SlrError(f"the database refused the change: {first}", "the review was left as it was")

@@ -1,4 +1,5 @@
-"""Schema migrations as named functions, keyed on PRAGMA user_version."""
+"""The SQLite schema: migrations as named functions, keyed on PRAGMA user_version. (The
+PostgreSQL schema is the final one, written whole in store/postgres.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sqlite3
 from collections.abc import Callable
 
 from slr.errors import SchemaVersionError
-from slr.store.transaction import write
+from slr.store.transaction import ReviewConnection, write
 
 
 def _script(db: sqlite3.Connection, script: str) -> None:
@@ -666,7 +667,7 @@ MIGRATIONS: list[Migration] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def check_version(db: sqlite3.Connection) -> int:
+def check_version(db: ReviewConnection) -> int:
     """The schema version; refuse a database written by a newer slr."""
     version: int = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -678,7 +679,7 @@ def check_version(db: sqlite3.Connection) -> int:
     return version
 
 
-def migrate(db: sqlite3.Connection, migrations: list[Migration] | None = None) -> int:
+def migrate(db: ReviewConnection, migrations: list[Migration] | None = None) -> int:
     """Bring the schema up to date. Each step and its version bump commit together or not at
     all, so a crash or a failing step leaves the database at the version before it."""
     steps = MIGRATIONS if migrations is None else migrations

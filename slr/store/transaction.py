@@ -67,6 +67,16 @@ class ReviewConnection(sqlite3.Connection):
     def reconnect(self) -> None:
         pass  # a file does not drop its connection
 
+    # the review's files are the files of its directory (see connection.Connection)
+    def store_file(self, path: str, data: bytes, sha256: str) -> None:
+        pass
+
+    def load_file(self, path: str) -> bytes | None:
+        return None
+
+    def drop_file(self, path: str) -> None:
+        pass
+
     def bulk_cache(self, kib: int | None) -> None:
         self.execute(f"PRAGMA cache_size = {-kib if kib else -2000}")  # -2000: SQLite's default
 
@@ -107,7 +117,7 @@ def _leave_word(db: sqlite3.Connection) -> None:
         word.write_text(f"{os.getpid()} {command}", "utf-8")
 
 
-def _withdraw_word(db: sqlite3.Connection) -> None:
+def _withdraw_word(db: Any) -> None:
     word = _writer_file(db)
     if word is not None:
         with contextlib.suppress(OSError):
