@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +101,13 @@ def postgres_url() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a test's new review goes, once per store engine: a directory, and a schema of its
+    own in the session's PostgreSQL server (skipped, with the reason, where none can start)."""
+    if request.param == "sqlite":
+        return tmp_path / "review"
+    url: str = request.getfixturevalue("postgres_url")
+    return f"{url}#test_{uuid.uuid4().hex[:12]}"

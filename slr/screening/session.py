@@ -41,7 +41,7 @@ from slr.store import screening as store
 from slr.store.paths import fulltext_file
 from slr.store.review import years as record_years
 from slr.store.tagging import all_stored_tags
-from slr.store.transaction import write
+from slr.store.transaction import retried, write
 
 if TYPE_CHECKING:  # the ranking's types; the module itself is imported when a session ranks
     from slr.screening.relevance import Ranked, RelevanceOrder
@@ -257,11 +257,21 @@ def record_decisions(
             + "\n  ".join(problems),
             "correct those lines and import the file again",
         )
-    with write(review.db):
-        outcomes = store.store_human_decisions(
-            review.db, stage, checked, change, within_transaction=True
-        )
-        fulltext_store.mark_not_retrieved_within(review.db, not_retrieved)
+    # One reviewer's own decisions need not wait for other reviewers (on PostgreSQL); a
+    # report marked not retrieved concerns everyone
+    reviewers = {d.reviewer for d in checked}
+    only = reviewers.pop() if len(reviewers) == 1 and not not_retrieved else ""
+
+    def store_them() -> list[str]:
+        with write(review.db, reviewer=only):
+            outcomes = store.store_human_decisions(
+                review.db, stage, checked, change, within_transaction=True
+            )
+            fulltext_store.mark_not_retrieved_within(review.db, not_retrieved)
+        return outcomes
+
+    # the same decisions again are "unchanged": safe to run again after a dropped connection
+    outcomes = retried(review.db, store_them)
     return list(zip(outcomes, checked, strict=True))
 
 

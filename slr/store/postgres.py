@@ -742,7 +742,7 @@ def check_version(db: PostgresConnection) -> int:
     if version is None:
         raise ReviewNotFound(
             f"{db.url} holds no review",
-            f"create it: slr init {db.url} (or check the name after #)",
+            f"create it with `slr init --store {db.url}`, or check the name after #",
         )
     if version != SCHEMA_VERSION:
         newer = version > SCHEMA_VERSION

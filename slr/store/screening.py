@@ -20,7 +20,7 @@ from slr.models import (
     StageDecisions,
 )
 from slr.store.connection import Connection, Row, inserted_id
-from slr.store.transaction import write
+from slr.store.transaction import retried, write
 
 AUTO = "auto:"
 DECISION_COLUMNS = (
@@ -229,7 +229,7 @@ def record_human_decision(
     reason: str = "",
 ) -> int:
     """Store (replace) a reviewer's decision and commit it; the note written so far goes along."""
-    with write(db):
+    with write(db, reviewer=reviewer):
         db.execute(
             "DELETE FROM decisions WHERE record_id = ? AND stage = ? AND reviewer = ?",
             (record_id, stage, reviewer),
@@ -329,7 +329,7 @@ def store_human_decisions(
 
 def undo_human_decision(db: Connection, stage: str, reviewer: str) -> int | None:
     """Remove the reviewer's latest decision at a stage; returns its record id (None if none)."""
-    with write(db):
+    with write(db, reviewer=reviewer):
         row = db.execute(
             "SELECT id, record_id FROM decisions WHERE stage = ? AND reviewer = ? "
             "ORDER BY id DESC LIMIT 1",
@@ -343,7 +343,11 @@ def undo_human_decision(db: Connection, stage: str, reviewer: str) -> int | None
 
 def save_note(db: Connection, record_id: int, stage: str, reviewer: str, note: str) -> None:
     """A reviewer's note on a record (replacing an earlier one); copied into the decision."""
-    with write(db):
+    retried(db, lambda: _save_note(db, record_id, stage, reviewer, note))
+
+
+def _save_note(db: Connection, record_id: int, stage: str, reviewer: str, note: str) -> None:
+    with write(db, reviewer=reviewer):
         db.execute(
             "DELETE FROM screen_notes WHERE record_id = ? AND stage = ? AND reviewer = ?",
             (record_id, stage, reviewer),
