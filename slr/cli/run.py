@@ -12,7 +12,6 @@ from slr.importing import METHODS
 from slr.normalize.words import counted
 from slr.pipeline import STAGES, RunOptions, RunReport, run_review
 from slr.store.connection import is_url
-from slr.store.postgres import ReviewUrl
 
 EXIT_CODES_HELP = (
     "Exit status: 0 done; 1 error in init, import, dedup or screening, the run stopped there "
@@ -149,6 +148,8 @@ def run(
 def _summary(report: RunReport, out: Path, store: str | None) -> None:
     state = "Created" if report.created else "Updated"
     if store:
+        from slr.store.postgres import ReviewUrl  # here: it loads psycopg
+
         click.echo(f"{state} the review in {ReviewUrl.parse(store)}; its outputs in {out}")
     else:
         click.echo(f"{state} the review in {out}")

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -32,10 +33,20 @@ from slr.errors import (
     SlrError,
 )
 from slr.models import Author, Failure, ImportWarning, Record
-from slr.store import postgres
 from slr.store.connection import Connection, Row, is_url
 from slr.store.schema import check_version, migrate
 from slr.store.transaction import BUSY_TIMEOUT_MS, ReviewConnection, write
+
+if TYPE_CHECKING:
+    from slr.store import postgres
+
+
+def _postgres() -> ModuleType:
+    # psycopg takes a tenth of a second to import: only a review in PostgreSQL pays for it
+    from slr.store import postgres
+
+    return postgres
+
 
 DB_NAME = "review.db"
 SOURCES_DIR = "sources"
@@ -210,7 +221,7 @@ class Review:
     def shown(self) -> str:
         """Where the review is, for messages (a URL without its password)."""
         if isinstance(self.location, str):
-            return str(postgres.ReviewUrl.parse(self.location))
+            return str(_postgres().ReviewUrl.parse(self.location))
         return str(self.location)
 
     @property
@@ -226,7 +237,7 @@ class Review:
         cannot be written (every command that only reads then works), after upgrading its
         schema otherwise; or a postgresql:// URL."""
         if is_url(location):
-            return cls._open_database(postgres.ReviewUrl.parse(str(location)))
+            return cls._open_database(_postgres().ReviewUrl.parse(str(location)))
         path = Path(location)
         db_path = path / DB_NAME
         if not db_path.is_file():
@@ -259,9 +270,9 @@ class Review:
 
     @classmethod
     def _open_database(cls, url: postgres.ReviewUrl) -> Review:
-        db = postgres.PostgresConnection(url)
+        db = _postgres().PostgresConnection(url)
         try:
-            postgres.check_version(db)
+            _postgres().check_version(db)
             review = cls(Path(tempfile.mkdtemp(prefix="slr-review-")), db, location=url.full)
         except BaseException:
             db.close()
@@ -277,9 +288,9 @@ class Review:
     def _create_database(cls, url: postgres.ReviewUrl, protocol: Path | None, title: str) -> Review:
         """Create a review in a new schema: its tables, meta and protocol copy in one
         transaction, so a failure leaves no schema behind."""
-        db = postgres.PostgresConnection(url)
+        db = _postgres().PostgresConnection(url)
         try:
-            postgres.create_schema(db)
+            _postgres().create_schema(db)
             meta = {
                 "title": title or url.schema,
                 "created_at": _now(),
@@ -307,7 +318,8 @@ class Review:
                 f"protocol file {protocol} not found", "check the path given to --protocol"
             )
         if is_url(location):
-            return cls._create_database(postgres.ReviewUrl.parse(str(location)), protocol, title)
+            url = _postgres().ReviewUrl.parse(str(location))
+            return cls._create_database(url, protocol, title)
         path = Path(location)
         if (path / DB_NAME).exists():
             raise ReviewExists(f"{path} already holds a review", "use another directory")
