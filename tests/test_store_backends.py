@@ -222,9 +222,14 @@ def test_a_dropped_connection_is_retried_and_the_decision_kept(postgres_url: str
         pid = db.execute("SELECT pg_backend_pid()").fetchone()[0]
         with psycopg.connect(postgres_url, autocommit=True) as other:
             other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        assert db.execute("SELECT 1").fetchone()[0] == 1  # a read: connected again
+        pid = db.execute("SELECT pg_backend_pid()").fetchone()[0]
+        db.execute("BEGIN")  # a transaction is lost with its connection, and said so
+        with psycopg.connect(postgres_url, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (pid,))
         with pytest.raises(TransientFailure, match="connection to the database was lost"):
             db.execute("SELECT 1")
-        ana = store.ReviewerDecision(5, "ana", "include")
+        ana = store.ReviewerDecision(5, "ana", "include")  # stored on a new connection
         outcome = retried(
             db, lambda: store.store_human_decisions(db, "title_abstract", [ana], change=False)
         )

@@ -171,8 +171,22 @@ class PostgresConnection:
     # -- statements ------------------------------------------------------------------------
 
     def execute(self, statement: str, parameters: Sequence[Any] = (), /) -> Any:
+        """Run one statement. Outside a transaction (a read, or the BEGIN of a write) a
+        connection found dropped is opened again and the statement run once more, so a
+        reviewer whose connection dropped between two keys never sees it; inside one, the
+        transaction is lost and TransientFailure says so (`transaction.retried`)."""
+        query, values = placeholders(statement), tuple(parameters)
+        alone = not self.in_transaction
         try:
-            return self.raw.execute(placeholders(statement), tuple(parameters))
+            return self.raw.execute(query, values)
+        except psycopg.OperationalError as error:
+            if not self._is_transient(error):
+                raise
+            if not (alone and self.raw.broken):
+                raise self._transient(error) from None
+        self.reconnect()
+        try:
+            return self.raw.execute(query, values)
         except psycopg.OperationalError as error:
             if self._is_transient(error):
                 raise self._transient(error) from None
