@@ -665,6 +665,10 @@ _NEXT_ID_TABLES = (
 
 # The log's own triggers, and those not made from LOGGED_TABLES; {s} is the schema.
 _TRIGGERS = """
+CREATE FUNCTION {s}.real_json(value DOUBLE PRECISION) RETURNS json LANGUAGE sql IMMUTABLE AS $$
+    SELECT (CASE WHEN value = trunc(value) AND abs(value) < 1e15
+        THEN to_json(value)::text || '.0' ELSE to_json(value)::text END)::json
+$$;
 -- SECURITY DEFINER: the largest id of the table, whatever rows the writer may see
 CREATE FUNCTION {s}.next_id() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
@@ -727,9 +731,16 @@ CREATE TRIGGER decisions_human_kept BEFORE UPDATE ON {s}.decisions FOR EACH ROW
 """
 
 
+# The REAL columns the log's details name. SQLite writes a whole REAL as 1.0 in JSON and
+# PostgreSQL as 1; `real_json` writes it as SQLite does, so the log reads the same.
+_REAL_IN_DETAIL = {"dedup_members": ("score",), "dedup_pairs": ("score",)}
+
+
 def _logged_trigger(schema: str, table: str, entity: str, entity_id: str, detail: str) -> str:
     """One PL/pgSQL trigger that logs every insert, update and delete of TABLE, as the SQLite
     triggers of schema.py do (the same entity, id and detail)."""
+    for column in _REAL_IN_DETAIL.get(table, ()):
+        detail = detail.replace(f"{{p}}.{column}", f"{schema}.real_json({{p}}.{column})")
 
     def entry(row: str, action: str) -> str:
         return (
