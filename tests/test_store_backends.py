@@ -5,7 +5,9 @@ test once per engine; the PostgreSQL half is skipped, with the reason, where no 
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
+import time
 import uuid
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from conftest import EXPORTS, PROTOCOL
 
 from slr.cli import main
 from slr.dedup import deduplicate
-from slr.errors import ReviewExists, ReviewNotFound
+from slr.errors import ReviewBusy, ReviewExists, ReviewNotFound
 from slr.importing import ImportOptions, import_files
 from slr.protocol import load_protocol
 from slr.screening.run import screen_auto
@@ -238,3 +240,33 @@ def test_a_dropped_connection_is_retried_and_the_decision_kept(postgres_url: str
         )
         assert outcome == ["added"]
         assert store.reviewer_decision(db, 5, "title_abstract", "ana") == ("include", "")
+
+
+def test_writers_wait_for_a_lead_and_say_for_whom_but_reviewers_not_for_each_other(
+    postgres_url: str,
+) -> None:
+    url = ReviewUrl.parse(_schema_url(postgres_url))
+    Review.create(url.full).close()
+    lead, other = PostgresConnection(url), PostgresConnection(url)
+    told: list[str] = []
+    other.on_wait = told.append
+    try:
+        lead.begin_write()  # a lead's import, say
+        with pytest.raises(ReviewBusy) as busy:
+            other.begin_write(limit=1.5, reviewer="ana")  # a reviewer's key waits for it
+        holder = "`slr[^`]*` of postgres"
+        assert re.fullmatch(
+            f"the review is busy: {holder} has been writing to it for 2 s", busy.value.message
+        )
+        assert re.fullmatch(f"Waiting for {holder}, which is writing to this review ...", told[0])
+        assert not other.in_transaction  # nothing begun, nothing changed
+        lead.commit()
+        lead.begin_write(reviewer="bob")
+        started = time.monotonic()
+        other.begin_write(reviewer="ana")  # bob's transaction does not hold ana up
+        assert time.monotonic() - started < 0.5
+        other.commit()
+        lead.commit()
+    finally:
+        lead.close()
+        other.close()

@@ -264,7 +264,9 @@ class PostgresConnection:
         said = False
         while True:
             self.execute("BEGIN")
-            self.execute(f"SET LOCAL lock_timeout = {int(min(limit, _SAY_AFTER_SECONDS) * 1000)}")
+            # (at least 1 ms: 0 would mean no timeout at all)
+            wait_ms = max(1, int(min(limit, _SAY_AFTER_SECONDS) * 1000))
+            self.execute(f"SET LOCAL lock_timeout = {wait_ms}")
             try:
                 if reviewer:
                     self.execute(
@@ -300,7 +302,9 @@ class PostgresConnection:
         row = self.execute(
             "SELECT a.application_name, a.usename, a.client_addr FROM pg_locks l "
             "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-            "AND l.granted AND l.classid = hashtext(?)::oid::bigint AND a.pid <> pg_backend_pid() "
+            # (the lock's first key, an int4, is shown as an unsigned oid)
+            "AND l.granted AND l.classid::bigint = (hashtext(?)::bigint + 4294967296) % 4294967296 "
+            "AND a.pid <> pg_backend_pid() "
             "LIMIT 1",
             (self._key,),
         ).fetchone()
