@@ -821,16 +821,11 @@ def check_version(db: PostgresConnection) -> int:
 
 
 def create_schema(db: PostgresConnection) -> None:
-    """Create the review's schema with all its tables and triggers, in one transaction."""
+    """Create the review's schema with all its tables and triggers, inside the caller's write
+    transaction (so that the schema and what the caller puts in it come whole or not at all)."""
     if schema_version(db) is not None or _has_schema(db):
         raise ReviewExists(f"{db.url} already holds a review", "name another schema after #")
-    db.execute("BEGIN")
-    try:
-        db.script(schema_ddl(db.url.schema))
-    except BaseException:
-        db.rollback()
-        raise
-    db.commit()
+    db.script(schema_ddl(db.url.schema))
 
 
 def _has_schema(db: PostgresConnection) -> bool:

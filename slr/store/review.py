@@ -290,7 +290,6 @@ class Review:
         transaction, so a failure leaves no schema behind."""
         db = _postgres().PostgresConnection(url)
         try:
-            _postgres().create_schema(db)
             meta = {
                 "title": title or url.schema,
                 "created_at": _now(),
@@ -298,6 +297,7 @@ class Review:
                 "protocol": "",
             }
             with write(db):
+                _postgres().create_schema(db)
                 if protocol is not None:
                     data = protocol.read_bytes()
                     meta["protocol"] = f"{PROTOCOL_NAME}{protocol.suffix}"
