@@ -37,7 +37,8 @@ from slr.store.history import log_entries
 @click.option(
     "--title",
     default="",
-    help="The review's title (default: the protocol's [review] title, else the directory name).",
+    help="The review's title (default: the protocol's [review] title, else the directory's or "
+    "schema's name).",
 )
 def init(directory: Path | None, store: str | None, protocol: Path | None, title: str) -> None:
     """Create a review in DIRECTORY (its database, protocol copy and sources/ folder), or in a
