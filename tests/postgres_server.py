@@ -47,7 +47,10 @@ class PostgresServer:
     """One server in its own temporary directory; `url` connects to its `postgres` database."""
 
     def __init__(self) -> None:
-        self.directory = Path(tempfile.mkdtemp(prefix="slr-pg-"))
+        # in /tmp when root: the server's user must reach it (a root-only TMPDIR it could not),
+        # and a short path keeps the socket's name under its 107-byte limit
+        parent = "/tmp" if os.geteuid() == 0 and os.path.isdir("/tmp") else None
+        self.directory = Path(tempfile.mkdtemp(prefix="slr-pg-", dir=parent))
         self.data = self.directory / "data"
         self.port = _free_port()
         self.user = SERVER_USER if os.geteuid() == 0 else getpass.getuser()
