@@ -1,7 +1,7 @@
-"""The README's main job on both engines through the CLI: `slr run` on the demo corpus,
-reviewers' decisions with `slr screen decide`, `slr prisma`, the exports and a refresh; every
-output is the same bytes from a review in a directory and from one in PostgreSQL (only the
-time of the review's last change, which each output states, differs)."""
+"""The CLI on both engines: the README's main job (`slr run` on the demo corpus, reviewers'
+decisions with `slr screen decide`, `slr prisma`, the exports and a refresh) writes the same
+bytes from a review in a directory and from one in PostgreSQL (only the time of the review's
+last change, which each output states, differs); and every command prints the same."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from conftest import EXPORTS, PROTOCOL
 
 from slr.cli import main
+from slr.store.postgres import ReviewUrl
 
 _LAST_CHANGE = re.compile(r"as of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC")
 # (record, reviewer, stage, decision, reason)
@@ -76,3 +77,92 @@ def test_the_main_job_gives_the_same_outputs_on_both_engines(
     assert len(in_directory) > 25
     for name, data in in_directory.items():
         assert in_database[name] == data, name
+
+
+# Every command, in the order of a review, with the exit status it ends with
+# (FILES: a folder of the test's own files).
+COMMANDS: list[tuple[list[str], int]] = [
+    (["import", *(str(EXPORTS / n) for n in ("scopus.csv", "wos.txt", "ebsco.ris"))], 0),
+    (["import", str(EXPORTS / "scholar.bib"), "--database", "Google Scholar", "--method",
+      "website"], 0),
+    (["dedup"], 0),
+    (["dedup", "--report", "FILES/dedup.csv"], 0),
+    (["screen", "auto"], 0),
+    (["screen", "auto", "--dry-run"], 0),
+    (["screen", "decide", "1", "include", "--reviewer", "ana"], 0),
+    (["screen", "decide", "1", "exclude", "--reviewer", "bob", "--reason",
+      "Not a peer-reviewed source"], 0),
+    (["screen", "decide", "1", "exclude", "--reviewer", "ana"], 1),
+    (["screen", "decide", "2", "maybe", "--reviewer", "ana", "--note", "hm"], 0),
+    (["screen", "decide", "2", "include", "--reviewer", "bob"], 0),
+    (["screen", "import", "FILES/sheet.csv"], 0),
+    (["screen", "conflicts"], 0),
+    (["screen", "agreement"], 1),
+    (["screen", "progress"], 0),
+    (["screen", "export"], 0),
+    (["fulltext", "attach", "3", "FILES/report3.txt"], 0),
+    (["fulltext", "missing", "14", "--reason", "Not found"], 0),
+    (["fulltext", "list"], 0),
+    (["tag"], 0),
+    (["query", "live AND streaming"], 0),
+    (["extract"], 0),
+    (["show", "1"], 0),
+    (["show", "3"], 0),
+    (["status"], 0),
+    (["status", "--json"], 0),
+    (["screen", "stop"], 1),
+    (["screen", "stop", "--force"], 0),
+    (["screen", "stop", "--undo"], 0),
+    (["prisma", "--format", "md"], 0),
+    (["prisma", "--searches"], 0),
+    (["export", "--stage", "included", "--format", "csv"], 0),
+    (["export", "--format", "ris"], 0),
+    (["graph", "keywords", "--stage", "all", "-o", "FILES/keywords.csv"], 0),
+    (["screen", "auto", "--undo"], 0),
+    (["log", "--record", "1"], 0),
+    (["log"], 0),
+]  # fmt: skip
+_TIME = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?Z?")
+
+
+def _every_command(
+    review: str, shown: str, init: list[str], files: Path
+) -> list[tuple[str, int, str]]:
+    """What each of COMMANDS prints (its files' folder as FILES, the review as REVIEW)."""
+    files.mkdir()
+    (files / "report3.txt").write_text(
+        "Live streaming and social commerce in Indonesia and Vietnam.\n\nReferences\n"
+        "1. Smith J. A study of sellers. 2020.\n",
+        encoding="utf-8",
+    )
+    (files / "sheet.csv").write_text(
+        "record_id,reviewer,decision,reason\n7,cara,include,\n8,cara,exclude,"
+        "Not a peer-reviewed source\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    result = runner.invoke(main, init)
+    assert result.exit_code == 0, result.output
+    printed = []
+    for command, _status in COMMANDS:
+        args = [arg.replace("FILES", str(files)) for arg in command]
+        result = runner.invoke(main, [*args, "--review", review])
+        text = result.output.replace(str(files), "FILES").replace(shown, "REVIEW")
+        text = _TIME.sub("TIME", text)
+        printed.append((" ".join(command), result.exit_code, text))
+    printed.append(("keywords.csv", 0, (files / "keywords.csv").read_text(encoding="utf-8")))
+    return printed
+
+
+def test_every_command_prints_the_same_on_both_engines(postgres_url: str, tmp_path: Path) -> None:
+    directory = str(tmp_path / "review")
+    init = ["--protocol", str(PROTOCOL), "--title", "t"]
+    in_directory = _every_command(directory, directory, ["init", directory, *init], tmp_path / "a")
+    url = f"{postgres_url}#every_{uuid.uuid4().hex[:8]}"
+    shown = str(ReviewUrl.parse(url))
+    in_database = _every_command(url, shown, ["init", "--store", url, *init], tmp_path / "b")
+    assert [status for _, status, _ in in_directory] == [s for _, s in COMMANDS] + [0]
+    for (command, status, text), (_, status_db, text_db) in zip(
+        in_directory, in_database, strict=True
+    ):
+        assert (status_db, text_db) == (status, text), command

@@ -42,6 +42,18 @@ def inserted_id(db: Connection, statement: str, parameters: Sequence[Any] = ()) 
     return int(rows[0][0])
 
 
+def one_by_one(db: Connection, select: str, change: str, parameters: Sequence[Any] = ()) -> int:
+    """Run CHANGE (an UPDATE or DELETE of one row, its ? the values of one row SELECT gives)
+    for each row SELECT gives, in SELECT's order. A change of many rows of a logged table goes
+    so: each engine logs the rows a statement changes in the order it meets them, which is
+    its own (SQLite's index order, PostgreSQL's heap order); row by row, both logs read alike.
+    Returns the number of rows."""
+    keys = [tuple(row) for row in db.execute(select, parameters).fetchall()]
+    if keys:
+        db.executemany(change, keys)
+    return len(keys)
+
+
 class TransientFailure(SlrError):
     """The engine gave up a transaction that may succeed if run again: the connection was lost,
     or PostgreSQL chose it as the victim of a deadlock or serialization conflict. The

@@ -12,7 +12,7 @@ import orjson
 
 from slr.errors import SlrError
 from slr.models import Author, Record
-from slr.store.connection import Connection, Row, inserted_id
+from slr.store.connection import Connection, Row, inserted_id, one_by_one
 
 # Fields a kept record may gain from its duplicates when it lacks them.
 MERGE_FIELDS = (
@@ -93,14 +93,43 @@ class ClusterRows:
 
 def clear(db: Connection, keep_decisions: bool = True) -> None:
     """Remove every dedup result (each removal logged); records lose their duplicate_of."""
-    db.execute("UPDATE records SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL")
-    db.execute("DELETE FROM dedup_merged_fields")
-    db.execute("DELETE FROM dedup_members")
-    db.execute("DELETE FROM dedup_pairs")
-    db.execute("DELETE FROM dedup_clusters")
+    one_by_one(
+        db,
+        "SELECT id FROM records WHERE duplicate_of IS NOT NULL ORDER BY id",
+        "UPDATE records SET duplicate_of = NULL WHERE id = ?",
+    )
+    _delete_clusters(db)
+    one_by_one(db, "SELECT id FROM dedup_pairs ORDER BY id", "DELETE FROM dedup_pairs WHERE id = ?")
     if not keep_decisions:
-        db.execute("DELETE FROM dedup_decisions")
-        db.execute("DELETE FROM dedup_runs")
+        for table in ("dedup_decisions", "dedup_runs"):
+            one_by_one(
+                db, f"SELECT id FROM {table} ORDER BY id", f"DELETE FROM {table} WHERE id = ?"
+            )
+
+
+def _delete_clusters(db: Connection, cluster_id: int | None = None) -> None:
+    """Delete one cluster (every cluster: None) with its members and merged fields, row by row
+    (see `one_by_one`)."""
+    which = "" if cluster_id is None else "WHERE cluster_id = ?"
+    parameters = () if cluster_id is None else (cluster_id,)
+    one_by_one(
+        db,
+        f"SELECT cluster_id, field FROM dedup_merged_fields {which} ORDER BY cluster_id, field",
+        "DELETE FROM dedup_merged_fields WHERE cluster_id = ? AND field = ?",
+        parameters,
+    )
+    one_by_one(
+        db,
+        f"SELECT record_id FROM dedup_members {which} ORDER BY cluster_id, record_id",
+        "DELETE FROM dedup_members WHERE record_id = ?",
+        parameters,
+    )
+    one_by_one(
+        db,
+        f"SELECT id FROM dedup_clusters {'' if cluster_id is None else 'WHERE id = ?'} ORDER BY id",
+        "DELETE FROM dedup_clusters WHERE id = ?",
+        parameters,
+    )
 
 
 def add_run(db: Connection, settings: dict[str, Any], records: int, candidates: int) -> int:
@@ -194,20 +223,24 @@ def undo_cluster(db: Connection, cluster_id: int) -> int:
         )
     members = [r["record_id"] for r in cluster_members(db, cluster_id)]
     marks = ",".join("?" * len(members))
-    db.execute(
-        f"DELETE FROM dedup_decisions WHERE decision = 'merge' AND record_a IN ({marks})"
-        f" AND record_b IN ({marks})",
+    one_by_one(
+        db,
+        f"SELECT id FROM dedup_decisions WHERE decision = 'merge' AND record_a IN ({marks})"
+        f" AND record_b IN ({marks}) ORDER BY id",
+        "DELETE FROM dedup_decisions WHERE id = ?",
         [*members, *members],
     )
-    db.execute(
-        f"UPDATE dedup_pairs SET outcome = 'uncertain' WHERE outcome = 'duplicate'"
-        f" AND record_a IN ({marks}) AND record_b IN ({marks})",
+    one_by_one(
+        db,
+        f"SELECT id FROM dedup_pairs WHERE outcome = 'duplicate' AND record_a IN ({marks})"
+        f" AND record_b IN ({marks}) ORDER BY id",
+        "UPDATE dedup_pairs SET outcome = 'uncertain' WHERE id = ?",
         [*members, *members],
     )
-    db.execute(f"UPDATE records SET duplicate_of = NULL WHERE id IN ({marks})", members)
-    db.execute("DELETE FROM dedup_merged_fields WHERE cluster_id = ?", (cluster_id,))
-    db.execute("DELETE FROM dedup_members WHERE cluster_id = ?", (cluster_id,))
-    db.execute("DELETE FROM dedup_clusters WHERE id = ?", (cluster_id,))
+    db.executemany(
+        "UPDATE records SET duplicate_of = NULL WHERE id = ?", [(rid,) for rid in sorted(members)]
+    )
+    _delete_clusters(db, cluster_id)
     return len(members)
 
 
@@ -250,9 +283,7 @@ def decide(db: Connection, pair_id: int, decision: str) -> int | None:
         ).fetchone()[0]
         moved = [r["record_id"] for r in cluster_members(db, cluster_b)]
         # move the members (their pairs and decisions stay as they are)
-        db.execute("DELETE FROM dedup_merged_fields WHERE cluster_id = ?", (cluster_b,))
-        db.execute("DELETE FROM dedup_members WHERE cluster_id = ?", (cluster_b,))
-        db.execute("DELETE FROM dedup_clusters WHERE id = ?", (cluster_b,))
+        _delete_clusters(db, cluster_b)
         _join(db, cluster_a, kept, moved, pair["score"])
         return cluster_a
     cluster_id = cluster_a if cluster_a is not None else cluster_b

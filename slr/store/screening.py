@@ -19,7 +19,7 @@ from slr.models import (
     Record,
     StageDecisions,
 )
-from slr.store.connection import Connection, Row, inserted_id
+from slr.store.connection import Connection, Row, inserted_id, one_by_one
 from slr.store.transaction import retried, write
 
 AUTO = "auto:"
@@ -569,6 +569,11 @@ def undo_stop(db: Connection, stage: str) -> dict[str, Any]:
         stop = stop_of(db, stage)
         if stop is None:
             raise SlrError(f"{stage} screening was not stopped", "nothing to undo")
-        db.execute("DELETE FROM stopped_records WHERE stop_id = ?", (stop["id"],))
+        one_by_one(
+            db,
+            "SELECT stop_id, record_id FROM stopped_records WHERE stop_id = ? ORDER BY record_id",
+            "DELETE FROM stopped_records WHERE stop_id = ? AND record_id = ?",
+            (stop["id"],),
+        )
         db.execute("DELETE FROM screen_stops WHERE id = ?", (stop["id"],))
     return stop
