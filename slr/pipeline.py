@@ -248,7 +248,7 @@ def _manifest(review: Review, out: Path, report: RunReport) -> None:
 
 def _rerun(review: Review, out: Path) -> str:
     """The command that refreshes the outputs in OUT."""
-    store = f" --store {shlex.quote(review.shown)}" if review.in_database else ""
+    store = f" --store {review.as_argument}" if review.in_database else ""
     return f"slr run --out {shlex.quote(str(out))}{store}"
 
 
@@ -282,7 +282,8 @@ def _prisma(review: Review, out: Path, title: str, report: RunReport, progress: 
         _attempt(
             report,
             relative,
-            f"slr prisma --review {review.shown} --format {fmt}{named} --out {out / relative}",
+            f"slr prisma --review {review.as_argument} --format {fmt}{named} "
+            f"--out {out / relative}",
             lambda fmt, relative: _write(
                 out, relative, render_prisma(review, fmt, title=title), report
             ),
@@ -292,7 +293,7 @@ def _prisma(review: Review, out: Path, title: str, report: RunReport, progress: 
     _attempt(
         report,
         "prisma/searches.md",
-        f"slr prisma --review {review.shown} --searches --out {out / 'prisma/searches.md'}",
+        f"slr prisma --review {review.as_argument} --searches --out {out / 'prisma/searches.md'}",
         lambda: _write(out, "prisma/searches.md", render_searches(review, "md"), report),
     )
     progress("prisma", "done")
@@ -304,7 +305,7 @@ def _exports(review: Review, out: Path, report: RunReport, progress: Progress) -
         _attempt(
             report,
             relative,
-            f"slr export --review {review.shown} --stage {stage} --format {fmt} "
+            f"slr export --review {review.as_argument} --stage {stage} --format {fmt} "
             f"--out {out / relative}",
             lambda stage, fmt, relative: _write(
                 out, relative, export_stage(review, stage, fmt)[0], report
@@ -377,7 +378,7 @@ def _tag(
     summary = _attempt(
         report,
         "tags",
-        f"slr tag --review {review.shown}",
+        f"slr tag --review {review.as_argument}",
         lambda: tag_review(review, protocol, STUDIES, sha256),
     )
     if summary is not None:
@@ -421,7 +422,7 @@ def _graphs(
         vocabulary = next(iter(protocol.vocabularies))
     if vocabulary is not None:
         progress("graphs", f"{vocabulary} co-occurrence")
-        command = f"slr graph cooccurrence --review {review.shown} --vocab {vocabulary}"
+        command = f"slr graph cooccurrence --review {review.as_argument} --vocab {vocabulary}"
         table = f"graphs/{vocabulary}-synergies.csv"
         result = _attempt(
             report,
@@ -453,7 +454,7 @@ def _graphs(
                 ):
                     report.written.append(matrix)
     progress("graphs", "citations")
-    command = f"slr graph citation --review {review.shown}"
+    command = f"slr graph citation --review {review.as_argument}"
     citations = _attempt(
         report,
         "graphs/citations.*",

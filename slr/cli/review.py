@@ -54,11 +54,11 @@ def init(directory: Path | None, store: str | None, protocol: Path | None, title
         title = title or load_protocol(protocol).title.strip()
     with Review.create(location, protocol, title) as review:
         meta = review.meta()
-        shown = review.shown  # (a URL without its password)
+        shown, argument = review.shown, review.as_argument  # (a URL without its password)
     click.echo(f"Created review {meta['title']!r} in {shown}")
     if meta["protocol"]:
         click.echo(f"Protocol: {meta['protocol_original']} (copied to {meta['protocol']})")
-    click.echo(f"Next: slr import --review {shown} EXPORT_FILE...")
+    click.echo(f"Next: slr import --review {argument} EXPORT_FILE...")
 
 
 @click.command()

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import sqlite3
 import tempfile
@@ -223,6 +224,11 @@ class Review:
         if isinstance(self.location, str):
             return str(_postgres().ReviewUrl.parse(self.location))
         return str(self.location)
+
+    @property
+    def as_argument(self) -> str:
+        """`shown` as a shell word, for the commands messages suggest (--review ...)."""
+        return shlex.quote(self.shown)
 
     @property
     def in_database(self) -> bool:
