@@ -101,6 +101,12 @@ class Connection(Protocol):
 
     def has_table(self, name: str) -> bool: ...
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Insert many rows at once (an import's records): executemany on SQLite, COPY on
+        PostgreSQL."""
+
     def reconnect(self) -> None:
         """Open the connection again after a TransientFailure (a no-op where none can occur)."""
 

@@ -202,6 +202,22 @@ class PostgresConnection:
             raise
         return cursor
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """COPY: a tenth of the round trips of one INSERT per row."""
+        copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        try:
+            with self.raw.cursor().copy(copy) as stream:
+                for row in rows:
+                    stream.write_row(row)
+        except psycopg.OperationalError as error:
+            if self._is_transient(error):
+                raise self._transient(error) from None
+            raise
+
     def script(self, statements: str) -> None:
         """Run DDL (several statements, no parameters)."""
         self.raw.execute(statements.encode())

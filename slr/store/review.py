@@ -105,10 +105,6 @@ _INSERT_COLUMNS = (
     *_TEXT_COLUMNS,
     *_LIST_COLUMNS,
 )
-_INSERT_SQL = (
-    f"INSERT INTO records ({', '.join(_INSERT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
-)
 
 
 def _now() -> str:
@@ -469,8 +465,9 @@ class Review:
         count = [0]
         values = (record_values(record) for record in records)
         rows = _positioned(values, failures, count)
-        self.db.executemany(
-            _INSERT_SQL,
+        self.db.insert_rows(
+            "records",
+            _INSERT_COLUMNS,
             ((last_id + number, source_id, *row) for number, row in enumerate(rows, start=1)),
         )
         self.db.execute(
