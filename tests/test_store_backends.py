@@ -270,3 +270,13 @@ def test_writers_wait_for_a_lead_and_say_for_whom_but_reviewers_not_for_each_oth
     finally:
         lead.close()
         other.close()
+
+
+def test_a_server_that_cannot_be_reached_is_an_error_with_what_to_check(tmp_path: Path) -> None:
+    url = f"postgresql://nobody@/x?host={tmp_path}#r"  # (no server listens there)
+    result = CliRunner().invoke(main, ["status", "--review", url])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot connect to {url} (connection is bad: ")
+    assert result.output.endswith(
+        "; check the server, the URL, and your password in ~/.pgpass or PGPASSWORD\n"
+    )

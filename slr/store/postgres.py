@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 from psycopg.pq import TransactionStatus
 
 from slr.errors import ReviewBusy, ReviewExists, ReviewNotFound, SchemaVersionError, SlrError
@@ -146,17 +147,21 @@ class PostgresConnection:
         self.raw = self._open()
 
     def _open(self) -> psycopg.Connection[Row]:
+        # libpq reads PGCONNECT_TIMEOUT itself; without it, give up on a silent server after 10 s
+        conninfo = self.url.conninfo
+        if not os.environ.get("PGCONNECT_TIMEOUT"):
+            conninfo = make_conninfo(conninfo, connect_timeout=10)
         try:
             raw = psycopg.connect(
-                self.url.conninfo,
+                conninfo,
                 autocommit=True,
                 row_factory=_row_factory,
                 application_name=_application_name(),
-                connect_timeout=int(os.environ.get("PGCONNECT_TIMEOUT", "10")),
             )
         except psycopg.OperationalError as error:
+            why = (str(error).strip().splitlines() or ["no answer"])[0]
             raise TransientFailure(
-                f"cannot connect to {self.url} ({str(error).strip().splitlines()[-1]})",
+                f"cannot connect to {self.url} ({why})",
                 "check the server, the URL, and your password in ~/.pgpass or PGPASSWORD",
             ) from None
         raw.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.url.schema)))
