@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import networkx as nx
 
 from slr.dedup import Settings, deduplicate
-from slr.errors import SlrError
+from slr.errors import ReviewNotFound, SlrError
 from slr.export.run import export_stage
 from slr.graphs import citation_graphs, cooccurrence_graphs, render
 from slr.importers import read_file
@@ -40,6 +40,7 @@ from slr.protocol import Protocol, load_protocol
 from slr.screening.run import screen_auto
 from slr.store import Review
 from slr.store import dedup as dedup_store
+from slr.store.connection import is_url
 from slr.store.failures import as_slr_error
 from slr.store.review import DB_NAME
 from slr.tagging.run import tag_review
@@ -79,6 +80,7 @@ class RunOptions:
     methods: Mapping[str, str] = field(default_factory=dict)  # file name -> method
     databases: Mapping[str, str] = field(default_factory=dict)  # file name -> database
     title: str = ""  # the diagram's heading (default: the protocol's [review] title)
+    store: str | None = None  # a postgresql:// URL: the review is there, the outputs in OUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,25 +186,31 @@ def run_review(options: RunOptions, progress: Progress = lambda _s, _m: None) ->
         if not path.is_file():
             raise SlrError(f"{path}: no such file", "check the paths of the exports")
     out = options.out
-    protocol_file = options.protocol or _protocol_copy(out)
-    protocol = load_protocol(protocol_file)
-    protocol_bytes = protocol_file.read_bytes()
-    sha256 = hashlib.sha256(protocol_bytes).hexdigest()
-
+    location = options.store or out  # the review: OUT itself, or a PostgreSQL database
     started = time.perf_counter()
-    progress("init", f"Opening {out}")
-    if (out / DB_NAME).is_file():
-        review = Review.open(out)
+    progress("init", f"Opening {location}")
+    review = _existing_review(location)
+    try:
+        protocol_file = options.protocol or _protocol_copy(review, location)
+        protocol = load_protocol(protocol_file)
+        protocol_bytes = protocol_file.read_bytes()
+    except BaseException:
+        if review is not None:
+            review.close()
+        raise
+    sha256 = hashlib.sha256(protocol_bytes).hexdigest()
+    if review is not None:
         copy = review.meta().get("protocol", "")
-        if not copy or (out / copy).read_bytes() != protocol_bytes:
+        if not copy or (review.path / copy).read_bytes() != protocol_bytes:
             review.close()
             raise SlrError(
-                f"{out} holds a review made with another protocol",
+                f"{location} holds a review made with another protocol",
                 "give the same protocol, or another --out directory",
             )
     else:
-        review = Review.create(out, protocol_file, protocol.title.strip())
+        review = Review.create(location, protocol_file, protocol.title.strip())
         report.created = True
+    out.mkdir(parents=True, exist_ok=True)  # (made by Review.create for a directory's review)
     progress("init", "done")
     report.timed("init", started)
     with review:
@@ -229,7 +237,7 @@ def _manifest(review: Review, out: Path, report: RunReport) -> None:
         "# Outputs of the review",
         "",
         f"Generated from the review {generated_stamp(review)} (its last change). "
-        f"`slr run --out {shlex.quote(str(out))}` with no export files rewrites them from its "
+        f"`{_rerun(review, out)}` with no export files rewrites them from its "
         "current state.",
         "",
         *(f"- {path.relative_to(out).as_posix()}" for path in report.written),
@@ -238,18 +246,33 @@ def _manifest(review: Review, out: Path, report: RunReport) -> None:
     _write(out, OUTPUTS_MANIFEST, "\n".join(lines) + "\n", report)
 
 
-def _protocol_copy(out: Path) -> Path:
-    """The protocol of the review in `out`, for a run that names none (a refresh)."""
-    if not (out / DB_NAME).is_file():
+def _rerun(review: Review, out: Path) -> str:
+    """The command that refreshes the outputs in OUT."""
+    store = f" --store {review.as_argument}" if review.in_database else ""
+    return f"slr run --out {shlex.quote(str(out))}{store}"
+
+
+def _existing_review(location: Path | str) -> Review | None:
+    """The review at LOCATION, open; None when there is none yet (the run creates it)."""
+    if not is_url(location) and not (Path(location) / DB_NAME).is_file():
+        return None
+    try:
+        return Review.open(location)
+    except ReviewNotFound:
+        return None  # a database with no review of that name yet
+
+
+def _protocol_copy(review: Review | None, location: Path | str) -> Path:
+    """The protocol of the review, for a run that names none (a refresh)."""
+    if review is None:
         raise SlrError(
-            f"{out} holds no review yet",
+            f"{location} holds no review yet",
             "give the protocol and the exports: slr run --protocol FILE EXPORT... --out DIR",
         )
-    with Review.open(out) as review:
-        copy = review.meta().get("protocol", "")
+    copy = review.meta().get("protocol", "")
     if not copy:
-        raise SlrError(f"the review in {out} has no protocol", "pass --protocol FILE")
-    return out / copy
+        raise SlrError(f"the review in {location} has no protocol", "pass --protocol FILE")
+    return review.path / copy
 
 
 def _prisma(review: Review, out: Path, title: str, report: RunReport, progress: Progress) -> None:
@@ -259,7 +282,8 @@ def _prisma(review: Review, out: Path, title: str, report: RunReport, progress: 
         _attempt(
             report,
             relative,
-            f"slr prisma --review {out} --format {fmt}{named} --out {out / relative}",
+            f"slr prisma --review {review.as_argument} --format {fmt}{named} "
+            f"--out {out / relative}",
             lambda fmt, relative: _write(
                 out, relative, render_prisma(review, fmt, title=title), report
             ),
@@ -269,7 +293,7 @@ def _prisma(review: Review, out: Path, title: str, report: RunReport, progress: 
     _attempt(
         report,
         "prisma/searches.md",
-        f"slr prisma --review {out} --searches --out {out / 'prisma/searches.md'}",
+        f"slr prisma --review {review.as_argument} --searches --out {out / 'prisma/searches.md'}",
         lambda: _write(out, "prisma/searches.md", render_searches(review, "md"), report),
     )
     progress("prisma", "done")
@@ -281,7 +305,8 @@ def _exports(review: Review, out: Path, report: RunReport, progress: Progress) -
         _attempt(
             report,
             relative,
-            f"slr export --review {out} --stage {stage} --format {fmt} --out {out / relative}",
+            f"slr export --review {review.as_argument} --stage {stage} --format {fmt} "
+            f"--out {out / relative}",
             lambda stage, fmt, relative: _write(
                 out, relative, export_stage(review, stage, fmt)[0], report
             ),
@@ -353,7 +378,7 @@ def _tag(
     summary = _attempt(
         report,
         "tags",
-        f"slr tag --review {out}",
+        f"slr tag --review {review.as_argument}",
         lambda: tag_review(review, protocol, STUDIES, sha256),
     )
     if summary is not None:
@@ -397,7 +422,7 @@ def _graphs(
         vocabulary = next(iter(protocol.vocabularies))
     if vocabulary is not None:
         progress("graphs", f"{vocabulary} co-occurrence")
-        command = f"slr graph cooccurrence --review {out} --vocab {vocabulary}"
+        command = f"slr graph cooccurrence --review {review.as_argument} --vocab {vocabulary}"
         table = f"graphs/{vocabulary}-synergies.csv"
         result = _attempt(
             report,
@@ -429,7 +454,7 @@ def _graphs(
                 ):
                     report.written.append(matrix)
     progress("graphs", "citations")
-    command = f"slr graph citation --review {out}"
+    command = f"slr graph citation --review {review.as_argument}"
     citations = _attempt(
         report,
         "graphs/citations.*",

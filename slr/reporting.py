@@ -41,7 +41,7 @@ def review_status(review: Review) -> dict[str, Any]:
     return {
         "review": {
             "title": meta.get("title", ""),
-            "path": str(review.path),
+            "path": review.shown,
             "protocol": meta.get("protocol", ""),
         },
         # the state the outputs of the last `slr run` show, and whether the review changed since

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,3 +83,31 @@ def real_exports() -> Path:
 settings.register_profile("default", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A URL to the `postgres` database of a throwaway server shared by the whole session
+    (tests/postgres_server.py); the test is skipped, with the reason, where none can start."""
+    from postgres_server import PostgresServer, ServerUnavailable
+
+    server = PostgresServer()
+    try:
+        server.start()
+    except ServerUnavailable as error:
+        server.stop()
+        pytest.skip(f"no PostgreSQL server: {error}")
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a test's new review goes, once per store engine: a directory, and a schema of its
+    own in the session's PostgreSQL server (skipped, with the reason, where none can start)."""
+    if request.param == "sqlite":
+        return tmp_path / "review"
+    url: str = request.getfixturevalue("postgres_url")
+    return f"{url}#test_{uuid.uuid4().hex[:12]}"

@@ -620,9 +620,10 @@ def test_the_migration_moves_attached_files_and_keeps_reports_not_retrieved(
     import sqlite3  # (only here: a database as the slr before full-text files wrote it)
 
     from slr.store.schema import MIGRATIONS, _v8_fulltext_files, migrate
+    from slr.store.transaction import ReviewConnection
 
     before = MIGRATIONS[: MIGRATIONS.index(_v8_fulltext_files)]
-    db = sqlite3.connect(tmp_path / "review.db")
+    db = sqlite3.connect(tmp_path / "review.db", factory=ReviewConnection)
     migrate(db, before)
     with db:
         db.execute("INSERT INTO sources (id, file_name, stored_path, sha256, size, format, "

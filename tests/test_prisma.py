@@ -23,6 +23,7 @@ from slr.prisma.template import COLUMNS, DATA_IDS
 from slr.store import Review
 from slr.store import screening as store
 from slr.store.schema import migrate
+from slr.store.transaction import ReviewConnection
 
 REPO = Path(__file__).resolve().parent.parent
 PROTOCOL = REPO / "protocols" / "msme-digital-drivers.toml"
@@ -225,7 +226,7 @@ DECISIONS = st.sampled_from([None, "include", "exclude", "flag"])
 
 @st.composite
 def stores(draw: st.DrawFn) -> sqlite3.Connection:
-    db = sqlite3.connect(":memory:")
+    db = sqlite3.connect(":memory:", factory=ReviewConnection)
     db.row_factory = sqlite3.Row
     migrate(db)
     record_ids: list[int] = []

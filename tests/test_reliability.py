@@ -21,6 +21,7 @@ from slr.cli import main
 from slr.errors import ReviewNotFound
 from slr.store import Review
 from slr.store.schema import MIGRATIONS, migrate
+from slr.store.transaction import ReviewConnection
 
 REPO = Path(__file__).resolve().parent.parent
 PROTOCOL = REPO / "protocols" / "msme-digital-drivers.toml"
@@ -231,7 +232,7 @@ def test_a_crash_at_any_write_of_init_leaves_no_review_or_a_whole_one(tmp_path: 
 
 
 def test_a_failing_migration_step_leaves_the_version_before_it(tmp_path: Path) -> None:
-    db = sqlite3.connect(tmp_path / "review.db")
+    db = sqlite3.connect(tmp_path / "review.db", factory=ReviewConnection)
     steps = list(MIGRATIONS[:2])
 
     def half_done(connection: sqlite3.Connection) -> None:

@@ -6,13 +6,29 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
 from slr.store import DB_NAME
+from slr.store.connection import is_url
 
 
-def _named_review(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+class ReviewLocation(click.ParamType):
+    """A review directory, or a PostgreSQL URL (postgresql://USER@HOST/DB#SCHEMA) kept whole
+    (as a path its // would fold)."""
+
+    name = "directory"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Path | str:
+        if isinstance(value, Path) or is_url(value):
+            return value  # type: ignore[no-any-return]
+        return Path(value)
+
+
+def _named_review(ctx: click.Context, param: click.Parameter, value: Path | str) -> Path | str:
     """The review a command works on: `--review` given to it or to a group above it
     (`slr screen --review B auto` works on B), then SLR_REVIEW, then the current directory.
     Two different reviews named on one command line are an error, never a guess."""
@@ -31,7 +47,9 @@ def _named_review(ctx: click.Context, param: click.Parameter, value: Path) -> Pa
         parent = parent.parent
     if named is not None:
         return named
-    if ctx.get_parameter_source(param.name or "") is ParameterSource.DEFAULT:
+    if ctx.get_parameter_source(param.name or "") is ParameterSource.DEFAULT and isinstance(
+        value, Path
+    ):
         return find_review(value)
     return value
 
@@ -50,12 +68,13 @@ def find_review(start: Path) -> Path:
 review_option = click.option(
     "--review",
     "review_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=ReviewLocation(),
     default=Path("."),
     envvar="SLR_REVIEW",
     callback=_named_review,
-    help="The review directory (or set SLR_REVIEW; default: the current directory or the "
-    "nearest folder above it that holds a review).",
+    help="The review directory, or a review in PostgreSQL as postgresql://USER@HOST/DB#SCHEMA "
+    "(or set SLR_REVIEW; default: the current directory or the nearest folder above it that "
+    "holds a review).",
 )
 
 

@@ -162,7 +162,7 @@ def cooccurrence(
         click.echo(
             "Note: "
             + untagged_note(len(result.untagged), len(result.studies), stage)
-            + f"; tag them with `slr tag --review {review_dir} --stage {stage}`"
+            + f"; tag them with `slr tag --review {review.as_argument} --stage {stage}`"
         )
     for name, graph in result.graphs.items():
         what = f"period {name}: " if name else ""

@@ -16,11 +16,19 @@ from slr.normalize.words import counted
 from slr.protocol import load_protocol
 from slr.reporting import record_details, record_history, review_status
 from slr.store import Review
+from slr.store.connection import is_url
 from slr.store.history import log_entries
 
 
 @click.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--store",
+    metavar="URL",
+    help="Create the review in PostgreSQL instead of a directory: "
+    "postgresql://USER@HOST/DB#SCHEMA (one schema per review; default schema: review). The "
+    "imported files, full texts and protocol are kept in the database too.",
+)
 @click.option(
     "--protocol",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -29,19 +37,28 @@ from slr.store.history import log_entries
 @click.option(
     "--title",
     default="",
-    help="The review's title (default: the protocol's [review] title, else the directory name).",
+    help="The review's title (default: the protocol's [review] title, else the directory's or "
+    "schema's name).",
 )
-def init(directory: Path, protocol: Path | None, title: str) -> None:
-    """Create a review in DIRECTORY: its database, protocol copy and sources/ folder."""
+def init(directory: Path | None, store: str | None, protocol: Path | None, title: str) -> None:
+    """Create a review in DIRECTORY (its database, protocol copy and sources/ folder), or in a
+    PostgreSQL database with --store URL, where every command then finds it with --review URL
+    (or SLR_REVIEW=URL)."""
+    if (directory is None) == (store is None):
+        raise click.UsageError("give the review's DIRECTORY or --store URL (one of them)")
+    if store is not None and not is_url(store):
+        raise click.UsageError(f"--store takes a postgresql:// URL, not {store!r}")
+    location: Path | str = directory if directory is not None else str(store)
     if protocol is not None and protocol.is_file():
         # an invalid protocol is refused before anything is created
         title = title or load_protocol(protocol).title.strip()
-    with Review.create(directory, protocol, title) as review:
+    with Review.create(location, protocol, title) as review:
         meta = review.meta()
-    click.echo(f"Created review {meta['title']!r} in {directory}")
+        shown, argument = review.shown, review.as_argument  # (a URL without its password)
+    click.echo(f"Created review {meta['title']!r} in {shown}")
     if meta["protocol"]:
         click.echo(f"Protocol: {meta['protocol_original']} (copied to {meta['protocol']})")
-    click.echo(f"Next: slr import --review {directory} EXPORT_FILE...")
+    click.echo(f"Next: slr import --review {argument} EXPORT_FILE...")
 
 
 @click.command()

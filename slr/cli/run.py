@@ -11,6 +11,7 @@ from slr.errors import ExitCode, SlrError
 from slr.importing import METHODS
 from slr.normalize.words import counted
 from slr.pipeline import STAGES, RunOptions, RunReport, run_review
+from slr.store.connection import is_url
 
 EXIT_CODES_HELP = (
     "Exit status: 0 done; 1 error in init, import, dedup or screening, the run stopped there "
@@ -53,6 +54,12 @@ def _pairs(values: tuple[str, ...], option: str, allowed: tuple[str, ...] = ()) 
     help="The review directory to create, or to bring up to date.",
 )
 @click.option(
+    "--store",
+    metavar="URL",
+    help="Keep the review in PostgreSQL (postgresql://USER@HOST/DB#SCHEMA, created on the "
+    "first run) instead of in OUT; the outputs are still written to OUT.",
+)
+@click.option(
     "--method",
     "methods",
     multiple=True,
@@ -75,6 +82,7 @@ def run(
     protocol_file: Path | None,
     exports: tuple[Path, ...],
     out: Path,
+    store: str | None,
     methods: tuple[str, ...],
     databases: tuple[str, ...],
     title: str,
@@ -95,7 +103,12 @@ def run(
     asreview.csv with every unique record). Running it again imports nothing twice, keeps
     reviewers' decisions and writes the same files. The summary lists each stage's seconds and
     the peak memory so far.
+
+    With --store URL the review itself is kept in PostgreSQL (commands then name it with
+    --review URL) and OUT holds only the outputs.
     """
+    if store is not None and not is_url(store):
+        raise click.UsageError(f"--store takes a postgresql:// URL, not {store!r}")
     options = RunOptions(
         protocol_file,
         exports,
@@ -103,6 +116,7 @@ def run(
         _pairs(methods, "--method", METHODS),
         _pairs(databases, "--database"),
         title,
+        store,
     )
     if sys.stderr.isatty():
         # rich is loaded only where used: a tenth of the start of every command
@@ -126,14 +140,19 @@ def run(
             report = run_review(options, progress)
     else:
         report = run_review(options)
-    _summary(report, out)
+    _summary(report, out, store)
     if report.failures or report.rejected:
         sys.exit(int(ExitCode.PARTIAL))
 
 
-def _summary(report: RunReport, out: Path) -> None:
+def _summary(report: RunReport, out: Path, store: str | None) -> None:
     state = "Created" if report.created else "Updated"
-    click.echo(f"{state} the review in {out}")
+    if store:
+        from slr.store.postgres import ReviewUrl  # here: it loads psycopg
+
+        click.echo(f"{state} the review in {ReviewUrl.parse(store)}; its outputs in {out}")
+    else:
+        click.echo(f"{state} the review in {out}")
     imported = ", ".join(report.imported) or "none"
     click.echo(
         f"Imported: {imported}"

@@ -45,7 +45,10 @@ def _document(text: str, result: ParseResult) -> Element | None:
         root = ET.fromstring(text)
     except ET.ParseError as error:
         line, column = getattr(error, "position", (1, 0))
-        excerpt = text.split("\n")[line - 1][max(0, column - 30) : column + 30] if text else ""
+        # lines as XML counts them: a lone CR ends one too
+        lines = re.split(r"\r\n|\r|\n", text)
+        found = lines[line - 1] if 0 < line <= len(lines) else ""
+        excerpt = found[max(0, column - 30) : column + 30]
         reason = f"malformed XML at line {line}, column {column + 1}: {str(error).split(':')[0]}"
         result.failures.append(Failure(line, reason, excerpt.strip()[:60]))
         return None

@@ -24,7 +24,6 @@ Studies and reports are one to one (slr keeps no link between several reports of
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from slr.normalize.words import counted
 from slr.screening.status import DEFAULT_REVIEWERS, Status, resolve
 from slr.screening.stop import STAGE as STOP_STAGE
 from slr.screening.stop import stop_note
+from slr.store.connection import Connection, Row
 from slr.store.review import failure_places, record_origins, source_rows
 from slr.store.screening import decision_snapshot, stop_of
 
@@ -175,7 +175,7 @@ def _ids(values: list[int] | list[str], limit: int = 20) -> str:
 
 
 def prisma_counts(
-    db: sqlite3.Connection,
+    db: Connection,
     automation: str = "removed",
     reviewers: Mapping[str, int] = DEFAULT_REVIEWERS,
 ) -> Counts:
@@ -275,7 +275,7 @@ def _reason_label(reason: str) -> str:
 
 
 def _check_sources(
-    sources: dict[int, sqlite3.Row],
+    sources: dict[int, Row],
     origins: list[tuple[int, int, int | None]],
     failures: list[tuple[int, int]],
 ) -> None:

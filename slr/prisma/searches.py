@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 from dataclasses import asdict, dataclass
 
 from slr.cells import markdown_cell, safe_csv_writer
 from slr.normalize.words import counted
+from slr.store.connection import Connection
 from slr.store.review import source_rows
 
 COLUMNS = ("source", "file", "database", "method", "search_string", "searched_on", "records")
@@ -28,7 +28,7 @@ class Search:
     sha256: str
 
 
-def searches(db: sqlite3.Connection) -> list[Search]:
+def searches(db: Connection) -> list[Search]:
     return [
         Search(
             row["id"],

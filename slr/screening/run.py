@@ -58,7 +58,7 @@ def review_protocol(review: Review, override: Path | None = None) -> tuple[Proto
     protocol, sha256 = protocol_of(review, override)
     if protocol is None:
         raise NoProtocol(
-            f"the review in {review.path} has no protocol",
+            f"the review in {review.shown} has no protocol",
             "create reviews with `slr init DIR --protocol FILE`, or pass --protocol FILE",
         )
     return protocol, sha256

@@ -41,7 +41,7 @@ from slr.store import screening as store
 from slr.store.paths import fulltext_file
 from slr.store.review import years as record_years
 from slr.store.tagging import all_stored_tags
-from slr.store.transaction import write
+from slr.store.transaction import retried, write
 
 if TYPE_CHECKING:  # the ranking's types; the module itself is imported when a session ranks
     from slr.screening.relevance import Ranked, RelevanceOrder
@@ -257,11 +257,21 @@ def record_decisions(
             + "\n  ".join(problems),
             "correct those lines and import the file again",
         )
-    with write(review.db):
-        outcomes = store.store_human_decisions(
-            review.db, stage, checked, change, within_transaction=True
-        )
-        fulltext_store.mark_not_retrieved_within(review.db, not_retrieved)
+    # One reviewer's own decisions need not wait for other reviewers (on PostgreSQL); a
+    # report marked not retrieved concerns everyone
+    reviewers = {d.reviewer for d in checked}
+    only = reviewers.pop() if len(reviewers) == 1 and not not_retrieved else ""
+
+    def store_them() -> list[str]:
+        with write(review.db, reviewer=only):
+            outcomes = store.store_human_decisions(
+                review.db, stage, checked, change, within_transaction=True
+            )
+            fulltext_store.mark_not_retrieved_within(review.db, not_retrieved)
+        return outcomes
+
+    # the same decisions again are "unchanged": safe to run again after a dropped connection
+    outcomes = retried(review.db, store_them)
     return list(zip(outcomes, checked, strict=True))
 
 
@@ -528,14 +538,14 @@ class Session:
             for rid, auto in self._auto.items()
             if auto["decision"] in ("include", "exclude") and rid in statuses
         }
-        path = self.review.path
+        location = self.review.location
         # scikit-learn takes a second to import: only a ranked session pays for it, not every
         # `slr screen decide` of a script
         from slr.screening.ranking import text_of
         from slr.screening.relevance import RelevanceOrder, own_labels
 
         def texts() -> list[str]:  # in the ranking thread: its own connection
-            with Review.open(path) as own:
+            with Review.open(location) as own:
                 records = dict(store.load_text_records(own.db))
             return [text_of(records[rid]) if rid in records else "" for rid in ids]
 
@@ -664,7 +674,9 @@ class Session:
         self.advance()
 
     def undo(self) -> int | None:
-        with write(self.review.db):
+        # a full-text undo may take a not-retrieved mark back, which concerns every reviewer
+        lock = "" if self.stage == STAGES[1] else self.reviewer
+        with write(self.review.db, reviewer=lock):
             undone = store.undo_human_decision(
                 self.review.db, self.stage, self.reviewer, within_transaction=True
             )
@@ -732,7 +744,8 @@ class Session:
         attached = fulltext_store.files(self.review.db, self.current)
         if not attached:
             return ""
-        return str(fulltext_file(self.review.path, self.current, attached[0]["path"]))
+        fulltext_file(self.review.path, self.current, attached[0]["path"])  # refuses one out
+        return str(self.review.local_file(attached[0]["path"]))
 
     def _require(self) -> int:
         if self.current is None:

@@ -161,7 +161,7 @@ def review_labels(review: Review) -> LabelledData:
             rule_prior[len(texts)] = rule[0] == "include"
         texts.append(text_of(record))
         labels.append(status.status == "include")
-    return _checked(LabelledData(str(review.path), texts, labels, rule_prior))
+    return _checked(LabelledData(review.shown, texts, labels, rule_prior))
 
 
 HUMAN = ("reviewers", "resolution")

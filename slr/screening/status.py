@@ -244,7 +244,7 @@ def protocol_of(review: Review, override: Path | None = None) -> tuple[Protocol 
             original = meta.get("protocol_original") or "your protocol file"
             raise ProtocolError(
                 f"the review's protocol {copy} (the copy of {original} made by `slr init`) is "
-                f"missing from {review.path}",
+                f"missing from {review.shown}",
                 f"copy the protocol back: cp {original} {review.path / copy}",
             )
     protocol = load_protocol(path)

@@ -7,7 +7,6 @@ that a decision, a tag or a highlight quotes the exact words that matched.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from slr.models import Record, Span
 from slr.normalize.metadata import canonical_language, canonical_type
 from slr.normalize.text import ASCII_WORD, fold, fold_with_offsets
+from slr.store.connection import Connection
 from slr.store.screening import load_text_records
 
 FIELD_SEPARATOR = "\n"  # between title, abstract and keywords in the combined text
@@ -156,7 +156,7 @@ def _keywords_with_offsets(keywords: list[str]) -> tuple[str, list[int]]:
     return "".join(out), offsets
 
 
-def load_texts(db: sqlite3.Connection, authors: bool = False) -> Iterator[RecordText]:
+def load_texts(db: Connection, authors: bool = False) -> Iterator[RecordText]:
     """Every record not marked duplicate, as rules and tags read it, in id order; with
     `authors` (a query that searches them, `names_scoped_fields`), their authors too."""
     for record_id, record in load_text_records(db, authors):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ import orjson
 
 from slr.errors import SlrError
 from slr.models import Author, Record
+from slr.store.connection import Connection, Row, inserted_id, one_by_one
 
 # Fields a kept record may gain from its duplicates when it lacks them.
 MERGE_FIELDS = (
@@ -39,13 +39,13 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load_for_matching(db: sqlite3.Connection) -> Iterator[tuple[int, Record]]:
+def load_for_matching(db: Connection) -> Iterator[tuple[int, Record]]:
     """Every record with the fields the matcher reads (raw only for the entry type)."""
     rows = db.execute(
         "SELECT id, title, authors, year, source_title, volume, issue, pages, doi, pmid, abstract,"
-        " language, document_type, ids, json_extract(raw, '$.ENTRYTYPE') AS entry,"
-        " json_extract(raw, '$.booktitle') AS booktitle,"
-        " json_extract(raw, '$.\"ref-type@name\"') AS ref_type FROM records ORDER BY id"
+        f" language, document_type, ids, {db.json_text('raw', 'ENTRYTYPE')} AS entry,"
+        f" {db.json_text('raw', 'booktitle')} AS booktitle,"
+        f" {db.json_text('raw', 'ref-type@name')} AS ref_type FROM records ORDER BY id"
     )
     for row in rows:
         raw: dict[str, Any] = {}
@@ -77,7 +77,7 @@ def load_for_matching(db: sqlite3.Connection) -> Iterator[tuple[int, Record]]:
         )
 
 
-def decisions(db: sqlite3.Connection) -> dict[tuple[int, int], str]:
+def decisions(db: Connection) -> dict[tuple[int, int], str]:
     return {
         (row[0], row[1]): row[2]
         for row in db.execute("SELECT record_a, record_b, decision FROM dedup_decisions")
@@ -91,28 +91,57 @@ class ClusterRows:
     made_by: str = "auto"
 
 
-def clear(db: sqlite3.Connection, keep_decisions: bool = True) -> None:
+def clear(db: Connection, keep_decisions: bool = True) -> None:
     """Remove every dedup result (each removal logged); records lose their duplicate_of."""
-    db.execute("UPDATE records SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL")
-    db.execute("DELETE FROM dedup_merged_fields")
-    db.execute("DELETE FROM dedup_members")
-    db.execute("DELETE FROM dedup_pairs")
-    db.execute("DELETE FROM dedup_clusters")
+    one_by_one(
+        db,
+        "SELECT id FROM records WHERE duplicate_of IS NOT NULL ORDER BY id",
+        "UPDATE records SET duplicate_of = NULL WHERE id = ?",
+    )
+    _delete_clusters(db)
+    one_by_one(db, "SELECT id FROM dedup_pairs ORDER BY id", "DELETE FROM dedup_pairs WHERE id = ?")
     if not keep_decisions:
-        db.execute("DELETE FROM dedup_decisions")
-        db.execute("DELETE FROM dedup_runs")
+        for table in ("dedup_decisions", "dedup_runs"):
+            one_by_one(
+                db, f"SELECT id FROM {table} ORDER BY id", f"DELETE FROM {table} WHERE id = ?"
+            )
 
 
-def add_run(db: sqlite3.Connection, settings: dict[str, Any], records: int, candidates: int) -> int:
-    cursor = db.execute(
-        "INSERT INTO dedup_runs (started_at, settings, records, candidates) VALUES (?, ?, ?, ?)",
+def _delete_clusters(db: Connection, cluster_id: int | None = None) -> None:
+    """Delete one cluster (every cluster: None) with its members and merged fields, row by row
+    (see `one_by_one`)."""
+    which = "" if cluster_id is None else "WHERE cluster_id = ?"
+    parameters = () if cluster_id is None else (cluster_id,)
+    one_by_one(
+        db,
+        f"SELECT cluster_id, field FROM dedup_merged_fields {which} ORDER BY cluster_id, field",
+        "DELETE FROM dedup_merged_fields WHERE cluster_id = ? AND field = ?",
+        parameters,
+    )
+    one_by_one(
+        db,
+        f"SELECT record_id FROM dedup_members {which} ORDER BY cluster_id, record_id",
+        "DELETE FROM dedup_members WHERE record_id = ?",
+        parameters,
+    )
+    one_by_one(
+        db,
+        f"SELECT id FROM dedup_clusters {'' if cluster_id is None else 'WHERE id = ?'} ORDER BY id",
+        "DELETE FROM dedup_clusters WHERE id = ?",
+        parameters,
+    )
+
+
+def add_run(db: Connection, settings: dict[str, Any], records: int, candidates: int) -> int:
+    return inserted_id(
+        db,
+        "INSERT INTO dedup_runs (started_at, settings, records, candidates) VALUES (?, ?, ?, ?)"
+        " RETURNING id",
         (_now(), json.dumps(settings), records, candidates),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
-def add_pairs(db: sqlite3.Connection, run_id: int | None, pairs: list[tuple]) -> None:
+def add_pairs(db: Connection, run_id: int | None, pairs: list[tuple]) -> None:
     db.executemany(
         "INSERT INTO dedup_pairs (run_id, record_a, record_b, outcome, rule, score)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (record_a, record_b) DO UPDATE SET"
@@ -121,13 +150,12 @@ def add_pairs(db: sqlite3.Connection, run_id: int | None, pairs: list[tuple]) ->
     )
 
 
-def add_cluster(db: sqlite3.Connection, run_id: int | None, cluster: ClusterRows) -> int:
-    cursor = db.execute(
-        "INSERT INTO dedup_clusters (run_id, kept_id, made_by) VALUES (?, ?, ?)",
+def add_cluster(db: Connection, run_id: int | None, cluster: ClusterRows) -> int:
+    cluster_id = inserted_id(
+        db,
+        "INSERT INTO dedup_clusters (run_id, kept_id, made_by) VALUES (?, ?, ?) RETURNING id",
         (run_id, cluster.kept, cluster.made_by),
     )
-    cluster_id = cursor.lastrowid
-    assert cluster_id is not None
     rows = [(cluster_id, cluster.kept, "kept", "", 0.0)]
     rows += [(cluster_id, rid, "duplicate", rule, score) for rid, rule, score in cluster.members]
     db.executemany(
@@ -143,7 +171,7 @@ def add_cluster(db: sqlite3.Connection, run_id: int | None, cluster: ClusterRows
     return cluster_id
 
 
-def _merge_fields(db: sqlite3.Connection, cluster_id: int, kept: int, others: list[int]) -> None:
+def _merge_fields(db: Connection, cluster_id: int, kept: int, others: list[int]) -> None:
     columns = ", ".join(MERGE_FIELDS)
     rows = {
         row["id"]: row
@@ -168,20 +196,20 @@ def _merge_fields(db: sqlite3.Connection, cluster_id: int, kept: int, others: li
     )
 
 
-def cluster_of(db: sqlite3.Connection, record_id: int) -> int | None:
+def cluster_of(db: Connection, record_id: int) -> int | None:
     row = db.execute(
         "SELECT cluster_id FROM dedup_members WHERE record_id = ?", (record_id,)
     ).fetchone()
     return row[0] if row else None
 
 
-def cluster_members(db: sqlite3.Connection, cluster_id: int) -> list[sqlite3.Row]:
+def cluster_members(db: Connection, cluster_id: int) -> list[Row]:
     return db.execute(
         "SELECT * FROM dedup_members WHERE cluster_id = ? ORDER BY record_id", (cluster_id,)
     ).fetchall()
 
 
-def undo_cluster(db: sqlite3.Connection, cluster_id: int) -> int:
+def undo_cluster(db: Connection, cluster_id: int) -> int:
     """Dissolve a cluster: its records are unique again and its pairs uncertain again.
 
     A merge the reviewer made is forgotten with its decision, so undoing it restores exactly the
@@ -195,30 +223,34 @@ def undo_cluster(db: sqlite3.Connection, cluster_id: int) -> int:
         )
     members = [r["record_id"] for r in cluster_members(db, cluster_id)]
     marks = ",".join("?" * len(members))
-    db.execute(
-        f"DELETE FROM dedup_decisions WHERE decision = 'merge' AND record_a IN ({marks})"
-        f" AND record_b IN ({marks})",
+    one_by_one(
+        db,
+        f"SELECT id FROM dedup_decisions WHERE decision = 'merge' AND record_a IN ({marks})"
+        f" AND record_b IN ({marks}) ORDER BY id",
+        "DELETE FROM dedup_decisions WHERE id = ?",
         [*members, *members],
     )
-    db.execute(
-        f"UPDATE dedup_pairs SET outcome = 'uncertain' WHERE outcome = 'duplicate'"
-        f" AND record_a IN ({marks}) AND record_b IN ({marks})",
+    one_by_one(
+        db,
+        f"SELECT id FROM dedup_pairs WHERE outcome = 'duplicate' AND record_a IN ({marks})"
+        f" AND record_b IN ({marks}) ORDER BY id",
+        "UPDATE dedup_pairs SET outcome = 'uncertain' WHERE id = ?",
         [*members, *members],
     )
-    db.execute(f"UPDATE records SET duplicate_of = NULL WHERE id IN ({marks})", members)
-    db.execute("DELETE FROM dedup_merged_fields WHERE cluster_id = ?", (cluster_id,))
-    db.execute("DELETE FROM dedup_members WHERE cluster_id = ?", (cluster_id,))
-    db.execute("DELETE FROM dedup_clusters WHERE id = ?", (cluster_id,))
+    db.executemany(
+        "UPDATE records SET duplicate_of = NULL WHERE id = ?", [(rid,) for rid in sorted(members)]
+    )
+    _delete_clusters(db, cluster_id)
     return len(members)
 
 
-def uncertain_pairs(db: sqlite3.Connection) -> list[sqlite3.Row]:
+def uncertain_pairs(db: Connection) -> list[Row]:
     return db.execute(
         "SELECT * FROM dedup_pairs WHERE outcome = 'uncertain' ORDER BY score DESC, id"
     ).fetchall()
 
 
-def decide(db: sqlite3.Connection, pair_id: int, decision: str) -> int | None:
+def decide(db: Connection, pair_id: int, decision: str) -> int | None:
     """Record a reviewer's merge or keep-apart on an uncertain pair; returns the cluster merged."""
     pair = db.execute("SELECT * FROM dedup_pairs WHERE id = ?", (pair_id,)).fetchone()
     if pair is None or pair["outcome"] != "uncertain":
@@ -251,9 +283,7 @@ def decide(db: sqlite3.Connection, pair_id: int, decision: str) -> int | None:
         ).fetchone()[0]
         moved = [r["record_id"] for r in cluster_members(db, cluster_b)]
         # move the members (their pairs and decisions stay as they are)
-        db.execute("DELETE FROM dedup_merged_fields WHERE cluster_id = ?", (cluster_b,))
-        db.execute("DELETE FROM dedup_members WHERE cluster_id = ?", (cluster_b,))
-        db.execute("DELETE FROM dedup_clusters WHERE id = ?", (cluster_b,))
+        _delete_clusters(db, cluster_b)
         _join(db, cluster_a, kept, moved, pair["score"])
         return cluster_a
     cluster_id = cluster_a if cluster_a is not None else cluster_b
@@ -265,9 +295,7 @@ def decide(db: sqlite3.Connection, pair_id: int, decision: str) -> int | None:
     return cluster_id
 
 
-def _join(
-    db: sqlite3.Connection, cluster_id: int, kept: int, records: list[int], score: float
-) -> None:
+def _join(db: Connection, cluster_id: int, kept: int, records: list[int], score: float) -> None:
     db.executemany(
         "INSERT INTO dedup_members (cluster_id, record_id, role, rule, score)"
         " VALUES (?, ?, 'duplicate', 'reviewer_merge', ?)",
@@ -296,13 +324,13 @@ def _join(
                 present.add(name)
 
 
-def _completeness(db: sqlite3.Connection, record_id: int) -> int:
+def _completeness(db: Connection, record_id: int) -> int:
     columns = ", ".join(MERGE_FIELDS)
     row = db.execute(f"SELECT title, {columns} FROM records WHERE id = ?", (record_id,)).fetchone()
     return sum(1 for value in row if value not in _EMPTY)
 
 
-def report_rows(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+def report_rows(db: Connection) -> Iterator[dict[str, Any]]:
     """One row per record: where it came from, its cluster, role, the rule and score behind it."""
     members = {
         row["record_id"]: row
@@ -380,10 +408,10 @@ REPORT_COLUMNS = (
 )
 
 
-def set_run_seconds(db: sqlite3.Connection, run_id: int, seconds: float) -> None:
+def set_run_seconds(db: Connection, run_id: int, seconds: float) -> None:
     db.execute("UPDATE dedup_runs SET seconds = ? WHERE id = ?", (seconds, run_id))
 
 
-def member_count(db: sqlite3.Connection) -> int:
+def member_count(db: Connection) -> int:
     """Records in duplicate clusters, kept ones included."""
     return int(db.execute("SELECT count(*) FROM dedup_members").fetchone()[0])

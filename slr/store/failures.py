@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+import sys
 
 from slr.errors import ReviewDamaged, SlrError
 
@@ -37,6 +38,11 @@ def as_slr_error(error: BaseException) -> SlrError | None:
     if isinstance(error, OSError):
         message, hint = _os_message(error)
         return SlrError(message, hint)
+    if "psycopg" in sys.modules:  # (loaded only for a review in PostgreSQL)
+        from slr.store import postgres  # there: it loads psycopg
+
+        if isinstance(error, postgres.psycopg.Error):
+            return postgres.as_slr_error(error)
     if not isinstance(error, sqlite3.Error):
         return None
     text = str(error)

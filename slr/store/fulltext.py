@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from slr.store.connection import Connection, Row, inserted_id
 from slr.store.paths import FULLTEXT_DIR, PathOutsideReview, copy_private, fulltext_file
 from slr.store.transaction import write
 
@@ -39,7 +39,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def files(db: sqlite3.Connection, record_id: int | None = None) -> list[sqlite3.Row]:
+def files(db: Connection, record_id: int | None = None) -> list[Row]:
     """The attached files (of one record), in the order they were attached."""
     if record_id is None:
         return db.execute("SELECT * FROM fulltext_files ORDER BY record_id, id").fetchall()
@@ -48,14 +48,14 @@ def files(db: sqlite3.Connection, record_id: int | None = None) -> list[sqlite3.
     ).fetchall()
 
 
-def missing_reason(db: sqlite3.Connection, record_id: int) -> str:
+def missing_reason(db: Connection, record_id: int) -> str:
     row = db.execute(
         "SELECT missing_reason FROM fulltexts WHERE record_id = ?", (record_id,)
     ).fetchone()
     return row[0] if row else ""
 
 
-def not_retrieved(db: sqlite3.Connection) -> list[sqlite3.Row]:
+def not_retrieved(db: Connection) -> list[Row]:
     return db.execute(
         "SELECT record_id, missing_reason FROM fulltexts WHERE missing_reason <> '' "
         "ORDER BY record_id"
@@ -64,7 +64,7 @@ def not_retrieved(db: sqlite3.Connection) -> list[sqlite3.Row]:
 
 def attach(
     review_path: Path,
-    db: sqlite3.Connection,
+    db: Connection,
     record_id: int,
     source: Path,
     data: bytes,
@@ -99,10 +99,11 @@ def attach(
             db.execute("DELETE FROM fulltexts WHERE record_id = ?", (record_id,))
             if replaced is not None:
                 _delete_rows(db, replaced["id"])
-            cursor = db.execute(
+            file_id = inserted_id(
+                db,
                 "INSERT INTO fulltext_files (record_id, path, original_name, sha256, pages, "
                 "chars, text_layer, matched_by, warning, attached_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     record_id,
                     relative,
@@ -116,7 +117,6 @@ def attach(
                     _now(),
                 ),
             )
-            file_id = cursor.lastrowid
             db.executemany(
                 "INSERT INTO fulltext_pages (file_id, page, text) VALUES (?, ?, ?)",
                 [(file_id, number, page) for number, page in enumerate(text.pages, start=1)],
@@ -125,6 +125,7 @@ def attach(
                 "INSERT INTO fulltext_references (file_id, seq, text) VALUES (?, ?, ?)",
                 [(file_id, seq, entry) for seq, entry in enumerate(text.references, start=1)],
             )
+            db.store_file(relative, data, digest)  # (PostgreSQL: the review's files are rows)
     except BaseException:
         if replaced is None:
             target.unlink(missing_ok=True)
@@ -133,14 +134,14 @@ def attach(
     return Attached(relative, outcome, others, was_missing)
 
 
-def _delete_rows(db: sqlite3.Connection, file_id: int) -> None:
+def _delete_rows(db: Connection, file_id: int) -> None:
     db.execute("DELETE FROM fulltext_references WHERE file_id = ?", (file_id,))
     db.execute("DELETE FROM fulltext_pages WHERE file_id = ?", (file_id,))
     db.execute("DELETE FROM fulltext_files WHERE id = ?", (file_id,))
 
 
 def mark_missing(
-    review_path: Path, db: sqlite3.Connection, record_id: int, reason: str, detach: bool
+    review_path: Path, db: Connection, record_id: int, reason: str, detach: bool
 ) -> list[str]:
     """Record that the report of RECORD_ID was not retrieved; with DETACH, its attached files
     are removed first (their names are returned). The caller refuses when files are attached
@@ -155,6 +156,7 @@ def mark_missing(
         if detach:
             for row in current:
                 _delete_rows(db, row["id"])
+                db.drop_file(row["path"])
         db.execute("DELETE FROM fulltexts WHERE record_id = ?", (record_id,))
         db.execute(
             "INSERT INTO fulltexts (record_id, missing_reason, updated_at) VALUES (?, ?, ?)",
@@ -166,7 +168,7 @@ def mark_missing(
     return [row["original_name"] for row in current] if detach else []
 
 
-def pages(db: sqlite3.Connection, record_id: int) -> list[tuple[str, int, str]]:
+def pages(db: Connection, record_id: int) -> list[tuple[str, int, str]]:
     """(file name, page number, text) of every page of the record's attached files."""
     return [
         (name, page, text)
@@ -179,7 +181,7 @@ def pages(db: sqlite3.Connection, record_id: int) -> list[tuple[str, int, str]]:
     ]
 
 
-def references(db: sqlite3.Connection) -> dict[int, list[str]]:
+def references(db: Connection) -> dict[int, list[str]]:
     """The reference-list entries read from each record's attached files (in file order)."""
     found: dict[int, list[str]] = {}
     for record_id, text in db.execute(
@@ -200,7 +202,7 @@ class PageStart:
     page: int
 
 
-def record_text(db: sqlite3.Connection, record_id: int) -> tuple[str, list[PageStart]]:
+def record_text(db: Connection, record_id: int) -> tuple[str, list[PageStart]]:
     """The text of all the record's files as one string (pages joined by a form feed), and where
     each page starts in it: rules and tags search the string, evidence names the page."""
     starts: list[PageStart] = []
@@ -225,7 +227,7 @@ def page_at(starts: list[PageStart], offset: int) -> PageStart | None:
     return found
 
 
-def mark_not_retrieved_within(db: sqlite3.Connection, reasons: dict[int, str]) -> None:
+def mark_not_retrieved_within(db: Connection, reasons: dict[int, str]) -> None:
     """Inside the caller's write transaction: each record's report is not retrieved, for the
     reason given (a full-text exclusion "Full text not available" is recorded so too, so that
     PRISMA counts it once, as a report not retrieved)."""
@@ -238,7 +240,7 @@ def mark_not_retrieved_within(db: sqlite3.Connection, reasons: dict[int, str]) -
 
 
 def release_not_retrieved_within(
-    db: sqlite3.Connection, record_id: int, says_not_retrieved: Callable[[str], bool]
+    db: Connection, record_id: int, says_not_retrieved: Callable[[str], bool]
 ) -> bool:
     """Inside the caller's write transaction: a full-text exclusion that said the report was
     not retrieved has been withdrawn, so the record's not-retrieved mark goes too, unless
@@ -260,7 +262,7 @@ def release_not_retrieved_within(
     return True
 
 
-def record_texts(db: sqlite3.Connection) -> dict[int, str]:
+def record_texts(db: Connection) -> dict[int, str]:
     """`record_text` of every record with stored text, at once (what full-text rules read)."""
     parts: dict[int, list[str]] = {}
     for record_id, text in db.execute(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
+
+from slr.store.connection import Connection, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,29 +21,33 @@ class LogEntry:
     detail: dict[str, Any]
 
 
-# the log rows that concern one record: its own, and those whose detail names it
-_RECORD_LOG = (
-    "(entity = 'record' AND entity_id = :record) "
-    "OR json_extract(detail, '$.record_id') = :record "
-    "OR json_extract(detail, '$.record_a') = :record "
-    "OR json_extract(detail, '$.record_b') = :record "
-    "OR json_extract(detail, '$.kept_id') = :record "
-    # an import logs one row per file, naming the range of record ids it stored
-    "OR (entity = 'source' AND action = 'insert' AND :record BETWEEN "
-    "json_extract(detail, '$.first_record') AND json_extract(detail, '$.last_record'))"
-)
+def _record_log(db: Connection) -> str:
+    """The log rows that concern one record (each ? is its id): its own, and those whose detail
+    names it."""
+    named = " ".join(
+        f"OR {db.json_number('detail', key)} = ?"
+        for key in ("record_id", "record_a", "record_b", "kept_id")
+    )
+    return (
+        f"(entity = 'record' AND entity_id = ?) {named} "
+        # an import logs one row per file, naming the range of record ids it stored
+        "OR (entity = 'source' AND action = 'insert' AND ? BETWEEN "
+        f"{db.json_number('detail', 'first_record')} AND {db.json_number('detail', 'last_record')})"
+    )
 
 
 def log_entries(
-    db: sqlite3.Connection, record_id: int | None = None, limit: int | None = None
+    db: Connection, record_id: int | None = None, limit: int | None = None
 ) -> list[LogEntry]:
     """The log, oldest first: every row, or those about one record; the last `limit` rows."""
-    where = f"WHERE {_RECORD_LOG}" if record_id is not None else ""
-    tail = "LIMIT :limit" if limit is not None else ""
+    where = f"WHERE {_record_log(db)}" if record_id is not None else ""
+    tail = "LIMIT ?" if limit is not None else ""
+    parameters = [record_id] * 6 if record_id is not None else []
+    parameters += [limit] if limit is not None else []
     rows = db.execute(
         f"SELECT id, at, action, entity, entity_id, detail FROM "
-        f"(SELECT * FROM log {where} ORDER BY id DESC {tail}) ORDER BY id",
-        {"record": record_id, "limit": limit},
+        f"(SELECT * FROM log {where} ORDER BY id DESC {tail}) AS recent ORDER BY id",
+        parameters,
     )
     return [
         LogEntry(row[0], row[1], row[2], row[3], row[4], json.loads(row[5] or "{}")) for row in rows
@@ -68,7 +73,7 @@ CONTENT_ENTITIES = (
 )
 
 
-def last_change(db: sqlite3.Connection) -> str:
+def last_change(db: Connection) -> str:
     """When what the review holds last changed (ISO 8601, UTC), '' for an empty log."""
     marks = ", ".join("?" * len(CONTENT_ENTITIES))
     # from the end of the (append-only) log back: a run's bookkeeping rows are the last few
@@ -78,7 +83,7 @@ def last_change(db: sqlite3.Connection) -> str:
     return row[0] if row else ""
 
 
-def record_decisions(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
+def record_decisions(db: Connection, record_id: int) -> list[Row]:
     """Every decision about a record, rules' and reviewers', stage by stage, oldest first."""
     return db.execute(
         "SELECT stage, reviewer, decision, reason, note, evidence, span_field, span_text, "
@@ -88,7 +93,7 @@ def record_decisions(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row
     ).fetchall()
 
 
-def record_notes(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
+def record_notes(db: Connection, record_id: int) -> list[Row]:
     """Reviewers' notes on a record (a note may come without a decision)."""
     return db.execute(
         "SELECT stage, reviewer, note, noted_at FROM screen_notes WHERE record_id = ? "
@@ -97,7 +102,7 @@ def record_notes(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def record_resolutions(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
+def record_resolutions(db: Connection, record_id: int) -> list[Row]:
     """The final decisions that resolved a record's conflicts."""
     return db.execute(
         "SELECT stage, decision, reason, resolved_by, note, decided_at FROM final_decisions "
@@ -106,7 +111,7 @@ def record_resolutions(db: sqlite3.Connection, record_id: int) -> list[sqlite3.R
     ).fetchall()
 
 
-def record_tags(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
+def record_tags(db: Connection, record_id: int) -> list[Row]:
     """A record's tags with the words that triggered them."""
     return db.execute(
         "SELECT vocabulary, grp, field, text, evidence FROM tags WHERE record_id = ? "
@@ -115,7 +120,7 @@ def record_tags(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def record_fulltexts(db: sqlite3.Connection, record_id: int) -> tuple[list[sqlite3.Row], str]:
+def record_fulltexts(db: Connection, record_id: int) -> tuple[list[Row], str]:
     """The full-text files attached to a record (path, original_name, at), oldest first, and
     why its report could not be retrieved ('' when it was not marked so)."""
     attached = db.execute(
@@ -123,7 +128,7 @@ def record_fulltexts(db: sqlite3.Connection, record_id: int) -> tuple[list[sqlit
         "WHERE record_id = ? AND path <> ''",
         (record_id,),
     ).fetchall()
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'fulltext_files'").fetchone():
+    if db.has_table("fulltext_files"):
         # reviews with several files per record keep them in their own table
         attached += db.execute(
             "SELECT path, original_name, attached_at AS at FROM fulltext_files "
@@ -137,7 +142,7 @@ def record_fulltexts(db: sqlite3.Connection, record_id: int) -> tuple[list[sqlit
     return attached, missing[0] if missing else ""
 
 
-def merged_duplicates(db: sqlite3.Connection, record_id: int) -> list[sqlite3.Row]:
+def merged_duplicates(db: Connection, record_id: int) -> list[Row]:
     """The records marked duplicate of this one, with the file each came from."""
     return db.execute(
         "SELECT r.id, r.title, s.file_name, s.database FROM records r "

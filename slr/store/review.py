@@ -1,10 +1,16 @@
-"""A review directory and its database: open, create, insert records, read them back."""
+"""A review and its database: open, create, insert records, read them back.
+
+A review is a directory with its SQLite database (the default), or a schema of a PostgreSQL
+database named by a URL (`postgresql://USER@HOST/DB#SCHEMA`, see store/postgres.py); the same
+`Review` serves both."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import shlex
 import shutil
 import sqlite3
 import tempfile
@@ -13,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -27,8 +34,20 @@ from slr.errors import (
     SlrError,
 )
 from slr.models import Author, Failure, ImportWarning, Record
+from slr.store.connection import Connection, Row, is_url
 from slr.store.schema import check_version, migrate
 from slr.store.transaction import BUSY_TIMEOUT_MS, ReviewConnection, write
+
+if TYPE_CHECKING:
+    from slr.store import postgres
+
+
+def _postgres() -> ModuleType:
+    # psycopg takes a tenth of a second to import: only a review in PostgreSQL pays for it
+    from slr.store import postgres
+
+    return postgres
+
 
 DB_NAME = "review.db"
 SOURCES_DIR = "sources"
@@ -75,6 +94,7 @@ _TEXT_COLUMNS = (
     "publisher",
 )
 _INSERT_COLUMNS = (
+    "id",
     "source_id",
     "source_index",
     "line",  # record_values() gives the columns from here on, in this order
@@ -84,10 +104,6 @@ _INSERT_COLUMNS = (
     "raw",
     *_TEXT_COLUMNS,
     *_LIST_COLUMNS,
-)
-_INSERT_SQL = (
-    f"INSERT INTO records ({', '.join(_INSERT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 )
 
 
@@ -179,20 +195,52 @@ def _writable(path: Path) -> bool:
 
 
 class Review:
-    """An open review directory."""
+    """An open review: a directory, or a PostgreSQL schema (`location` is then its URL).
 
-    def __init__(self, path: Path, db: ReviewConnection, read_only: bool = False) -> None:
+    `path` is the review's directory. A review in PostgreSQL has none: its files are rows of
+    its database, and `path` is a private working folder, deleted when the review is closed,
+    holding the files that are read as files (the protocol copy, a full text to open)."""
+
+    def __init__(
+        self,
+        path: Path,
+        db: Connection,
+        read_only: bool = False,
+        location: Path | str | None = None,
+    ) -> None:
         self.path = path
         self.db = db
         self.read_only = read_only
+        self.location: Path | str = path if location is None else location
         self._copies: list[Path] = []  # verbatim copies written by the import under way
+
+    @property
+    def shown(self) -> str:
+        """Where the review is, for messages (a URL without its password)."""
+        if isinstance(self.location, str):
+            return str(_postgres().ReviewUrl.parse(self.location))
+        return str(self.location)
+
+    @property
+    def as_argument(self) -> str:
+        """`shown` as a shell word, for the commands messages suggest (--review ...)."""
+        return shlex.quote(self.shown)
+
+    @property
+    def in_database(self) -> bool:
+        """Whether the review lives in a PostgreSQL database (its files too)."""
+        return self.db.engine == "postgresql"
 
     # -- opening and creating -------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path) -> Review:
-        """Open the review in PATH: read-only when its folder or database cannot be written
-        (every command that only reads then works), after upgrading its schema otherwise."""
+    def open(cls, location: Path | str) -> Review:
+        """Open the review at LOCATION: a directory, read-only when its folder or database
+        cannot be written (every command that only reads then works), after upgrading its
+        schema otherwise; or a postgresql:// URL."""
+        if is_url(location):
+            return cls._open_database(_postgres().ReviewUrl.parse(str(location)))
+        path = Path(location)
         db_path = path / DB_NAME
         if not db_path.is_file():
             raise ReviewNotFound(
@@ -223,15 +271,60 @@ class Review:
         return review
 
     @classmethod
-    def create(cls, path: Path, protocol: Path | None = None, title: str = "") -> Review:
-        """Create a review in PATH. It is built in a hidden folder inside PATH and its database
-        moved into place last, so a crash at any point leaves either no review or a whole one."""
-        if (path / DB_NAME).exists():
-            raise ReviewExists(f"{path} already holds a review", "use another directory")
+    def _open_database(cls, url: postgres.ReviewUrl) -> Review:
+        db = _postgres().PostgresConnection(url)
+        try:
+            _postgres().check_version(db)
+            review = cls(Path(tempfile.mkdtemp(prefix="slr-review-")), db, location=url.full)
+        except BaseException:
+            db.close()
+            raise
+        copy = review.meta().get("protocol", "")
+        if copy:  # read as a file by the commands, like a directory's copy
+            data = db.load_file(copy)
+            if data is not None:
+                (review.path / copy).write_bytes(data)
+        return review
+
+    @classmethod
+    def _create_database(cls, url: postgres.ReviewUrl, protocol: Path | None, title: str) -> Review:
+        """Create a review in a new schema: its tables, meta and protocol copy in one
+        transaction, so a failure leaves no schema behind."""
+        db = _postgres().PostgresConnection(url)
+        try:
+            meta = {
+                "title": title or url.schema,
+                "created_at": _now(),
+                "slr_version": __version__,
+                "protocol": "",
+            }
+            with write(db):
+                _postgres().create_schema(db)
+                if protocol is not None:
+                    data = protocol.read_bytes()
+                    meta["protocol"] = f"{PROTOCOL_NAME}{protocol.suffix}"
+                    meta["protocol_original"] = protocol.name
+                    db.store_file(meta["protocol"], data, hashlib.sha256(data).hexdigest())
+                _insert_meta(db, meta)
+        finally:
+            db.close()
+        return cls.open(url.full)
+
+    @classmethod
+    def create(cls, location: Path | str, protocol: Path | None = None, title: str = "") -> Review:
+        """Create a review at LOCATION (a directory, or a postgresql:// URL). A directory's
+        review is built in a hidden folder inside it and its database moved into place last, so
+        a crash at any point leaves either no review or a whole one."""
         if protocol is not None and not protocol.is_file():
             raise SlrError(
                 f"protocol file {protocol} not found", "check the path given to --protocol"
             )
+        if is_url(location):
+            url = _postgres().ReviewUrl.parse(str(location))
+            return cls._create_database(url, protocol, title)
+        path = Path(location)
+        if (path / DB_NAME).exists():
+            raise ReviewExists(f"{path} already holds a review", "use another directory")
         path.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(prefix=_BUILDING_PREFIX, dir=path))
         try:
@@ -250,11 +343,7 @@ class Review:
             try:
                 migrate(db)
                 with write(db):
-                    db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
-                    db.execute(
-                        "INSERT INTO log (action, entity, detail) VALUES ('create', 'review', ?)",
-                        (_dumps(meta),),
-                    )
+                    _insert_meta(db, meta)
                 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 db.close()
@@ -267,7 +356,7 @@ class Review:
             shutil.rmtree(building, ignore_errors=True)
         return cls.open(path)
 
-    def _tidy(self) -> None:
+    def _tidy(self) -> None:  # (a review in PostgreSQL leaves no files behind)
         """Finish or clear what a killed command left: a half-built review folder, and the
         verbatim copies of an import (kept when their import was committed, else deleted).
         Done only with the write lock in hand, so no import is under way meanwhile."""
@@ -293,6 +382,20 @@ class Review:
 
     def close(self) -> None:
         self.db.close()
+        if self.in_database:
+            shutil.rmtree(self.path, ignore_errors=True)  # the working folder
+
+    def local_file(self, stored: str) -> Path:
+        """A file of the review (a path as stored, e.g. fulltext/12_report.pdf) on disk, to be
+        opened by another program: in its directory, or written into the working folder from
+        the database. The caller checks the stored path first (store.paths)."""
+        target = self.path / stored
+        if self.in_database and not target.exists():
+            data = self.db.load_file(stored)
+            if data is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+        return target
 
     def __enter__(self) -> Review:
         return self
@@ -309,7 +412,7 @@ class Review:
         `add_source` writes get their names when the records are committed, and are deleted if
         they are not. `import_bytes`, the size of the files to import, sets the page cache."""
         self._require_writable()
-        self.db.execute(f"PRAGMA cache_size = {-bulk_cache_kib(import_bytes)}")
+        self.db.bulk_cache(bulk_cache_kib(import_bytes))
         self._copies = []
         try:
             with write(self.db):
@@ -324,7 +427,7 @@ class Review:
                     os.replace(partial, _committed_name(partial))
         finally:
             self._copies = []
-            self.db.execute("PRAGMA cache_size = -2000")  # SQLite's default
+            self.db.bulk_cache(None)
 
     def _require_writable(self) -> None:
         if self.read_only:
@@ -336,12 +439,12 @@ class Review:
     def meta(self) -> dict[str, str]:
         return {row["key"]: row["value"] for row in self.db.execute("SELECT key, value FROM meta")}
 
-    def source_with_hash(self, sha256: str) -> sqlite3.Row | None:
+    def source_with_hash(self, sha256: str) -> Row | None:
         return self.db.execute(
             "SELECT * FROM sources WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,)
         ).fetchone()
 
-    def sources(self) -> list[sqlite3.Row]:
+    def sources(self) -> list[Row]:
         return self.db.execute("SELECT * FROM sources ORDER BY id").fetchall()
 
     def add_source(
@@ -354,12 +457,19 @@ class Review:
         names the records' id range (foreign keys are checked at the commit).
         """
         source_id = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
+        # ids given, not left to the engine: the same on both, with no gaps a rolled-back
+        # import would leave in a PostgreSQL sequence
+        last_id = self.db.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0]
         stored = Path(SOURCES_DIR) / f"{source_id:03d}_{info.file_name}"
-        self.db.execute("PRAGMA defer_foreign_keys = ON")
+        self.db.defer_foreign_keys()
         count = [0]
         values = (record_values(record) for record in records)
         rows = _positioned(values, failures, count)
-        self.db.executemany(_INSERT_SQL, ((source_id, *row) for row in rows))
+        self.db.insert_rows(
+            "records",
+            _INSERT_COLUMNS,
+            ((last_id + number, source_id, *row) for number, row in enumerate(rows, start=1)),
+        )
         self.db.execute(
             "INSERT INTO sources (id, file_name, stored_path, sha256, size, format, flavour,"
             " encoding, database, method, search_string, searched_on, imported_at, records,"
@@ -387,6 +497,9 @@ class Review:
             "INSERT INTO import_failures (source_id, line, reason, excerpt) VALUES (?, ?, ?, ?)",
             ((source_id, f.line, f.reason, f.excerpt) for f in failures),
         )
+        if self.in_database:  # stored with its records, in the import's transaction
+            self.db.store_file(stored.as_posix(), info.original.read_bytes(), info.sha256)
+            return source_id, self.path / stored
         target = self.path / stored
         target.parent.mkdir(exist_ok=True)  # (sources/ deleted by hand: made again)
         partial = target.with_name(target.name + PARTIAL_SUFFIX)
@@ -401,7 +514,7 @@ class Review:
         )
         return [row[0] for row in rows]
 
-    def failures(self, source_id: int) -> list[sqlite3.Row]:
+    def failures(self, source_id: int) -> list[Row]:
         return self.db.execute(
             "SELECT * FROM import_failures WHERE source_id = ? ORDER BY id", (source_id,)
         ).fetchall()
@@ -423,35 +536,42 @@ class Review:
         for row in self.db.execute(_SELECT_SQL + " ORDER BY r.id"):
             yield _stored(row)
 
-    def log(self) -> list[sqlite3.Row]:
+    def log(self) -> list[Row]:
         return self.db.execute("SELECT * FROM log ORDER BY id").fetchall()
 
 
-def source_rows(db: sqlite3.Connection) -> list[sqlite3.Row]:
+def _insert_meta(db: Connection, meta: dict[str, str]) -> None:
+    db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+    db.execute(
+        "INSERT INTO log (action, entity, detail) VALUES ('create', 'review', ?)", (_dumps(meta),)
+    )
+
+
+def source_rows(db: Connection) -> list[Row]:
     """Every imported file's PRISMA-S row, in import order."""
     return db.execute("SELECT * FROM sources ORDER BY id").fetchall()
 
 
-def record_origins(db: sqlite3.Connection) -> list[tuple[int, int, int | None]]:
+def record_origins(db: Connection) -> list[tuple[int, int, int | None]]:
     """(record id, source id, the record it duplicates or None) of every record, in id order."""
     return [tuple(row) for row in db.execute("SELECT id, source_id, duplicate_of FROM records")]
 
 
-def failure_places(db: sqlite3.Connection) -> list[tuple[int, int]]:
+def failure_places(db: Connection) -> list[tuple[int, int]]:
     """(source id, line) of every entry an import rejected."""
     rows = db.execute("SELECT source_id, line FROM import_failures ORDER BY id")
     return [tuple(row) for row in rows]
 
 
-def titles(db: sqlite3.Connection) -> dict[int, str]:
+def titles(db: Connection) -> dict[int, str]:
     return dict(db.execute("SELECT id, title FROM records"))
 
 
-def years(db: sqlite3.Connection) -> dict[int, int | None]:
+def years(db: Connection) -> dict[int, int | None]:
     return dict(db.execute("SELECT id, year FROM records"))
 
 
-def duplicate_count(db: sqlite3.Connection) -> int:
+def duplicate_count(db: Connection) -> int:
     row = db.execute("SELECT count(*) FROM records WHERE duplicate_of IS NOT NULL").fetchone()
     return int(row[0])
 
@@ -495,7 +615,7 @@ _text_values = attrgetter(*_TEXT_COLUMNS)
 _list_values = attrgetter(*_LIST_COLUMNS)
 
 
-def _stored(row: sqlite3.Row) -> StoredRecord:
+def _stored(row: Row) -> StoredRecord:
     record = Record(
         authors=[Author.from_dict(a) for a in json.loads(row["authors"])],
         year=row["year"],

@@ -1,4 +1,5 @@
-"""Schema migrations as named functions, keyed on PRAGMA user_version."""
+"""The SQLite schema: migrations as named functions, keyed on PRAGMA user_version. (The
+PostgreSQL schema is the final one, written whole in store/postgres.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sqlite3
 from collections.abc import Callable
 
 from slr.errors import SchemaVersionError
-from slr.store.transaction import write
+from slr.store.transaction import ReviewConnection, write
 
 
 def _script(db: sqlite3.Connection, script: str) -> None:
@@ -25,6 +26,128 @@ def _script(db: sqlite3.Connection, script: str) -> None:
 
 # (entity logged, its id as SQL with {p} for NEW or OLD, json_object arguments with {p})
 LoggedTables = dict[str, tuple[str, str, str]]
+
+
+# The tables whose every change the database logs, with the entity, id and detail it logs;
+# shared by the SQLite migrations below and the PostgreSQL schema (store/postgres.py).
+LOGGED_DEDUP: LoggedTables = {
+    "dedup_runs": ("dedup_run", "{p}.id", "'records', {p}.records, 'candidates', {p}.candidates"),
+    "dedup_clusters": (
+        "dedup_cluster",
+        "{p}.id",
+        "'kept_id', {p}.kept_id, 'made_by', {p}.made_by",
+    ),
+    "dedup_members": (
+        "dedup_member",
+        "{p}.record_id",
+        "'cluster_id', {p}.cluster_id, 'record_id', {p}.record_id, 'role', {p}.role, "
+        "'rule', {p}.rule, 'score', {p}.score",
+    ),
+    "dedup_pairs": (
+        "dedup_pair",
+        "{p}.id",
+        "'record_a', {p}.record_a, 'record_b', {p}.record_b, 'outcome', {p}.outcome, "
+        "'rule', {p}.rule, 'score', {p}.score",
+    ),
+    "dedup_decisions": (
+        "dedup_decision",
+        "{p}.id",
+        "'record_a', {p}.record_a, 'record_b', {p}.record_b, 'decision', {p}.decision",
+    ),
+    "dedup_merged_fields": (
+        "dedup_merged_field",
+        "{p}.cluster_id",
+        "'cluster_id', {p}.cluster_id, 'field', {p}.field, 'from_record', {p}.from_record",
+    ),
+}
+LOGGED_SCREENING: LoggedTables = {
+    "decisions": (
+        "decision",
+        "{p}.id",
+        "'record_id', {p}.record_id, 'stage', {p}.stage, 'decision', {p}.decision, "
+        "'reason', {p}.reason, 'reviewer', {p}.reviewer, 'run_id', {p}.run_id",
+    ),
+    "screen_runs": (
+        "screen_run",
+        "{p}.id",
+        "'stages', {p}.stages, 'rules', {p}.rules, 'records', {p}.records, "
+        "'added', {p}.added, 'changed', {p}.changed, 'removed', {p}.removed, "
+        "'undone_at', {p}.undone_at",
+    ),
+}
+LOGGED_HUMAN_SCREENING: LoggedTables = {
+    "screen_notes": (
+        "screen_note",
+        "{p}.id",
+        "'record_id', {p}.record_id, 'stage', {p}.stage, 'reviewer', {p}.reviewer, "
+        "'note', {p}.note",
+    ),
+    "final_decisions": (
+        "final_decision",
+        "{p}.id",
+        "'record_id', {p}.record_id, 'stage', {p}.stage, 'decision', {p}.decision, "
+        "'reason', {p}.reason, 'resolved_by', {p}.resolved_by",
+    ),
+    "fulltexts": (
+        "fulltext",
+        "{p}.id",
+        "'record_id', {p}.record_id, 'path', {p}.path, 'sha256', {p}.sha256, "
+        "'missing_reason', {p}.missing_reason",
+    ),
+}
+LOGGED_TAGGING: LoggedTables = {
+    "tag_runs": (
+        "tag_run",
+        "{p}.id",
+        "'stage', {p}.stage, 'records', {p}.records, 'added', {p}.added, "
+        "'changed', {p}.changed, 'removed', {p}.removed",
+    ),
+    "tagged_records": ("tagged_record", "{p}.record_id", "'run_id', {p}.run_id"),
+    "tags": (
+        "tag",
+        "{p}.record_id",
+        "'vocabulary', {p}.vocabulary, 'group', {p}.grp, 'field', {p}.field, "
+        # "end" quoted: a reserved word in PostgreSQL
+        """'start', {p}.start, 'end', {p}."end", 'text', {p}.text, 'run_id', {p}.run_id""",
+    ),
+    "tag_overrides": (
+        "tag_override",
+        "{p}.record_id",
+        "'vocabulary', {p}.vocabulary, 'group', {p}.grp, 'action', {p}.action, "
+        "'reviewer', {p}.reviewer, 'note', {p}.note",
+    ),
+    "extraction_values": (
+        "extraction_value",
+        "{p}.record_id",
+        "'field', {p}.field, 'value', {p}.value",
+    ),
+}
+LOGGED_FULLTEXT_FILES: LoggedTables = {
+    "fulltext_files": (
+        "fulltext_file",
+        "{p}.id",
+        "'record_id', {p}.record_id, 'path', {p}.path, 'sha256', {p}.sha256, "
+        "'pages', {p}.pages, 'text_layer', {p}.text_layer, 'matched_by', {p}.matched_by",
+    )
+}
+LOGGED_STOPS: LoggedTables = {
+    "screen_stops": (
+        "screen_stop",
+        "{p}.id",
+        "'stage', {p}.stage, 'rule', {p}.rule, 'parameters', json({p}.parameters), "
+        "'statistics', json({p}.statistics), 'forced', {p}.forced, "
+        "'records', {p}.records",
+    ),
+    "stopped_records": ("stopped_record", "{p}.record_id", "'stop_id', {p}.stop_id"),
+}
+LOGGED_TABLES: LoggedTables = {
+    **LOGGED_DEDUP,
+    **LOGGED_SCREENING,
+    **LOGGED_HUMAN_SCREENING,
+    **LOGGED_TAGGING,
+    **LOGGED_FULLTEXT_FILES,
+    **LOGGED_STOPS,
+}
 
 
 def _log_triggers(db: sqlite3.Connection, tables: LoggedTables) -> None:
@@ -218,39 +341,7 @@ def _v2_dedup(db: sqlite3.Connection) -> None:
         );
         """,
     )
-    tables = {
-        "dedup_runs": ("dedup_run", "'records', {p}.records, 'candidates', {p}.candidates"),
-        "dedup_clusters": ("dedup_cluster", "'kept_id', {p}.kept_id, 'made_by', {p}.made_by"),
-        "dedup_members": (
-            "dedup_member",
-            "'cluster_id', {p}.cluster_id, 'record_id', {p}.record_id, 'role', {p}.role, "
-            "'rule', {p}.rule, 'score', {p}.score",
-        ),
-        "dedup_pairs": (
-            "dedup_pair",
-            "'record_a', {p}.record_a, 'record_b', {p}.record_b, 'outcome', {p}.outcome, "
-            "'rule', {p}.rule, 'score', {p}.score",
-        ),
-        "dedup_decisions": (
-            "dedup_decision",
-            "'record_a', {p}.record_a, 'record_b', {p}.record_b, 'decision', {p}.decision",
-        ),
-        "dedup_merged_fields": (
-            "dedup_merged_field",
-            "'cluster_id', {p}.cluster_id, 'field', {p}.field, 'from_record', {p}.from_record",
-        ),
-    }
-    ids = {
-        "dedup_members": "{p}.record_id",
-        "dedup_merged_fields": "{p}.cluster_id",
-    }
-    _log_triggers(
-        db,
-        {
-            table: (entity, ids.get(table, "{p}.id"), detail)
-            for table, (entity, detail) in tables.items()
-        },
-    )
+    _log_triggers(db, LOGGED_DEDUP)
 
 
 def _v3_screening(db: sqlite3.Connection) -> None:
@@ -309,22 +400,7 @@ def _v3_screening(db: sqlite3.Connection) -> None:
         );
         """,
     )
-    tables = {
-        "decisions": (
-            "decision",
-            "'record_id', {p}.record_id, 'stage', {p}.stage, 'decision', {p}.decision, "
-            "'reason', {p}.reason, 'reviewer', {p}.reviewer, 'run_id', {p}.run_id",
-        ),
-        "screen_runs": (
-            "screen_run",
-            "'stages', {p}.stages, 'rules', {p}.rules, 'records', {p}.records, "
-            "'added', {p}.added, 'changed', {p}.changed, 'removed', {p}.removed, "
-            "'undone_at', {p}.undone_at",
-        ),
-    }
-    _log_triggers(
-        db, {table: (entity, "{p}.id", detail) for table, (entity, detail) in tables.items()}
-    )
+    _log_triggers(db, LOGGED_SCREENING)
 
 
 def _v4_human_screening(db: sqlite3.Connection) -> None:
@@ -371,26 +447,7 @@ def _v4_human_screening(db: sqlite3.Connection) -> None:
         CREATE INDEX decisions_reviewer ON decisions(stage, reviewer);
         """,
     )
-    tables = {
-        "screen_notes": (
-            "screen_note",
-            "'record_id', {p}.record_id, 'stage', {p}.stage, 'reviewer', {p}.reviewer, "
-            "'note', {p}.note",
-        ),
-        "final_decisions": (
-            "final_decision",
-            "'record_id', {p}.record_id, 'stage', {p}.stage, 'decision', {p}.decision, "
-            "'reason', {p}.reason, 'resolved_by', {p}.resolved_by",
-        ),
-        "fulltexts": (
-            "fulltext",
-            "'record_id', {p}.record_id, 'path', {p}.path, 'sha256', {p}.sha256, "
-            "'missing_reason', {p}.missing_reason",
-        ),
-    }
-    _log_triggers(
-        db, {table: (entity, "{p}.id", detail) for table, (entity, detail) in tables.items()}
-    )
+    _log_triggers(db, LOGGED_HUMAN_SCREENING)
 
 
 def _v5_tagging(db: sqlite3.Connection) -> None:
@@ -453,33 +510,7 @@ def _v5_tagging(db: sqlite3.Connection) -> None:
         );
         """,
     )
-    tables = {
-        "tag_runs": (
-            "tag_run",
-            "{p}.id",
-            "'stage', {p}.stage, 'records', {p}.records, 'added', {p}.added, "
-            "'changed', {p}.changed, 'removed', {p}.removed",
-        ),
-        "tagged_records": ("tagged_record", "{p}.record_id", "'run_id', {p}.run_id"),
-        "tags": (
-            "tag",
-            "{p}.record_id",
-            "'vocabulary', {p}.vocabulary, 'group', {p}.grp, 'field', {p}.field, "
-            "'start', {p}.start, 'end', {p}.end, 'text', {p}.text, 'run_id', {p}.run_id",
-        ),
-        "tag_overrides": (
-            "tag_override",
-            "{p}.record_id",
-            "'vocabulary', {p}.vocabulary, 'group', {p}.grp, 'action', {p}.action, "
-            "'reviewer', {p}.reviewer, 'note', {p}.note",
-        ),
-        "extraction_values": (
-            "extraction_value",
-            "{p}.record_id",
-            "'field', {p}.field, 'value', {p}.value",
-        ),
-    }
-    _log_triggers(db, tables)
+    _log_triggers(db, LOGGED_TAGGING)
 
 
 def _v6_records_logged_by_source(db: sqlite3.Connection) -> None:
@@ -590,17 +621,7 @@ def _v8_fulltext_files(db: sqlite3.Connection) -> None:
         DELETE FROM fulltexts WHERE path <> '';
         """,
     )
-    _log_triggers(
-        db,
-        {
-            "fulltext_files": (
-                "fulltext_file",
-                "{p}.id",
-                "'record_id', {p}.record_id, 'path', {p}.path, 'sha256', {p}.sha256, "
-                "'pages', {p}.pages, 'text_layer', {p}.text_layer, 'matched_by', {p}.matched_by",
-            )
-        },
-    )
+    _log_triggers(db, LOGGED_FULLTEXT_FILES)
 
 
 def _v9_screen_stops(db: sqlite3.Connection) -> None:
@@ -628,19 +649,7 @@ def _v9_screen_stops(db: sqlite3.Connection) -> None:
         );
         """,
     )
-    _log_triggers(
-        db,
-        {
-            "screen_stops": (
-                "screen_stop",
-                "{p}.id",
-                "'stage', {p}.stage, 'rule', {p}.rule, 'parameters', json({p}.parameters), "
-                "'statistics', json({p}.statistics), 'forced', {p}.forced, "
-                "'records', {p}.records",
-            ),
-            "stopped_records": ("stopped_record", "{p}.record_id", "'stop_id', {p}.stop_id"),
-        },
-    )
+    _log_triggers(db, LOGGED_STOPS)
 
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -658,7 +667,7 @@ MIGRATIONS: list[Migration] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def check_version(db: sqlite3.Connection) -> int:
+def check_version(db: ReviewConnection) -> int:
     """The schema version; refuse a database written by a newer slr."""
     version: int = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -670,7 +679,7 @@ def check_version(db: sqlite3.Connection) -> int:
     return version
 
 
-def migrate(db: sqlite3.Connection, migrations: list[Migration] | None = None) -> int:
+def migrate(db: ReviewConnection, migrations: list[Migration] | None = None) -> int:
     """Bring the schema up to date. Each step and its version bump commit together or not at
     all, so a crash or a failing step leaves the database at the version before it."""
     steps = MIGRATIONS if migrations is None else migrations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +19,8 @@ from slr.models import (
     Record,
     StageDecisions,
 )
-from slr.store.transaction import write
+from slr.store.connection import Connection, Row, inserted_id, one_by_one
+from slr.store.transaction import retried, write
 
 AUTO = "auto:"
 DECISION_COLUMNS = (
@@ -45,9 +45,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load_text_records(
-    db: sqlite3.Connection, authors: bool = False
-) -> Iterator[tuple[int, Record]]:
+def load_text_records(db: Connection, authors: bool = False) -> Iterator[tuple[int, Record]]:
     """Every record not marked duplicate, with the fields rules and tags read, in id order;
     with `authors`, its authors too (reading them costs a JSON parse per record)."""
     author_column = "authors" if authors else "''"  # (not read: nothing to parse)
@@ -72,11 +70,11 @@ def load_text_records(
         yield row[0], record
 
 
-def duplicates(db: sqlite3.Connection) -> int:
+def duplicates(db: Connection) -> int:
     return db.execute("SELECT count(*) FROM records WHERE duplicate_of IS NOT NULL").fetchone()[0]
 
 
-def auto_decisions(db: sqlite3.Connection, stage: str) -> dict[int, dict[str, Any]]:
+def auto_decisions(db: Connection, stage: str) -> dict[int, dict[str, Any]]:
     rows = db.execute(
         f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions "
         "WHERE stage = ? AND reviewer LIKE 'auto:%'",
@@ -85,7 +83,7 @@ def auto_decisions(db: sqlite3.Connection, stage: str) -> dict[int, dict[str, An
     return {row[1]: dict(zip(DECISION_COLUMNS, row, strict=True)) for row in rows}
 
 
-def human_decisions(db: sqlite3.Connection, stage: str) -> dict[int, list[str]]:
+def human_decisions(db: Connection, stage: str) -> dict[int, list[str]]:
     """record id -> the decisions people made at a stage."""
     found: dict[int, list[str]] = {}
     for record_id, decision in db.execute(
@@ -129,18 +127,17 @@ class Change:
 
 
 def start_run(
-    db: sqlite3.Connection, stages: Sequence[str], protocol_sha256: str, rules: int, records: int
+    db: Connection, stages: Sequence[str], protocol_sha256: str, rules: int, records: int
 ) -> int:
-    cursor = db.execute(
+    return inserted_id(
+        db,
         "INSERT INTO screen_runs (started_at, stages, protocol_sha256, rules, records) "
-        "VALUES (?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?) RETURNING id",
         (_now(), json.dumps(list(stages)), protocol_sha256, rules, records),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
-def apply_changes(db: sqlite3.Connection, run_id: int, changes: Sequence[Change]) -> None:
+def apply_changes(db: Connection, run_id: int, changes: Sequence[Change]) -> None:
     """Write a run's changes, keeping each replaced row for `undo_run`. Call in a transaction."""
     now = _now()
     counts = {"add": 0, "change": 0, "remove": 0}
@@ -151,11 +148,12 @@ def apply_changes(db: sqlite3.Connection, run_id: int, changes: Sequence[Change]
             assert change.after is not None
             values = {**change.after, "run_id": run_id, "decided_at": now}
             columns = ", ".join(values)
-            cursor = db.execute(
-                f"INSERT INTO decisions ({columns}) VALUES ({', '.join('?' * len(values))})",
+            decision_id = inserted_id(
+                db,
+                f"INSERT INTO decisions ({columns}) VALUES ({', '.join('?' * len(values))})"
+                " RETURNING id",
                 tuple(values.values()),
             )
-            decision_id = cursor.lastrowid
         elif change.kind == "change":
             assert change.after is not None and before is not None
             values = {**change.after, "run_id": run_id, "decided_at": now}
@@ -179,14 +177,14 @@ def apply_changes(db: sqlite3.Connection, run_id: int, changes: Sequence[Change]
     )
 
 
-def last_run(db: sqlite3.Connection) -> sqlite3.Row | None:
+def last_run(db: Connection) -> Row | None:
     db_row = db.execute(
         "SELECT * FROM screen_runs WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1"
     ).fetchone()
     return db_row
 
 
-def undo_run(db: sqlite3.Connection, run_id: int) -> tuple[int, int]:
+def undo_run(db: Connection, run_id: int) -> tuple[int, int]:
     """Put every decision a run touched back as it was; returns (removed, restored)."""
     removed = restored = 0
     changes = db.execute(
@@ -208,7 +206,7 @@ def undo_run(db: sqlite3.Connection, run_id: int) -> tuple[int, int]:
     return removed, restored
 
 
-def dump(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
+def dump(db: Connection) -> list[tuple[Any, ...]]:
     """Every decision row, in id order: what `--undo` must restore exactly."""
     return db.execute(f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions ORDER BY id").fetchall()
 
@@ -223,7 +221,7 @@ def _stamp() -> str:
 
 
 def record_human_decision(
-    db: sqlite3.Connection,
+    db: Connection,
     record_id: int,
     stage: str,
     reviewer: str,
@@ -231,7 +229,7 @@ def record_human_decision(
     reason: str = "",
 ) -> int:
     """Store (replace) a reviewer's decision and commit it; the note written so far goes along."""
-    with write(db):
+    with write(db, reviewer=reviewer):
         db.execute(
             "DELETE FROM decisions WHERE record_id = ? AND stage = ? AND reviewer = ?",
             (record_id, stage, reviewer),
@@ -240,13 +238,13 @@ def record_human_decision(
             "SELECT note FROM screen_notes WHERE record_id = ? AND stage = ? AND reviewer = ?",
             (record_id, stage, reviewer),
         ).fetchone()
-        cursor = db.execute(
+        decision_id = inserted_id(
+            db,
             "INSERT INTO decisions (record_id, stage, decision, reason, reviewer, note, "
-            "decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "decided_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (record_id, stage, decision, reason, reviewer, note[0] if note else "", _stamp()),
         )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return decision_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +263,7 @@ class DecisionExists(SlrError):
 
 
 def store_human_decisions(
-    db: sqlite3.Connection,
+    db: Connection,
     stage: str,
     decisions: Sequence[ReviewerDecision],
     change: bool,
@@ -330,11 +328,11 @@ def store_human_decisions(
 
 
 def undo_human_decision(
-    db: sqlite3.Connection, stage: str, reviewer: str, within_transaction: bool = False
+    db: Connection, stage: str, reviewer: str, within_transaction: bool = False
 ) -> ReviewerDecision | None:
     """Remove the reviewer's latest decision at a stage; returns it (None if there is none).
     `within_transaction`: the caller holds the write transaction (and does more in it)."""
-    with contextlib.nullcontext() if within_transaction else write(db):
+    with contextlib.nullcontext() if within_transaction else write(db, reviewer=reviewer):
         row = db.execute(
             "SELECT id, record_id, decision, reason, note FROM decisions "
             "WHERE stage = ? AND reviewer = ? ORDER BY id DESC LIMIT 1",
@@ -346,9 +344,13 @@ def undo_human_decision(
     return ReviewerDecision(row[1], reviewer, row[2], row[3], row[4])
 
 
-def save_note(db: sqlite3.Connection, record_id: int, stage: str, reviewer: str, note: str) -> None:
+def save_note(db: Connection, record_id: int, stage: str, reviewer: str, note: str) -> None:
     """A reviewer's note on a record (replacing an earlier one); copied into the decision."""
-    with write(db):
+    retried(db, lambda: _save_note(db, record_id, stage, reviewer, note))
+
+
+def _save_note(db: Connection, record_id: int, stage: str, reviewer: str, note: str) -> None:
+    with write(db, reviewer=reviewer):
         db.execute(
             "DELETE FROM screen_notes WHERE record_id = ? AND stage = ? AND reviewer = ?",
             (record_id, stage, reviewer),
@@ -366,7 +368,7 @@ def save_note(db: sqlite3.Connection, record_id: int, stage: str, reviewer: str,
         )
 
 
-def note_of(db: sqlite3.Connection, record_id: int, stage: str, reviewer: str) -> str:
+def note_of(db: Connection, record_id: int, stage: str, reviewer: str) -> str:
     row = db.execute(
         "SELECT note FROM screen_notes WHERE record_id = ? AND stage = ? AND reviewer = ?",
         (record_id, stage, reviewer),
@@ -374,7 +376,7 @@ def note_of(db: sqlite3.Connection, record_id: int, stage: str, reviewer: str) -
     return row[0] if row else ""
 
 
-def decided_by(db: sqlite3.Connection, stage: str, reviewer: str) -> set[int]:
+def decided_by(db: Connection, stage: str, reviewer: str) -> set[int]:
     return {
         row[0]
         for row in db.execute(
@@ -384,7 +386,7 @@ def decided_by(db: sqlite3.Connection, stage: str, reviewer: str) -> set[int]:
 
 
 def reviewer_decision(
-    db: sqlite3.Connection, record_id: int, stage: str, reviewer: str
+    db: Connection, record_id: int, stage: str, reviewer: str
 ) -> tuple[str, str] | None:
     """A reviewer's decision on a record at a stage and its reason (None: not decided)."""
     row = db.execute(
@@ -394,7 +396,7 @@ def reviewer_decision(
     return None if row is None else (row[0], row[1])
 
 
-def decided_by_reviewer(db: sqlite3.Connection, stage: str) -> dict[str, set[int]]:
+def decided_by_reviewer(db: Connection, stage: str) -> dict[str, set[int]]:
     """Each reviewer's decided records at a stage (the screen's progress of every reviewer)."""
     found: dict[str, set[int]] = {}
     for reviewer, record_id in db.execute(
@@ -406,7 +408,7 @@ def decided_by_reviewer(db: sqlite3.Connection, stage: str) -> dict[str, set[int
 
 
 def record_final_decision(
-    db: sqlite3.Connection,
+    db: Connection,
     record_id: int,
     stage: str,
     decision: str,
@@ -426,7 +428,7 @@ def record_final_decision(
 
 
 def set_fulltext(
-    db: sqlite3.Connection,
+    db: Connection,
     record_id: int,
     path: str = "",
     original_name: str = "",
@@ -442,9 +444,9 @@ def set_fulltext(
         )
 
 
-def screen_row(db: sqlite3.Connection, record_id: int) -> sqlite3.Row:
+def screen_row(db: Connection, record_id: int) -> Row:
     """The fields the screen shows of a record."""
-    row: sqlite3.Row = db.execute(
+    row: Row = db.execute(
         "SELECT title, abstract, authors, year, source_title, document_type, doi, "
         "author_keywords, index_keywords, language FROM records WHERE id = ?",
         (record_id,),
@@ -452,12 +454,12 @@ def screen_row(db: sqlite3.Connection, record_id: int) -> sqlite3.Row:
     return row
 
 
-def decision_snapshot(db: sqlite3.Connection) -> DecisionSnapshot:
+def decision_snapshot(db: Connection) -> DecisionSnapshot:
     """Every record and every decision the status resolver needs, read in one transaction so
     that the statuses are of one moment even while reviewers go on deciding."""
     started = not db.in_transaction
     if started:
-        db.execute("BEGIN")
+        db.begin_read()
     try:
         records: list[int] = []
         duplicate_of: dict[int, int] = {}
@@ -499,7 +501,7 @@ def decision_snapshot(db: sqlite3.Connection) -> DecisionSnapshot:
 # -- stopping: `slr screen stop` ------------------------------------------------------------
 
 
-def screening_order(db: sqlite3.Connection, stage: str, reviewer: str = "") -> list[int]:
+def screening_order(db: Connection, stage: str, reviewer: str = "") -> list[int]:
     """The records people decided at a stage, in the order of their first decision (of
     `reviewer` only, when given): the sequence a stopping rule reads."""
     rows = db.execute(
@@ -510,7 +512,7 @@ def screening_order(db: sqlite3.Connection, stage: str, reviewer: str = "") -> l
     return [row[0] for row in rows]
 
 
-def stop_of(db: sqlite3.Connection, stage: str) -> dict[str, Any] | None:
+def stop_of(db: Connection, stage: str) -> dict[str, Any] | None:
     """The stage's stop (rule, parameters, statistics as dicts), None when it was not stopped."""
     row = db.execute(
         "SELECT id, stage, rule, parameters, statistics, forced, records, stopped_at "
@@ -528,7 +530,7 @@ def stop_of(db: sqlite3.Connection, stage: str) -> dict[str, Any] | None:
 
 
 def record_stop(
-    db: sqlite3.Connection,
+    db: Connection,
     stage: str,
     rule: str,
     parameters: dict[str, Any],
@@ -543,9 +545,10 @@ def record_stop(
                 f"{stage} screening is already stopped",
                 "undo that stop first with `slr screen stop --undo`",
             )
-        cursor = db.execute(
+        stop_id = inserted_id(
+            db,
             "INSERT INTO screen_stops (stage, rule, parameters, statistics, forced, records, "
-            "stopped_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "stopped_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 stage,
                 rule,
@@ -556,21 +559,24 @@ def record_stop(
                 _stamp(),
             ),
         )
-        stop_id = cursor.lastrowid
         db.executemany(
             "INSERT INTO stopped_records (stop_id, record_id) VALUES (?, ?)",
             ((stop_id, record_id) for record_id in record_ids),
         )
-    assert stop_id is not None
     return stop_id
 
 
-def undo_stop(db: sqlite3.Connection, stage: str) -> dict[str, Any]:
+def undo_stop(db: Connection, stage: str) -> dict[str, Any]:
     """Delete the stage's stop and its exclusions (the log keeps both); returns the stop."""
     with write(db):
         stop = stop_of(db, stage)
         if stop is None:
             raise SlrError(f"{stage} screening was not stopped", "nothing to undo")
-        db.execute("DELETE FROM stopped_records WHERE stop_id = ?", (stop["id"],))
+        one_by_one(
+            db,
+            "SELECT stop_id, record_id FROM stopped_records WHERE stop_id = ? ORDER BY record_id",
+            "DELETE FROM stopped_records WHERE stop_id = ? AND record_id = ?",
+            (stop["id"],),
+        )
         db.execute("DELETE FROM screen_stops WHERE id = ?", (stop["id"],))
     return stop

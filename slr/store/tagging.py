@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from typing import Any
 
 from slr.models import MAX_EVIDENCE, Evidence, Tag
 from slr.store import fulltext
+from slr.store.connection import Connection, inserted_id
 from slr.store.paths import fulltext_file
 
 FULLTEXT_SUFFIXES = (".txt", ".md", ".text")  # read as they are when no text was stored
@@ -24,7 +24,7 @@ def _now() -> str:
 # -- which records a stage holds ---------------------------------------------------------------
 
 
-def fulltext_text(db: sqlite3.Connection, review_path: Path, record_id: int) -> str:
+def fulltext_text(db: Connection, review_path: Path, record_id: int) -> str:
     """The text of a record's attached full texts as extracted when they were attached (pages
     joined by a form feed, see store.fulltext.record_text); a text file attached before slr
     stored texts is read from its file."""
@@ -49,7 +49,7 @@ class TagChanges:
     removed: int = 0
 
 
-def stored_tags(db: sqlite3.Connection, record_id: int) -> list[Tag]:
+def stored_tags(db: Connection, record_id: int) -> list[Tag]:
     rows = db.execute(
         "SELECT vocabulary, grp, evidence FROM tags WHERE record_id = ? ORDER BY id", (record_id,)
     )
@@ -59,7 +59,7 @@ def stored_tags(db: sqlite3.Connection, record_id: int) -> list[Tag]:
     ]
 
 
-def all_stored_tags(db: sqlite3.Connection) -> dict[int, list[Tag]]:
+def all_stored_tags(db: Connection) -> dict[int, list[Tag]]:
     found: dict[int, list[Tag]] = {}
     for record_id, vocabulary, group, evidence in db.execute(
         "SELECT record_id, vocabulary, grp, evidence FROM tags ORDER BY id"
@@ -70,32 +70,30 @@ def all_stored_tags(db: sqlite3.Connection) -> dict[int, list[Tag]]:
     return found
 
 
-def tagged_ids(db: sqlite3.Connection) -> set[int]:
+def tagged_ids(db: Connection) -> set[int]:
     """The records some `slr tag` run has read (tagged or found to have no tag)."""
     return {row[0] for row in db.execute("SELECT record_id FROM tagged_records")}
 
 
-def is_tagged(db: sqlite3.Connection, record_id: int) -> bool:
+def is_tagged(db: Connection, record_id: int) -> bool:
     row = db.execute("SELECT 1 FROM tagged_records WHERE record_id = ?", (record_id,))
     return row.fetchone() is not None
 
 
-def start_run(db: sqlite3.Connection, stage: str, protocol_sha256: str, records: int) -> int:
-    cursor = db.execute(
-        "INSERT INTO tag_runs (started_at, stage, protocol_sha256, records) VALUES (?, ?, ?, ?)",
+def start_run(db: Connection, stage: str, protocol_sha256: str, records: int) -> int:
+    return inserted_id(
+        db,
+        "INSERT INTO tag_runs (started_at, stage, protocol_sha256, records) VALUES (?, ?, ?, ?)"
+        " RETURNING id",
         (_now(), stage, protocol_sha256, records),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
 def _evidence_json(tag: Tag) -> str:
     return json.dumps([e.to_dict() for e in tag.evidence[:MAX_EVIDENCE]], ensure_ascii=False)
 
 
-def replace_tags(
-    db: sqlite3.Connection, run_id: int, record_id: int, tags: Sequence[Tag]
-) -> TagChanges:
+def replace_tags(db: Connection, run_id: int, record_id: int, tags: Sequence[Tag]) -> TagChanges:
     """Make a record's automatic tags these; rows that stay the same are left untouched."""
     changes = TagChanges()
     old = {
@@ -111,7 +109,7 @@ def replace_tags(
         key = (tag.vocabulary, tag.group)
         if key not in old:
             db.execute(
-                "INSERT INTO tags (field, start, end, text, term, evidence, run_id, record_id, "
+                'INSERT INTO tags (field, start, "end", text, term, evidence, run_id, record_id, '
                 "vocabulary, grp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*values, record_id, *key),
             )
@@ -120,7 +118,7 @@ def replace_tags(
         tag_id, old_evidence = old.pop(key)
         if old_evidence != evidence:
             db.execute(
-                "UPDATE tags SET field = ?, start = ?, end = ?, text = ?, term = ?, "
+                'UPDATE tags SET field = ?, start = ?, "end" = ?, text = ?, term = ?, '
                 "evidence = ?, run_id = ? WHERE id = ?",
                 (*values, tag_id),
             )
@@ -131,13 +129,13 @@ def replace_tags(
     db.execute(
         "INSERT INTO tagged_records (record_id, run_id) VALUES (?, ?) "
         "ON CONFLICT (record_id) DO UPDATE SET run_id = excluded.run_id "
-        "WHERE run_id IS NOT excluded.run_id",
+        "WHERE tagged_records.run_id IS DISTINCT FROM excluded.run_id",
         (record_id, run_id),
     )
     return changes
 
 
-def finish_run(db: sqlite3.Connection, run_id: int, changes: TagChanges) -> None:
+def finish_run(db: Connection, run_id: int, changes: TagChanges) -> None:
     db.execute(
         "UPDATE tag_runs SET added = ?, changed = ?, removed = ? WHERE id = ?",
         (changes.added, changes.changed, changes.removed, run_id),
@@ -158,7 +156,7 @@ class Override:
     decided_at: str
 
 
-def overrides(db: sqlite3.Connection, record_id: int | None = None) -> list[Override]:
+def overrides(db: Connection, record_id: int | None = None) -> list[Override]:
     sql = "SELECT record_id, vocabulary, grp, action, reviewer, note, decided_at FROM tag_overrides"
     params: tuple[Any, ...] = ()
     if record_id is not None:
@@ -167,7 +165,7 @@ def overrides(db: sqlite3.Connection, record_id: int | None = None) -> list[Over
     return [Override(*row) for row in db.execute(sql + " ORDER BY id", params)]
 
 
-def override_map(db: sqlite3.Connection) -> dict[int, dict[tuple[str, str], str]]:
+def override_map(db: Connection) -> dict[int, dict[tuple[str, str], str]]:
     """record id -> {(vocabulary, group): add | remove}: what `Tagger(overrides=...)` takes."""
     found: dict[int, dict[tuple[str, str], str]] = {}
     for item in overrides(db):
@@ -176,7 +174,7 @@ def override_map(db: sqlite3.Connection) -> dict[int, dict[tuple[str, str], str]
 
 
 def set_override(
-    db: sqlite3.Connection,
+    db: Connection,
     record_id: int,
     vocabulary: str,
     group: str,
@@ -204,7 +202,7 @@ def set_override(
 # -- extraction values -------------------------------------------------------------------------
 
 
-def extraction_values(db: sqlite3.Connection) -> dict[int, dict[str, str]]:
+def extraction_values(db: Connection) -> dict[int, dict[str, str]]:
     found: dict[int, dict[str, str]] = {}
     for record_id, name, value in db.execute(
         "SELECT record_id, field, value FROM extraction_values ORDER BY id"
@@ -213,7 +211,7 @@ def extraction_values(db: sqlite3.Connection) -> dict[int, dict[str, str]]:
     return found
 
 
-def set_extraction_values(db: sqlite3.Connection, record_id: int, values: Mapping[str, str]) -> int:
+def set_extraction_values(db: Connection, record_id: int, values: Mapping[str, str]) -> int:
     """Store the fields given (an empty value clears one); returns how many changed."""
     current = extraction_values_of(db, record_id)
     changed = 0
@@ -237,7 +235,7 @@ def set_extraction_values(db: sqlite3.Connection, record_id: int, values: Mappin
     return changed
 
 
-def extraction_values_of(db: sqlite3.Connection, record_id: int) -> dict[str, str]:
+def extraction_values_of(db: Connection, record_id: int) -> dict[str, str]:
     return dict(
         db.execute(
             "SELECT field, value FROM extraction_values WHERE record_id = ?", (record_id,)
