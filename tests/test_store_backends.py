@@ -163,7 +163,8 @@ def test_reviewers_decisions_notes_and_resolutions_on_either_engine(backend: Pat
             ("ana", "include", "two drivers, clearly"),
             ("bob", "exclude", ""),
         ]
-        assert store.undo_human_decision(db, stage, "bob") == 1
+        undone = store.undo_human_decision(db, stage, "bob")
+        assert undone is not None and (undone.record_id, undone.decision) == (1, "exclude")
         assert store.decided_by(db, stage, "bob") == set()
         entities = [(e.action, e.entity) for e in log_entries(db, 1)][-4:]
         assert entities == [
