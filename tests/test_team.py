@@ -44,9 +44,9 @@ def test_reviewers_screen_blind_until_a_lead_opens_conflicts(
     url = f"{postgres_url}#team_{tag}"
     with Review.create(url, PROTOCOL) as review:
         import_files(review, [EXPORTS / "scopus.csv"])
-        first, second = (
+        first, second, third = (
             row[0]
-            for row in review.db.execute("SELECT id FROM records ORDER BY id LIMIT 2").fetchall()
+            for row in review.db.execute("SELECT id FROM records ORDER BY id LIMIT 3").fetchall()
         )
     ana, ben = f"ana_{tag}", f"ben_{tag}"
     assert "created the login role" in _ok(runner, "team", "add", ana, "--review", url)
@@ -74,17 +74,15 @@ def test_reviewers_screen_blind_until_a_lead_opens_conflicts(
         [
             "screen",
             "decide",
-            str(first),
-            "exclude",
-            "--reason",
-            "x",
+            str(third),
+            "include",
             "--reviewer",
             ben,
             "--review",
             _as(url, ana),
         ],
     )
-    assert forged.exit_code != 0
+    assert forged.exit_code == 1 and "row-level security" in forged.output, forged.output
 
     schema = ReviewUrl.parse(url).schema
     conninfo = ReviewUrl.parse(_as(url, ana)).conninfo
@@ -115,7 +113,9 @@ def test_reviewers_screen_blind_until_a_lead_opens_conflicts(
 
     # a reviewer cannot open conflicts; a lead can
     refused = runner.invoke(main, ["team", "open-conflicts", "--review", _as(url, ana)])
-    assert refused.exit_code != 0
+    assert refused.exit_code == 1 and "Error: the database refused" in refused.output, (
+        refused.output
+    )
     _ok(runner, "team", "open-conflicts", "--review", _as(url, lead))
 
     with psycopg.connect(conninfo) as sql:
