@@ -3,7 +3,7 @@ server's row-level security, so it holds even for someone who connects with `psq
 
 `add_member` creates (or reuses) a login role and grants it what its part needs:
 
-- a *reviewer* reads the records and everything else but the log, and writes only its own
+- a *reviewer* reads the records and everything else but the log's details, and writes only its own
   decisions and notes (the `reviewer` column must be its role name, `current_user`); it sees
   another reviewer's decisions and notes at a stage only once a lead has opened that stage's
   conflicts (`open_conflicts`; the stages opened are in the `team_opened` table);
@@ -104,7 +104,9 @@ def add_member(db: Any, name: str, role: str = "reviewer") -> bool:
         db.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {s} TO {who}")
     else:
         db.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {who}")
-        db.execute(f"REVOKE SELECT ON {s}.log FROM {who}")  # it tells every decision
+        # the log's details tell every decision: a reviewer reads only when things changed
+        db.execute(f"REVOKE SELECT ON {s}.log FROM {who}")
+        db.execute(f"GRANT SELECT (id, at, action, entity, entity_id) ON {s}.log TO {who}")
         for table in _BLINDED:
             db.execute(f"GRANT INSERT, UPDATE, DELETE ON {s}.{table} TO {who}")
         db.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {s} TO {who}")
