@@ -112,6 +112,11 @@ def test_reviewers_screen_blind_until_a_lead_opens_conflicts(
         assert mine == (2,)  # only ana's own
         cannot_change(sql)
 
+    # a reviewer's other commands read what they may; the log's details are refused
+    _ok(runner, "status", "--review", _as(url, ana))
+    _ok(runner, "screen", "conflicts", "--review", _as(url, ana))
+    log = runner.invoke(main, ["log", "--review", _as(url, ana)])
+    assert log.exit_code == 1 and "permission denied" in log.output, log.output
     # a reviewer cannot open conflicts; a lead can
     refused = runner.invoke(main, ["team", "open-conflicts", "--review", _as(url, ana)])
     assert refused.exit_code == 1 and "Error: the database refused" in refused.output, (
