@@ -8,11 +8,15 @@ import re
 import sqlite3
 import uuid
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from slr.cli import main
+from slr.errors import SlrError
 from slr.store import Review
+from slr.store import copy as copy_module
 from slr.store.review import DB_NAME
 
 # (a refresh records its run in the log: the time of the last change is the refresh's own)
@@ -94,12 +98,22 @@ def _decide_in(runner: CliRunner, location: Path | str) -> int:
         return int(row[0])
 
 
+def _attach(runner: CliRunner, review: Path, tmp_path: Path) -> None:
+    """A full text for record 1, so that the copy has one to carry."""
+    report = tmp_path / "report.txt"
+    report.write_text("Digital transformation of small firms: the full text.\n", encoding="utf-8")
+    result = runner.invoke(main, ["fulltext", "attach", "1", str(report), "--review", str(review)])
+    assert result.exit_code == 0, result.output
+
+
 def test_a_directory_copies_to_a_directory(demo: Path, tmp_path: Path) -> None:
     runner = CliRunner()
+    _attach(runner, demo, tmp_path)
     copy = tmp_path / "copy"
     _copy(runner, demo, copy)
     assert _dump(copy) == _dump(demo)
     assert _files(copy) == _files(demo)
+    assert any(name.startswith("fulltext/") for name in _files(copy))
     assert _refresh(runner, copy) == _refresh(runner, demo)
     _decide_in(runner, copy)
 
@@ -108,6 +122,7 @@ def test_a_review_goes_to_postgresql_and_back_unchanged(
     demo: Path, postgres_url: str, tmp_path: Path
 ) -> None:
     runner = CliRunner()
+    _attach(runner, demo, tmp_path)
     before = _dump(demo)
     url = f"{postgres_url}#copy_{uuid.uuid4().hex[:10]}"
     _copy(runner, demo, url)
@@ -134,9 +149,28 @@ def test_an_existing_destination_is_refused(demo: Path, postgres_url: str, tmp_p
     _copy(runner, demo, url)
     result = runner.invoke(main, ["store", "copy", str(demo), url])
     assert result.exit_code == 1
-    assert result.output == (
-        f"Error: {url.split('//', 1)[0]}//{url.split('//', 1)[1]} already holds a review; "
-        "name another schema after #\n"
-    )
+    assert result.output == f"Error: {url} already holds a review; name another schema after #\n"
     with Review.open(url) as review:  # the review refused is left as it was
         assert review.db.execute("SELECT count(*) FROM meta").fetchone()[0] > 0
+
+
+def test_a_failed_copy_leaves_nothing_behind(
+    demo: Path, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fill = copy_module._fill
+
+    def failing(*args: Any) -> dict[str, int]:
+        real_fill(*args)  # every row in, then the failure
+        raise SlrError("the disk is gone", "try again")
+
+    monkeypatch.setattr(copy_module, "_fill", failing)
+    runner = CliRunner()
+    target = tmp_path / "copy"
+    result = runner.invoke(main, ["store", "copy", str(demo), str(target)])
+    assert (result.exit_code, result.output) == (1, "Error: the disk is gone; try again\n")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["review"]
+    url = f"{postgres_url}#copy_{uuid.uuid4().hex[:10]}"
+    result = runner.invoke(main, ["store", "copy", str(demo), url])
+    assert result.exit_code == 1
+    monkeypatch.setattr(copy_module, "_fill", real_fill)
+    _copy(runner, demo, url)  # no half schema was left in the way
