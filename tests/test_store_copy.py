@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -174,3 +175,13 @@ def test_a_failed_copy_leaves_nothing_behind(
     assert result.exit_code == 1
     monkeypatch.setattr(copy_module, "_fill", real_fill)
     _copy(runner, demo, url)  # no half schema was left in the way
+
+
+def test_an_empty_schema_made_beforehand_takes_the_copy(demo: Path, postgres_url: str) -> None:
+    schema = f"copy_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    runner = CliRunner()
+    _copy(runner, demo, f"{postgres_url}#{schema}")
+    with Review.open(f"{postgres_url}#{schema}") as review:
+        assert review.record_count() == _counts(demo)["records"]
