@@ -39,6 +39,7 @@ COMMAND_MODULES = {
     "prisma": "prisma",
     "run": "run",
     "simulate": "simulate",
+    "store": "store",
     "team": "team",
 }
 

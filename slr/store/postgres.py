@@ -789,11 +789,12 @@ CREATE TRIGGER {table}_logged AFTER INSERT OR UPDATE OR DELETE ON {schema}.{tabl
 """
 
 
-def schema_ddl(schema: str) -> str:
-    """The whole schema of a review (SCHEMA_VERSION of store/schema.py), in SCHEMA."""
+def schema_ddl(schema: str, new: bool = True) -> str:
+    """The whole schema of a review (SCHEMA_VERSION of store/schema.py), in SCHEMA (created
+    unless `new` is false: an empty schema made beforehand)."""
     quoted = f'"{schema}"'  # (ReviewUrl allows only [a-z0-9_] names)
     parts = [
-        f"CREATE SCHEMA {quoted};",
+        f"CREATE SCHEMA {quoted};" if new else "",
         f"SET LOCAL search_path TO {quoted};",
         _TABLES,
         _TRIGGERS.format(s=quoted),
@@ -847,6 +848,68 @@ def create_schema(db: PostgresConnection) -> None:
     if schema_version(db) is not None or _has_schema(db):
         raise ReviewExists(f"{db.url} already holds a review", "name another schema after #")
     db.script(schema_ddl(db.url.schema))
+
+
+def create_in_empty_schema(db: PostgresConnection) -> None:
+    """As `create_schema`, but an existing schema that holds nothing (made beforehand, e.g.
+    with its grants) is used as it is."""
+    if schema_version(db) is None and _has_schema(db) and _schema_is_empty(db):
+        db.script(schema_ddl(db.url.schema, new=False))
+        return
+    create_schema(db)
+
+
+def _schema_is_empty(db: PostgresConnection) -> bool:
+    row = db.execute(
+        "SELECT (SELECT count(*) FROM pg_class c WHERE c.relnamespace = n.oid)"
+        " + (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = n.oid)"
+        " FROM pg_namespace n WHERE n.nspname = ?",
+        (db.url.schema,),
+    ).fetchone()
+    return row is not None and int(row[0]) == 0
+
+
+def set_triggers(db: PostgresConnection, tables: Sequence[str], enabled: bool) -> None:
+    """Switch the review's own triggers (the log's, the next ids) off or on for TABLES, in the
+    caller's transaction (foreign keys stay checked)."""
+    verb = sql.SQL("ENABLE" if enabled else "DISABLE")
+    for table in tables:
+        db.raw.execute(
+            sql.SQL("ALTER TABLE {} {} TRIGGER USER").format(sql.Identifier(table), verb)
+        )
+
+
+def identity_last_values(db: PostgresConnection) -> dict[str, int]:
+    """The last id each table with an identity column (log, decisions, notes) has given."""
+    rows = db.execute(
+        "SELECT table_name, pg_get_serial_sequence(quote_ident(table_name), column_name)"
+        " FROM information_schema.columns WHERE table_schema = ? AND is_identity = 'YES'",
+        (db.url.schema,),
+    ).fetchall()
+    last: dict[str, int] = {}
+    for table, sequence in rows:
+        # (the server's own name for the sequence, quoted as needed)
+        query = sql.SQL("SELECT last_value, is_called FROM {}").format(sql.SQL(sequence))
+        value, called = db.execute(query.as_string(db.raw)).fetchone()
+        last[table] = int(value) if called else int(value) - 1
+    return last
+
+
+def set_identity(db: PostgresConnection, table: str, last: int) -> None:
+    """The next id of TABLE's identity column is LAST + 1."""
+    db.execute(
+        "SELECT setval(pg_get_serial_sequence(quote_ident(?), 'id'), ?, ?)",
+        (table, max(last, 1), last >= 1),
+    )
+
+
+def table_names(db: PostgresConnection) -> list[str]:
+    rows = db.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?"
+        " AND table_type = 'BASE TABLE' ORDER BY table_name",
+        (db.url.schema,),
+    )
+    return [row[0] for row in rows]
 
 
 def _has_schema(db: PostgresConnection) -> bool:
