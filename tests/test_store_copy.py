@@ -26,16 +26,7 @@ _KEPT = {"review.db", "review.db-wal", "review.db-shm", "protocol.toml", "source
 
 
 def _counts(path: Path) -> dict[str, int]:
-    db = sqlite3.connect(path / DB_NAME)
-    try:
-        names = [
-            row[0]
-            for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if not row[0].startswith("sqlite_")
-        ]
-        return {name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
-    finally:
-        db.close()
+    return {name: len(rows) for name, rows in _dump(path).items()}
 
 
 def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:

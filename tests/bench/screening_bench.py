@@ -7,16 +7,16 @@ label_included) in the work folder (SYNERGY sets: the OpenAlex works in works_1.
 slr's own OpenAlex importer and joined to labels.csv on the OpenAlex id), so that both tools
 read the same text. For each prior seed S (1 included + 1 excluded record, as ASReview draws
 them) ASReview runs `asreview simulate CSV --n-prior-included 1 --n-prior-excluded 1
---prior-seed S --seed S` in its own venv (ASREVIEW, default /tmp/asreview-venv/bin/asreview; never
-the project's), and the order it labelled the records in is read from its project file
+--prior-seed S --seed S` in its own venv (ASREVIEW, default: the `asreview` on PATH, which must
+not be the project's venv), and the order it labelled the records in is read from its project file
 (results.db). slr then runs `slr simulate CSV --prior-row R ... --seed S --json` from the SAME
 prior records, so each pair of runs differs only by the model. Both orderings are scored by
 `slr.screening.simulate.metrics` (the definitions of the benchmarks' README), and each command is
 timed as a whole (start-up, reading, vectorising, the loop).
 
-ASReview's runs are cached in the work folder (default /tmp/slr-screening-bench, or
-SLR_SCREENING_BENCH): start them early with `--asreview-only` in the background, `nice`d, and the
-table is assembled from the cache later.
+ASReview's runs are cached in the work folder (default slr-screening-bench in the system's
+temporary folder, or SLR_SCREENING_BENCH): start them early with `--asreview-only` in the
+background, `nice`d, and the table is assembled from the cache later.
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ from slr.screening.simulate import metrics
 
 REPO = Path(__file__).resolve().parents[2]
 SETS = REPO.parent / "shared" / "benchmarks" / "screening"
-WORK = Path(os.environ.get("SLR_SCREENING_BENCH", "/tmp/slr-screening-bench"))
-ASREVIEW = os.environ.get("ASREVIEW", "/tmp/asreview-venv/bin/asreview")
+WORK = Path(
+    os.environ.get("SLR_SCREENING_BENCH", Path(tempfile.gettempdir()) / "slr-screening-bench")
+)
+ASREVIEW = os.environ.get("ASREVIEW", "asreview")
 SLR = [sys.executable, "-m", "slr"]
 METRICS = ("wss95", "rrf10", "atd", "loss")
 
@@ -267,8 +269,9 @@ def main() -> None:
         return
     if shutil.which(ASREVIEW) is None:
         print(
-            f"ASReview not found at {ASREVIEW}: python3 -m venv /tmp/asreview-venv && "
-            "/tmp/asreview-venv/bin/pip install asreview"
+            f"ASReview not found at {ASREVIEW}: install it in a venv of its own "
+            "(python3 -m venv DIR && DIR/bin/pip install asreview), "
+            "then set ASREVIEW=DIR/bin/asreview"
         )
         return
     sets = prepare()
