@@ -24,7 +24,7 @@ records). The statistical criterion promises recall >= 0.95 in at least 95% of r
 says, per set, in how many runs each rule reached it.
 
 Results are cached per set in the work folder (SLR_SCREENING_BENCH, default
-/tmp/slr-screening-bench, under stopping/), so an interrupted run resumes.
+the screening bench's work folder, under stopping/), so an interrupted run resumes.
 """
 
 from __future__ import annotations
