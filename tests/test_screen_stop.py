@@ -184,6 +184,12 @@ def test_stop_note_names_the_rule_and_the_recall_it_guarantees() -> None:
         "records, when the statistical stopping criterion (Callaghan & Müller-Hansen 2020) "
         "rejected recall below 95% (p = 0.0491): recall is at least 95.0% with 95% confidence."
     )
+    # a stop that recorded the level the test was run at (slr/screening/stopping.py) names it
+    leveled = {**stop, "statistics": {**stop["statistics"], "p_value": 0.0291, "level": 0.0379}}
+    assert stop_note(leveled).endswith(
+        "rejected recall below 95% (p = 0.0291 < 0.0379, its level for a test after every "
+        "record): recall is at least 95.0% with 95% confidence."
+    )
     heuristic = {**stop, "rule": "irrelevant_in_a_row", "parameters": {"n": 100}}
     assert stop_note(heuristic).endswith(
         "after 100 irrelevant records in a row; a heuristic: it guarantees no recall."

@@ -24,7 +24,10 @@ from slr.screening.stopping import (
     recall_bound,
     safe,
     sample_shortfall_risk,
+    sequential_level,
+    shortfall_risks,
     statistical,
+    stopping_sample_sizes,
 )
 
 T, F = True, False
@@ -93,11 +96,17 @@ def test_stop_when_and_only_when_the_bound_reaches_the_target(
 
 
 def shortfall_by_enumeration(
-    found_before: int, pool: int, relevant_left: int, recall: float, confidence: float
+    found_before: int,
+    pool: int,
+    relevant_left: int,
+    recall: float,
+    confidence: float,
+    published: bool = False,
 ) -> Fraction:
     """The share of the equally likely orders of the pool in which `statistical` itself stops
     with recall below `recall`: the ranked phase is `found_before` relevant records and a run
-    of 2 irrelevant ones, then the pool is read in that order."""
+    of 2 irrelevant ones, then the pool is read in that order. `published`: the test as
+    published instead, p < 1 - confidence after every record."""
     ranked = [T] * found_before + [F] * 2
     total = len(ranked) + pool
     short = 0
@@ -105,8 +114,12 @@ def shortfall_by_enumeration(
     for relevant_at in orders:
         sample = [position in relevant_at for position in range(pool)]
         for drawn in range(1, pool + 1):
-            if statistical(ranked + sample[:drawn], total, recall, confidence, 2).stop:
-                found = found_before + sum(sample[:drawn])
+            found = found_before + sum(sample[:drawn])
+            if published:
+                stops = hypergeometric_p(found, found_before, drawn, pool, recall) < 1 - confidence
+            else:
+                stops = statistical(ranked + sample[:drawn], total, recall, confidence, 2).stop
+            if stops:
                 short += found < Fraction(repr(recall)) * (found_before + relevant_left)
                 break
     return Fraction(short, len(orders))
@@ -123,14 +136,63 @@ def test_shortfall_risk_is_the_rules_own(
     assert sample_shortfall_risk(*state) == pytest.approx(float(expected), abs=1e-12)
 
 
+def test_the_published_test_breaks_its_promise_and_the_rule_keeps_it() -> None:
+    # 9 relevant found, 3 of the 19 left relevant, 0.9/0.9: tested after every record at 0.1
+    # as published, the sample stops short in 10.1% of the orders, more than promised
+    state = (9, 19, 3, 0.9, 0.9)
+    published = shortfall_by_enumeration(*state, published=True)
+    assert published == Fraction(98, 969) and published > Fraction(1, 10)
+    assert sample_shortfall_risk(*state, level=0.1) == pytest.approx(float(published), abs=1e-12)
+    # the rule's level, set when sampling begins, keeps it: 6.1%, by the same enumeration
+    level = sequential_level(9, 19, 0.9, 0.9)
+    assert 0.09 < level < 0.1
+    own = shortfall_by_enumeration(*state)
+    assert own == Fraction(59, 969) and own <= Fraction(1, 10)
+    assert sample_shortfall_risk(*state) == pytest.approx(float(own), abs=1e-12)
+
+
+@pytest.mark.parametrize("state", [(150, 2_000), (40, 1_500), (100, 850), (10, 300)])
+def test_the_rules_level_keeps_the_promise_for_every_number_left(
+    state: tuple[int, int],
+) -> None:
+    """Whatever number of relevant records the pool holds, the rule at its own level stops
+    below 0.95 recall with a chance of at most 5% (every number up to 300, where the search
+    for the level checks only the 60 past the least that can fall short)."""
+    found_before, pool = state
+    level = sequential_level(found_before, pool, 0.95, 0.95)
+    assert level <= 0.05
+    lefts = list(range(min(pool, 300) + 1))
+    sizes = stopping_sample_sizes(found_before, pool, level, 0.95, max(lefts) + 1)
+    assert shortfall_risks(found_before, pool, lefts, sizes, 0.95).max() <= 0.05
+    if found_before >= 40:  # near the target the published level does not keep it
+        published = stopping_sample_sizes(found_before, pool, 0.05, 0.95, max(lefts) + 1)
+        assert shortfall_risks(found_before, pool, lefts, published, 0.95).max() > 0.05
+        assert level < 0.05
+
+
 def test_shortfall_risk_far_from_and_near_the_target() -> None:
     # nothing left to find: stopping cannot fall short
     assert sample_shortfall_risk(100, 850, 0) == 0.0
     # recall at the switch far below the target (20 of 60): the sample nearly always finds out
-    assert sample_shortfall_risk(20, 2_000, 40) == pytest.approx(0.009651, abs=1e-6)
+    assert sample_shortfall_risk(20, 2_000, 40, level=0.05) == pytest.approx(0.009651, abs=1e-6)
     # just below the target (150 of 159: 0.943): the test, repeated after every record as
-    # published, stops short more often than 1 - confidence (optional stopping)
-    assert sample_shortfall_risk(150, 2_000, 9) == pytest.approx(0.06578, abs=1e-5)
+    # published, stops short more often than 1 - confidence (optional stopping); at the rule's
+    # own level (3.8%) it does not
+    assert sample_shortfall_risk(150, 2_000, 9, level=0.05) == pytest.approx(0.06578, abs=1e-5)
+    assert sequential_level(150, 2_000, 0.95, 0.95) == pytest.approx(0.0379, abs=5e-4)
+    assert sample_shortfall_risk(150, 2_000, 9) == pytest.approx(0.04976, abs=1e-5)
+
+
+def test_stopping_sample_sizes_by_hand() -> None:
+    # 100 found, 850 left: with none in the sample, recall < 0.95 needs 6 left (see below),
+    # rejected at 0.05 from the first sample size whose chance of missing all 6 is below it
+    sizes = stopping_sample_sizes(100, 850, 0.05, 0.95, 3)
+    drawn = int(sizes[0])
+    assert no_relevant_drawn(850, 6, drawn) < 0.05 <= no_relevant_drawn(850, 6, drawn - 1)
+    assert drawn == 334 and sizes[1] > sizes[0] and sizes[2] > sizes[1]
+    # 1,000 found and a pool of 10: recall below 0.95 needs 53 left, more than the pool holds,
+    # so no sample is needed
+    assert list(stopping_sample_sizes(1_000, 10, 0.05, 0.95, 2)) == [0, 1]
 
 
 # -- the rules ---------------------------------------------------------------------------
@@ -155,12 +217,19 @@ def test_statistical_stops_when_the_test_rejects() -> None:
         if verdict.stop:
             break
         drawn += 1
-    # recall < 0.95 needs floor(100/0.95) - 100 + 1 = 6 relevant left among the 850
-    assert no_relevant_drawn(850, 6, drawn) < 0.05 <= no_relevant_drawn(850, 6, drawn - 1)
+    # recall < 0.95 needs floor(100/0.95) - 100 + 1 = 6 relevant left among the 850; the test
+    # is run at the level set when sampling began (3.83%, not 5%: it is looked at every record)
+    level = verdict.figures["level"]
+    assert level == pytest.approx(sequential_level(100, 850, 0.95, 0.95), abs=1e-6)
+    assert 0.038 < level < 0.039
+    assert no_relevant_drawn(850, 6, drawn) < level <= no_relevant_drawn(850, 6, drawn - 1)
     assert verdict.figures["p_value"] == pytest.approx(no_relevant_drawn(850, 6, drawn))
     assert verdict.figures["recall_bound"] >= 0.95
     assert (verdict.screened, verdict.found, verdict.figures["sample"]) == (150 + drawn, 100, drawn)
-    assert drawn == 334
+    assert drawn == 356 == verdict.figures["stops_at_sample"]
+    # one record before, the verdict already said where it would stop
+    before = statistical(labels + [F] * (drawn - 1), total)
+    assert not before.stop and before.figures["stops_at_sample"] == 356
 
 
 def test_statistical_stops_when_everything_is_screened() -> None:

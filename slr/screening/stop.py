@@ -157,8 +157,8 @@ def stop_note(stop: dict[str, object]) -> str:
         return (
             f"{head}, when the statistical stopping criterion (Callaghan & Müller-Hansen 2020) "
             f"rejected recall below {parameters['recall']:.0%} (p = "
-            f"{statistics['p_value']:.3g}): recall is at least {statistics['recall_bound']:.1%} "
-            f"with {parameters['confidence']:.0%} confidence."
+            f"{statistics['p_value']:.3g}{_below_level(statistics)}): recall is at least "
+            f"{statistics['recall_bound']:.1%} with {parameters['confidence']:.0%} confidence."
         )
     if stop["rule"] == "safe":
         return (
@@ -170,6 +170,15 @@ def stop_note(stop: dict[str, object]) -> str:
         f"{head}, after {parameters['n']} irrelevant records in a row; a heuristic: it "
         "guarantees no recall."
     )
+
+
+def _below_level(statistics: dict[str, object]) -> str:
+    """The level the test was run at, when the stop recorded it (stops before it was set by
+    `sequential_level` did not)."""
+    level = statistics.get("level")
+    if not isinstance(level, float):
+        return ""
+    return f" < {level:.3g}, its level for a test after every record"
 
 
 # -- `slr screen progress` -------------------------------------------------------------------

@@ -11,15 +11,18 @@ of the rules need records drawn at random to mean what they say.
   ranked order until `ranked_until` irrelevant records come in a row; from then on records are
   drawn at random from those left, and after each one the hypergeometric test asks: had recall
   been below `recall`, how likely is it to have found this few relevant records in the random
-  sample? When that probability (the p value) falls below 1 - `confidence`, "recall below the
-  target" is rejected and screening may stop. The verdict also gives the recall bound: the
-  recall reached, at the stated confidence, whatever the number of relevant records left.
-  This is the published method exactly (K = floor(found / recall - found_before + 1), over the
-  records left when sampling began, the sample's relevant records only). Like the authors'
-  code it tests after every record drawn, and that repetition lets it stop short more often
-  than 1 - `confidence` when the ranked phase ends just below the target: the risk,
-  computed exactly by `sample_shortfall_risk`, is 6.6% at 0.95/0.95 with 150 relevant records
-  found and 9 left, 10% with 600 found and 38 left.
+  sample? When that probability (the p value, as published: K = floor(found / recall -
+  found_before + 1) over the records left when sampling began, the sample's relevant records
+  only) falls below the test's level, "recall below the target" is rejected and screening may
+  stop. Tested after every record at 1 - `confidence` itself, as published and in the
+  authors' code, the rule stops short of the target more often than it promises (optional
+  stopping: 6.6% at 0.95/0.95 with 150 relevant records found and 9 left, 10% with 600 found
+  and 38 left). So the level is set once, when sampling begins (`sequential_level`): the
+  largest at most 1 - `confidence` at which the exact chance of stopping below the target,
+  computed over every way the sample can go (`shortfall_risks`), is at most 1 - `confidence`
+  for every number of relevant records the pool may hold. That is the promise kept whenever
+  the test is looked at. The verdict gives the p value, that level, the recall bound at it,
+  and the sample size at which the rule stops if no more relevant records are found.
 - `safe`: the SAFE procedure (Boetje & van de Schoot 2024, Syst Rev 13:81), its steps as
   phases: (1) a random training set of `training_fraction` of the records; (2) active learning
   until all three of its heuristics hold: at least `estimate_factor` times the number of relevant
@@ -33,6 +36,7 @@ of the rules need records drawn at random to mean what they say.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -110,6 +114,14 @@ def _trailing_irrelevant(labels: Sequence[bool]) -> int:
     return count
 
 
+def _missed_at_least(found: int, found_before: int, recall: float) -> int:
+    """K of the test: under "recall below `recall`" with `found` relevant records found, at
+    least this many were in the pool when sampling began (`found_before` found before it).
+    The recall as written (0.95, not the binary float just below it), so 95 found of 100 is
+    exactly the target."""
+    return math.floor(found / Fraction(repr(recall)) - found_before + 1)
+
+
 def hypergeometric_p(found: int, found_before: int, sample: int, pool: int, recall: float) -> float:
     """The p value of "recall is below `recall`" after a random sample of `sample` records,
     drawn from the `pool` records left when sampling began, found `found - found_before`
@@ -119,13 +131,10 @@ def hypergeometric_p(found: int, found_before: int, sample: int, pool: int, reca
     records were in the pool; the p value is the probability of drawing this few or fewer
     with K among `pool`: the hypergeometric distribution's cdf (Callaghan & Mueller-Hansen
     2020, eq. 3)."""
-    in_sample = found - found_before
-    # the recall as written (0.95, not the binary float just below it), so 95 found of 100 is
-    # exactly the target
-    missed_at_least = math.floor(found / Fraction(repr(recall)) - found_before + 1)
+    missed_at_least = _missed_at_least(found, found_before, recall)
     if missed_at_least > pool:
         return 0.0  # the pool cannot hold that many: recall cannot be below the target
-    return float(hypergeom.cdf(in_sample, pool, missed_at_least, sample))
+    return float(hypergeom.cdf(found - found_before, pool, missed_at_least, sample))
 
 
 def recall_bound(found: int, found_before: int, sample: int, pool: int, confidence: float) -> float:
@@ -149,48 +158,134 @@ def recall_bound(found: int, found_before: int, sample: int, pool: int, confiden
     return 1.0 if relevant_at_most <= 0 else found / relevant_at_most
 
 
+def stopping_sample_sizes(
+    found_before: int, pool: int, level: float, recall: float, counts: int
+) -> np.ndarray:
+    """For each count k = 0 .. `counts` - 1 of relevant records in the random sample: the
+    sample size from which the test at `level` rejects "recall below `recall`" (`pool` + 1:
+    never): the test stops at (sample size, k) exactly when the size is at least the k-th. The
+    p value falls as the sample grows with k fixed, so each is a binary search."""
+    sizes = np.full(counts, pool + 1, dtype=np.int64)
+    for k in range(counts):
+        missed_at_least = _missed_at_least(found_before + k, found_before, recall)
+        if missed_at_least > pool:
+            sizes[k] = k  # the pool cannot hold enough to miss the target: no sample needed
+            continue
+        low, high = k, pool  # a sample holding k relevant records has at least k records
+        if hypergeom.cdf(k, pool, missed_at_least, high) >= level:
+            continue
+        if hypergeom.cdf(k, pool, missed_at_least, low) < level:
+            sizes[k] = low
+            continue
+        while high - low > 1:  # invariant: p(low) >= level > p(high)
+            middle = (low + high) // 2
+            if hypergeom.cdf(k, pool, missed_at_least, middle) < level:
+                high = middle
+            else:
+                low = middle
+        sizes[k] = high
+    return sizes
+
+
+def _short_counts(found_before: int, relevant_left: int, recall: float) -> int:
+    """How many counts k = 0, 1, ... of relevant records in the sample leave recall below
+    `recall` when `relevant_left` were in the pool: found_before + k < recall * all."""
+    target = Fraction(repr(recall)) * (found_before + relevant_left)
+    return max(0, min(math.ceil(target - found_before), relevant_left + 1))
+
+
+def shortfall_risks(
+    found_before: int,
+    pool: int,
+    relevant_left: Sequence[int],
+    sizes: np.ndarray,
+    recall: float,
+) -> np.ndarray:
+    """For each number of relevant records in the pool, the exact probability that the rule
+    that stops at sample size `sizes[k]` with k relevant in the sample stops with recall below
+    `recall`. Over the states (records drawn, relevant among them) of the sample, one row per
+    number in `relevant_left`; only the counts that would fall short are followed (the count
+    only grows: once past them, a stop cannot fall short)."""
+    lefts = np.asarray(relevant_left, dtype=np.int64)
+    shorts = np.array([_short_counts(found_before, int(k), recall) for k in lefts], dtype=int)
+    followed = int(shorts.max(initial=0))
+    if followed == 0:
+        return np.zeros(lefts.size)
+    sizes = np.concatenate([sizes[:followed], np.full(max(0, followed - sizes.size), pool + 1)])
+    counts = np.arange(followed)
+    tracked = counts[None, :] < shorts[:, None]
+    still = np.zeros((lefts.size, followed))  # chance of each state with no stop so far
+    still[:, 0] = tracked[:, 0]
+    risk = np.zeros(lefts.size)
+    relevant_unseen = np.clip(lefts[:, None] - counts[None, :], 0, None).astype(float)
+    for drawn in range(1, pool + 1):
+        relevant_next = relevant_unseen / (pool - drawn + 1)
+        moved = still * (1 - relevant_next)
+        moved[:, 1:] += (still * relevant_next)[:, :-1]
+        still = moved * tracked
+        stops = sizes <= drawn
+        if stops.any():
+            risk += still[:, stops].sum(axis=1)
+            still[:, stops] = 0.0
+    return risk
+
+
+# How many numbers of relevant records left past the least that falls short are checked: the
+# risk is highest just past it (few left, each look a new chance to stop short) and settles
+# at about the level beyond (tests/test_stopping.py checks every number on small pools).
+RELEVANT_LEFT_CHECKED = 60
+
+
+def _checked_lefts(found_before: int, pool: int, recall: float) -> list[int]:
+    least = 0
+    while least <= pool and _short_counts(found_before, least, recall) == 0:
+        least += 1
+    return list(range(least, min(pool, least + RELEVANT_LEFT_CHECKED) + 1))
+
+
+@functools.lru_cache(maxsize=32)
+def sequential_level(found_before: int, pool: int, recall: float, confidence: float) -> float:
+    """The level the test is run at after every record drawn: the largest at most
+    1 - `confidence` whose chance of stopping below the target is at most 1 - `confidence`
+    whatever the number of relevant records left (within 1% of the largest, by bisection)."""
+    alpha = 1 - confidence
+    lefts = _checked_lefts(found_before, pool, recall)
+    if not lefts:
+        return alpha
+
+    def worst(level: float) -> float:
+        sizes = stopping_sample_sizes(found_before, pool, level, recall, max(lefts) + 1)
+        return float(shortfall_risks(found_before, pool, lefts, sizes, recall).max())
+
+    if worst(alpha) <= alpha:
+        return alpha
+    low, high = 0.0, alpha  # invariant: worst(low) <= alpha < worst(high)
+    while high - low > alpha / 100:
+        middle = (low + high) / 2
+        if worst(middle) <= alpha:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
 def sample_shortfall_risk(
     found_before: int,
     pool: int,
     relevant_left: int,
     recall: float = 0.95,
     confidence: float = 0.95,
+    level: float | None = None,
 ) -> float:
     """The exact probability that the statistical rule's random sample stops with recall below
     `recall`, when `relevant_left` of the `pool` records left at the end of the ranked phase are
     relevant (`found_before` found in it): what the rule promises to keep below 1 - `confidence`.
-
-    The test is repeated after every record drawn, and stopping at the first rejection is
-    optional stopping: the risk can pass 1 - `confidence` when recall at the switch is just
-    below the target (tests/test_stopping.py measures it). Computed over the states (records
-    drawn, relevant among them) of the sample, each p value as `hypergeometric_p` gives it."""
-    total = found_before + relevant_left
-    alpha = 1 - confidence
-    in_sample = np.arange(relevant_left + 1)
-    # found_before + k below the target share of all relevant records: stopping there fails
-    target = Fraction(repr(recall)) * total
-    short = np.array([found_before + k < target for k in range(relevant_left + 1)])
-    drawn = np.arange(1, pool + 1)
-    rejects = np.zeros((pool, relevant_left + 1), dtype=bool)  # [drawn - 1, in sample]
-    for k in in_sample:
-        found = found_before + int(k)
-        missed_at_least = math.floor(found / Fraction(repr(recall)) - found_before + 1)
-        if missed_at_least > pool:
-            rejects[:, k] = True
-        else:
-            rejects[:, k] = hypergeom.cdf(int(k), pool, missed_at_least, drawn) < alpha
-    still = np.zeros(relevant_left + 1)  # the chance of each state with no stop so far
-    still[0] = 1.0
-    risk = 0.0
-    for n in range(pool):
-        relevant_next = (relevant_left - in_sample) / (pool - n)
-        moved = still * (1 - relevant_next)
-        moved[1:] += (still * relevant_next)[:-1]
-        still = moved
-        stops = rejects[n]
-        risk += float(still[stops & short].sum())
-        still[stops] = 0.0
-    return risk
+    At the rule's own level (`sequential_level`), or at `level` (1 - `confidence`: the test
+    as published, repeated after every record)."""
+    if level is None:
+        level = sequential_level(found_before, pool, recall, confidence)
+    sizes = stopping_sample_sizes(found_before, pool, level, recall, relevant_left + 1)
+    return float(shortfall_risks(found_before, pool, [relevant_left], sizes, recall)[0])
 
 
 def statistical(
@@ -219,29 +314,25 @@ def statistical(
     sample = screened - start
     pool = total - start
     found_before = sum(map(bool, labels[:start]))
+    in_sample = found - found_before
     p_value = hypergeometric_p(found, found_before, sample, pool, recall)
-    alpha = 1 - confidence
-    bound = recall_bound(found, found_before, sample, pool, confidence)
-    stop = p_value < alpha or screened >= total
-    return Verdict(
-        "statistical",
-        stop,
-        RANDOM,
-        screened,
-        total,
-        found,
-        "random sample",
-        {
-            "p_value": p_value,
-            "alpha": round(alpha, 6),
-            "recall_target": recall,
-            "recall_bound": bound,
-            "confidence": confidence,
-            "sample": sample,
-            "sample_relevant": found - found_before,
-            "pool": pool,
-        },
-    )
+    level = sequential_level(found_before, pool, recall, confidence)
+    stops_at = int(stopping_sample_sizes(found_before, pool, level, recall, in_sample + 1)[-1])
+    stop = sample >= stops_at or screened >= total
+    figures: dict[str, Figure] = {
+        "p_value": p_value,
+        "alpha": round(1 - confidence, 6),
+        "level": round(level, 6),
+        "recall_target": recall,
+        "recall_bound": recall_bound(found, found_before, sample, pool, 1 - level),
+        "confidence": confidence,
+        "sample": sample,
+        "sample_relevant": in_sample,
+        "pool": pool,
+    }
+    if stops_at <= pool:
+        figures["stops_at_sample"] = stops_at  # unless another relevant record turns up
+    return Verdict("statistical", stop, RANDOM, screened, total, found, "random sample", figures)
 
 
 def safe(
@@ -365,6 +456,9 @@ __all__ = [
     "recall_bound",
     "safe",
     "sample_shortfall_risk",
+    "sequential_level",
+    "shortfall_risks",
     "spec_named",
     "statistical",
+    "stopping_sample_sizes",
 ]
