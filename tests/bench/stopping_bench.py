@@ -17,11 +17,11 @@ them), read the same records:
 
 Then each rule goes its own way: `irrelevant_in_a_row` stops on that order; `statistical` draws
 the records left at random (the model plays no part in its sample) until the hypergeometric test
-rejects "recall below 0.95" at 0.95 confidence; SAFE goes on with a second model (naive Bayes
-over the same features) until 50 irrelevant records in a row. For each rule and run: the recall
-at the stop (included records found / all included) and the work saved (1 - records screened /
-records). The statistical criterion promises recall >= 0.95 in at least 95% of runs; the table
-says, per set, in how many runs each rule reached it.
+rejects "recall below 0.95" at 0.95 confidence (at the level set when sampling begins); SAFE
+goes on with a second model (naive Bayes over the same features) until 50 irrelevant records in
+a row. For each rule and run: the recall at the stop (included records found / all included)
+and the work saved (1 - records screened / records). The statistical criterion promises recall
+>= 0.95 in at least 95% of runs; the table says, per set, in how many runs each rule reached it.
 
 Results are cached per set in the work folder (SLR_SCREENING_BENCH, default
 the screening bench's work folder, under stopping/), so an interrupted run resumes.
@@ -49,9 +49,10 @@ from slr.screening.simulate import RETRAIN_GROWTH, draw_prior, read_labelled_csv
 from slr.screening.stopping import (
     RANDOM,
     check,
-    hypergeometric_p,
     sample_shortfall_risk,
+    sequential_level,
     statistical,
+    stopping_sample_sizes,
 )
 
 RULES = ("statistical", "safe", "irrelevant_in_a_row")
@@ -166,25 +167,27 @@ def one_run(
 
 
 def _statistical(labels: list[bool], ranked: list[int], seed: int) -> Outcome:
-    """The random sample after the ranked phase, until the hypergeometric test rejects."""
+    """The random sample after the ranked phase, until the rule's test rejects (at the level
+    `sequential_level` sets when sampling begins)."""
     total = len(labels)
     spec = StoppingSpec.default("statistical").parameters
+    recall, confidence = spec["recall"], spec["confidence"]
     found_before = sum(labels[index] for index in ranked)
     read = set(ranked)
     pool = [index for index in range(total) if index not in read]
-    risk = sample_shortfall_risk(
-        found_before, len(pool), sum(labels) - found_before, spec["recall"], spec["confidence"]
-    )
+    relevant_left = sum(labels) - found_before
+    risk = sample_shortfall_risk(found_before, len(pool), relevant_left, recall, confidence)
+    level = sequential_level(found_before, len(pool), recall, confidence)
+    sizes = stopping_sample_sizes(found_before, len(pool), level, recall, relevant_left + 1)
     sample = np.random.default_rng(seed + 10_000).permutation(pool)
     found = found_before
     for drawn, index in enumerate(sample, start=1):
         found += labels[int(index)]
-        if hypergeometric_p(found, found_before, drawn, len(pool), spec["recall"]) < (
-            1 - spec["confidence"]
-        ):
+        if drawn >= sizes[found - found_before]:
             screened = len(ranked) + drawn
             sequence = [labels[i] for i in ranked] + [labels[int(i)] for i in sample[:drawn]]
             assert statistical(sequence, total).stop  # the rule itself agrees
+            assert not statistical(sequence[:-1], total).stop  # and not a record sooner
             return Outcome("statistical", screened, found, risk)
     return Outcome("statistical", total, sum(labels), risk)
 
