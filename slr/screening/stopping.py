@@ -163,28 +163,32 @@ def stopping_sample_sizes(
 ) -> np.ndarray:
     """For each count k = 0 .. `counts` - 1 of relevant records in the random sample: the
     sample size from which the test at `level` rejects "recall below `recall`" (`pool` + 1:
-    never): the test stops at (sample size, k) exactly when the size is at least the k-th. The
-    p value falls as the sample grows with k fixed, so each is a binary search."""
-    sizes = np.full(counts, pool + 1, dtype=np.int64)
-    for k in range(counts):
-        missed_at_least = _missed_at_least(found_before + k, found_before, recall)
-        if missed_at_least > pool:
-            sizes[k] = k  # the pool cannot hold enough to miss the target: no sample needed
-            continue
-        low, high = k, pool  # a sample holding k relevant records has at least k records
-        if hypergeom.cdf(k, pool, missed_at_least, high) >= level:
-            continue
-        if hypergeom.cdf(k, pool, missed_at_least, low) < level:
-            sizes[k] = low
-            continue
-        while high - low > 1:  # invariant: p(low) >= level > p(high)
-            middle = (low + high) // 2
-            if hypergeom.cdf(k, pool, missed_at_least, middle) < level:
-                high = middle
-            else:
-                low = middle
-        sizes[k] = high
-    return sizes
+    never): the test stops at (sample size, k) exactly when the size is at least the k-th."""
+    return np.array(
+        [stopping_sample_size(found_before, pool, level, recall, k) for k in range(counts)],
+        dtype=np.int64,
+    )
+
+
+def stopping_sample_size(found_before: int, pool: int, level: float, recall: float, k: int) -> int:
+    """The smallest random sample holding `k` relevant records at which the test at `level`
+    rejects "recall below `recall`" (`pool` + 1: none). The p value falls as the sample grows
+    with k fixed: a binary search."""
+    missed_at_least = _missed_at_least(found_before + k, found_before, recall)
+    if missed_at_least > pool:
+        return k  # the pool cannot hold enough to miss the target: no more sample needed
+    low, high = k, pool  # a sample holding k relevant records has at least k records
+    if hypergeom.cdf(k, pool, missed_at_least, high) >= level:
+        return pool + 1
+    if hypergeom.cdf(k, pool, missed_at_least, low) < level:
+        return low
+    while high - low > 1:  # invariant: p(low) >= level > p(high)
+        middle = (low + high) // 2
+        if hypergeom.cdf(k, pool, missed_at_least, middle) < level:
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def _short_counts(found_before: int, relevant_left: int, recall: float) -> int:
@@ -214,11 +218,14 @@ def shortfall_risks(
     sizes = np.concatenate([sizes[:followed], np.full(max(0, followed - sizes.size), pool + 1)])
     counts = np.arange(followed)
     tracked = counts[None, :] < shorts[:, None]
-    still = np.zeros((lefts.size, followed))  # chance of each state with no stop so far
-    still[:, 0] = tracked[:, 0]
+    # no stop before the first size: up to it the sample is plain hypergeometric
+    first = int(min(sizes.min(), pool + 1))
+    still = hypergeom.pmf(counts[None, :], pool, lefts[:, None], max(first - 1, 0)) * tracked
     risk = np.zeros(lefts.size)
     relevant_unseen = np.clip(lefts[:, None] - counts[None, :], 0, None).astype(float)
-    for drawn in range(1, pool + 1):
+    for drawn in range(max(first, 1), pool + 1):
+        if not still.any():
+            break
         relevant_next = relevant_unseen / (pool - drawn + 1)
         moved = still * (1 - relevant_next)
         moved[:, 1:] += (still * relevant_next)[:, :-1]
@@ -233,7 +240,7 @@ def shortfall_risks(
 # How many numbers of relevant records left past the least that falls short are checked: the
 # risk is highest just past it (few left, each look a new chance to stop short) and settles
 # at about the level beyond (tests/test_stopping.py checks every number on small pools).
-RELEVANT_LEFT_CHECKED = 60
+RELEVANT_LEFT_CHECKED = 40
 
 
 def _checked_lefts(found_before: int, pool: int, recall: float) -> list[int]:
@@ -247,8 +254,8 @@ def _checked_lefts(found_before: int, pool: int, recall: float) -> list[int]:
 def sequential_level(found_before: int, pool: int, recall: float, confidence: float) -> float:
     """The level the test is run at after every record drawn: the largest at most
     1 - `confidence` whose chance of stopping below the target is at most 1 - `confidence`
-    whatever the number of relevant records left (within 1% of the largest, by bisection)."""
-    alpha = 1 - confidence
+    whatever the number of relevant records left (within 2% of the largest, by bisection)."""
+    alpha = float(1 - Fraction(repr(confidence)))  # 0.05, not 0.050000000000000044
     lefts = _checked_lefts(found_before, pool, recall)
     if not lefts:
         return alpha
@@ -260,7 +267,7 @@ def sequential_level(found_before: int, pool: int, recall: float, confidence: fl
     if worst(alpha) <= alpha:
         return alpha
     low, high = 0.0, alpha  # invariant: worst(low) <= alpha < worst(high)
-    while high - low > alpha / 100:
+    while high - low > alpha / 50:
         middle = (low + high) / 2
         if worst(middle) <= alpha:
             low = middle
@@ -317,7 +324,7 @@ def statistical(
     in_sample = found - found_before
     p_value = hypergeometric_p(found, found_before, sample, pool, recall)
     level = sequential_level(found_before, pool, recall, confidence)
-    stops_at = int(stopping_sample_sizes(found_before, pool, level, recall, in_sample + 1)[-1])
+    stops_at = stopping_sample_size(found_before, pool, level, recall, in_sample)
     stop = sample >= stops_at or screened >= total
     figures: dict[str, Figure] = {
         "p_value": p_value,
@@ -460,5 +467,6 @@ __all__ = [
     "shortfall_risks",
     "spec_named",
     "statistical",
+    "stopping_sample_size",
     "stopping_sample_sizes",
 ]
