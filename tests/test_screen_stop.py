@@ -9,15 +9,19 @@ import os
 import re
 import sqlite3
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pexpect
+import pytest
 from click.testing import CliRunner
 
 from slr.cli import main
 from slr.models import HumanDecision
 from slr.prisma import prisma_counts
 from slr.prisma.diagram import diagram_svg
+from slr.screening import stopping
 from slr.screening.relevance import RelevanceOrder
 from slr.screening.session import Session
 from slr.screening.status import STOPPED, decide_status, protocol_of, review_statuses
@@ -373,3 +377,45 @@ def test_a_ranking_that_fails_is_said_and_the_order_stays() -> None:
         "rules first, then random",
     )
     order.close()
+
+
+def test_the_statistical_rules_level_is_computed_aside_while_the_reviewer_screens(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test's level takes seconds when many records are left: the screen goes on (the rule
+    not met, the next record drawn at random) while a thread computes it."""
+    set_stopping(demo, '[screening.stopping]\nrule = "statistical"\nranked_until = 2\n')
+    monkeypatch.setattr(stopping, "_levels", {})
+    gate = threading.Event()
+
+    def slow_level(*key: float) -> float:
+        assert gate.wait(30)
+        return stopping.sequential_level(*key)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("slr.screening.session.sequential_level", slow_level)
+    first = awaiting(demo)
+    with Review.open(demo) as review:
+        session = open_session(review, "ana")
+        session.current = first[0]
+        session.decide("include")
+        for rid in first[1:3]:  # two irrelevant in a row: the random sample begins
+            started = time.monotonic()
+            session.current = rid
+            session.decide("exclude", "No MSME/SME context")
+        assert time.monotonic() - started < 5  # not held by the gate
+        verdict = session.verdict
+        assert verdict is not None and not verdict.stop
+        assert (verdict.phase, verdict.next_from) == (
+            "random sample; setting the test's level",
+            "random",
+        )
+        gate.set()
+        assert session._level_thread is not None
+        session._level_thread.join(30)
+        session.current = first[3]
+        session.decide("exclude", "No MSME/SME context")
+        verdict = session.verdict
+        assert verdict is not None and verdict.phase == "random sample"
+        assert (
+            verdict.figures["level"] == stopping._levels[(1, verdict.figures["pool"], 0.95, 0.95)]
+        )

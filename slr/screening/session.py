@@ -13,6 +13,7 @@ import io
 import json
 import random
 import textwrap
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,14 @@ from slr.screening.engine import STAGES, QueryError
 from slr.screening.highlight import Highlighter
 from slr.screening.run import find
 from slr.screening.status import Statuses, review_statuses
-from slr.screening.stopping import Verdict, check, includes_unseen
+from slr.screening.stopping import (
+    Verdict,
+    check,
+    includes_unseen,
+    level_pending,
+    level_to_compute,
+    sequential_level,
+)
 from slr.screening.text import RecordText
 from slr.store import Review
 from slr.store import fulltext as fulltext_store
@@ -479,6 +487,7 @@ class Session:
     _sequence: dict[int, bool] = field(default_factory=dict)
     _rules_final: set[int] = field(default_factory=set)
     verdict: Verdict | None = None
+    _level_thread: threading.Thread | None = None  # the statistical rule's level, computed aside
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
@@ -573,7 +582,17 @@ class Session:
             - len(self._rules_final)
             - sum(1 for rid in self._sequence if rid not in self._rules_final)
         )
-        self.verdict = check(spec, labels, len(labels) + max(undecided, 0))
+        total = len(labels) + max(undecided, 0)
+        aside = level_to_compute(spec, labels, total)
+        if aside is not None:  # seconds in a large review: not while the reviewer waits
+            if self._level_thread is None or not self._level_thread.is_alive():
+                self._level_thread = threading.Thread(
+                    target=sequential_level, args=aside, name="slr-stopping-level", daemon=True
+                )
+                self._level_thread.start()
+            self.verdict = level_pending(labels, total)
+            return
+        self.verdict = check(spec, labels, total)
 
     def _model_for_phase(self) -> str | None:
         """SAFE's third phase: another model ranks."""

@@ -36,7 +36,6 @@ of the rules need records drawn at random to mean what they say.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -250,11 +249,53 @@ def _checked_lefts(found_before: int, pool: int, recall: float) -> list[int]:
     return list(range(least, min(pool, least + RELEVANT_LEFT_CHECKED) + 1))
 
 
-@functools.lru_cache(maxsize=32)
+# sequential_level's answers in this process: one per start of a random sample
+_levels: dict[tuple[int, int, float, float], float] = {}
+
+
 def sequential_level(found_before: int, pool: int, recall: float, confidence: float) -> float:
     """The level the test is run at after every record drawn: the largest at most
     1 - `confidence` whose chance of stopping below the target is at most 1 - `confidence`
-    whatever the number of relevant records left (within 2% of the largest, by bisection)."""
+    whatever the number of relevant records left (within 2% of the largest, by bisection).
+    Computed once per start of a sample (a second on 20,000 records left, more on more)."""
+    key = (found_before, pool, recall, confidence)
+    level = _levels.get(key)
+    if level is None:
+        level = _levels[key] = _largest_safe_level(*key)
+    return level
+
+
+def level_to_compute(
+    spec: StoppingSpec, labels: Sequence[bool], total: int
+) -> tuple[int, int, float, float] | None:
+    """The arguments of `sequential_level` that `check` needs now and this process has not
+    computed yet (the statistical rule, its random sample begun), so that a screen can compute
+    it aside instead of making the reviewer wait; None when `check` is quick."""
+    if spec.rule != "statistical":
+        return None
+    start = _run_ends(labels, 0, int(spec.parameters["ranked_until"]))
+    if start is None or len(labels) >= total:
+        return None
+    found_before = sum(map(bool, labels[:start]))
+    recall, confidence = spec.parameters["recall"], spec.parameters["confidence"]
+    key = (found_before, total - start, recall, confidence)
+    return None if key in _levels else key
+
+
+def level_pending(labels: Sequence[bool], total: int) -> Verdict:
+    """The statistical rule's verdict while `level_to_compute` is being computed: not met."""
+    return Verdict(
+        "statistical",
+        False,
+        RANDOM,
+        len(labels),
+        total,
+        sum(map(bool, labels)),
+        "random sample; setting the test's level",
+    )
+
+
+def _largest_safe_level(found_before: int, pool: int, recall: float, confidence: float) -> float:
     alpha = float(1 - Fraction(repr(confidence)))  # 0.05, not 0.050000000000000044
     lefts = _checked_lefts(found_before, pool, recall)
     if not lefts:
@@ -460,6 +501,8 @@ __all__ = [
     "hypergeometric_p",
     "includes_unseen",
     "irrelevant_in_a_row",
+    "level_pending",
+    "level_to_compute",
     "recall_bound",
     "safe",
     "sample_shortfall_risk",
