@@ -417,5 +417,6 @@ def test_the_statistical_rules_level_is_computed_aside_while_the_reviewer_screen
         verdict = session.verdict
         assert verdict is not None and verdict.phase == "random sample"
         assert (
-            verdict.figures["level"] == stopping._levels[(1, verdict.figures["pool"], 0.95, 0.95)]
+            verdict.figures["level"]
+            == stopping._levels[(1, int(verdict.figures["pool"]), 0.95, 0.95)]
         )
