@@ -104,7 +104,11 @@ def _team_at_work(postgres_url: str, tmp_path: Path, killed: str = "") -> dict[s
             acknowledged[killed].append(int(victim.stdout.readline()))
         victim.send_signal(signal.SIGKILL)
     for name, process in reviewers.items():
-        out, err = process.communicate(timeout=120)
+        # through the same buffered streams the lines above were read from: communicate()
+        # reads the pipes underneath and would miss lines already in their buffers
+        assert process.stdout is not None and process.stderr is not None
+        out, err = process.stdout.read(), process.stderr.read()
+        process.wait(timeout=120)
         acknowledged[name] += [int(line) for line in out.split()]
         if name == killed:
             assert process.returncode == -signal.SIGKILL
