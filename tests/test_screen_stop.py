@@ -418,3 +418,9 @@ def test_the_statistical_rules_level_is_computed_aside_while_the_reviewer_screen
         assert verdict is not None and verdict.phase == "random sample"
         level = stopping._levels[(1, int(verdict.figures["pool"]), 0.95, 0.95)]
         assert verdict.figures["level"] == pytest.approx(level, abs=1e-6)
+        # the screen says how far the sample goes if nothing relevant turns up
+        stops_at = verdict.figures["stops_at_sample"]
+        assert session.ranking_lines()[-1].endswith(
+            f"stopping: not met (random sample, 1 drawn; stops at {stops_at:,} unless a "
+            "relevant one turns up)"
+        )

@@ -829,7 +829,13 @@ class Session:
         if verdict is None:
             return [line + " · no stopping rule"]
         if not verdict.stop:
-            return [f"{line} · stopping: not met ({verdict.phase})"]
+            phase = verdict.phase
+            if "stops_at_sample" in verdict.figures:  # the statistical rule's random sample
+                phase += (
+                    f", {verdict.figures['sample']:,} drawn; stops at "
+                    f"{verdict.figures['stops_at_sample']:,} unless a relevant one turns up"
+                )
+            return [f"{line} · stopping: not met ({phase})"]
         figures = verdict.figures
         shown = (
             f"p = {figures['p_value']:.3g}, recall ≥ {figures['recall_bound']:.1%} with "
