@@ -424,3 +424,7 @@ def test_the_statistical_rules_level_is_computed_aside_while_the_reviewer_screen
             f"stopping: not met (random sample, 1 drawn; stops at {stops_at:,} unless a "
             "relevant one turns up)"
         )
+        # on an 80-column screen that line is wrapped, not cut
+        session.width = 80
+        shown = " ".join(session.render().split())
+        assert f"stops at {stops_at:,} unless a relevant one turns up)" in shown
