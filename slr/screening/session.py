@@ -971,8 +971,8 @@ class Session:
         reviewers = self.reviewers_line()
         if reviewers:
             footer.extend(_wrap(console, Text(reviewers), width, 1))
-        for line in self.ranking_lines():  # wrapped, not cut: the stopping rule's state is last
-            footer.extend(_wrap(console, Text(line), width, 2))
+        for ranking in self.ranking_lines():  # wrapped, not cut: the stopping rule's is last
+            footer.extend(_wrap(console, Text(ranking), width, 2))
         keys = KEYS_LINE if self.stage == "title_abstract" else FULL_TEXT_KEYS
         footer.extend(_wrap(console, Text(keys), width, 1))
         # a message is wrapped, not cut: it may name a file's path to open by hand
