@@ -139,21 +139,15 @@ def hypergeometric_p(found: int, found_before: int, sample: int, pool: int, reca
 def recall_bound(found: int, found_before: int, sample: int, pool: int, confidence: float) -> float:
     """The recall reached, with `confidence`: the pool holds at most K - 1 relevant records,
     K the smallest number the sample rejects (cdf < 1 - confidence), so recall is at least
-    found / (found_before + K - 1). The cdf falls as K grows: a binary search."""
+    found / (found_before + K - 1). The cdf falls as K grows."""
     in_sample = found - found_before
-    alpha = 1 - confidence
-    low, high = in_sample, pool - (sample - in_sample)  # the counts the pool can hold
-    if hypergeom.cdf(in_sample, pool, high, sample) >= alpha:
-        most = high  # even the fullest pool is not rejected
-    else:
-        while high - low > 1:  # invariant: cdf(low) >= alpha > cdf(high)
-            middle = (low + high) // 2
-            if hypergeom.cdf(in_sample, pool, middle, sample) < alpha:
-                high = middle
-            else:
-                low = middle
-        most = high - 1  # the largest count not rejected
-    relevant_at_most = found_before + most
+    rejected = _first_below(
+        lambda relevant: float(hypergeom.cdf(in_sample, pool, relevant, sample)),
+        in_sample,
+        pool - (sample - in_sample),  # the counts the pool can hold
+        1 - confidence,
+    )
+    relevant_at_most = found_before + rejected - 1  # the largest count not rejected
     return 1.0 if relevant_at_most <= 0 else found / relevant_at_most
 
 
@@ -172,18 +166,28 @@ def stopping_sample_sizes(
 def stopping_sample_size(found_before: int, pool: int, level: float, recall: float, k: int) -> int:
     """The smallest random sample holding `k` relevant records at which the test at `level`
     rejects "recall below `recall`" (`pool` + 1: none). The p value falls as the sample grows
-    with k fixed: a binary search."""
+    with k fixed."""
     missed_at_least = _missed_at_least(found_before + k, found_before, recall)
     if missed_at_least > pool:
         return k  # the pool cannot hold enough to miss the target: no more sample needed
-    low, high = k, pool  # a sample holding k relevant records has at least k records
-    if hypergeom.cdf(k, pool, missed_at_least, high) >= level:
-        return pool + 1
-    if hypergeom.cdf(k, pool, missed_at_least, low) < level:
+    return _first_below(
+        lambda drawn: float(hypergeom.cdf(k, pool, missed_at_least, drawn)),
+        k,  # a sample holding k relevant records has at least k records
+        pool,
+        level,
+    )
+
+
+def _first_below(falling: Callable[[int], float], low: int, high: int, level: float) -> int:
+    """The smallest x in low..high with falling(x) < level (high + 1: none), for a function
+    that does not grow with x: a binary search."""
+    if falling(high) >= level:
+        return high + 1
+    if falling(low) < level:
         return low
-    while high - low > 1:  # invariant: p(low) >= level > p(high)
+    while high - low > 1:  # invariant: falling(low) >= level > falling(high)
         middle = (low + high) // 2
-        if hypergeom.cdf(k, pool, missed_at_least, middle) < level:
+        if falling(middle) < level:
             high = middle
         else:
             low = middle
@@ -266,6 +270,13 @@ def sequential_level(found_before: int, pool: int, recall: float, confidence: fl
     return level
 
 
+def _sample_began(labels: Sequence[bool], ranked_until: float) -> tuple[int, int] | None:
+    """The statistical rule's random sample: the records screened before it began and the
+    relevant ones among them; None while the ranked phase lasts."""
+    start = _run_ends(labels, 0, int(ranked_until))
+    return None if start is None else (start, sum(map(bool, labels[:start])))
+
+
 def level_to_compute(
     spec: StoppingSpec, labels: Sequence[bool], total: int
 ) -> tuple[int, int, float, float] | None:
@@ -274,10 +285,10 @@ def level_to_compute(
     it aside instead of making the reviewer wait; None when `check` is quick."""
     if spec.rule != "statistical":
         return None
-    start = _run_ends(labels, 0, int(spec.parameters["ranked_until"]))
-    if start is None or len(labels) >= total:
+    began = _sample_began(labels, spec.parameters["ranked_until"])
+    if began is None or len(labels) >= total:
         return None
-    found_before = sum(map(bool, labels[:start]))
+    start, found_before = began
     recall, confidence = spec.parameters["recall"], spec.parameters["confidence"]
     key = (found_before, total - start, recall, confidence)
     return None if key in _levels else key
@@ -346,8 +357,8 @@ def statistical(
 ) -> Verdict:
     """Callaghan & Mueller-Hansen's criterion (see the module's docstring)."""
     screened, found = len(labels), sum(map(bool, labels))
-    start = _run_ends(labels, 0, int(ranked_until))
-    if start is None:
+    began = _sample_began(labels, ranked_until)
+    if began is None:
         return Verdict(
             "statistical",
             screened >= total,
@@ -360,9 +371,9 @@ def statistical(
             else "every record screened before the random sample began",
             {"irrelevant_in_a_row": _trailing_irrelevant(labels), "ranked_until": ranked_until},
         )
+    start, found_before = began
     sample = screened - start
     pool = total - start
-    found_before = sum(map(bool, labels[:start]))
     in_sample = found - found_before
     p_value = hypergeometric_p(found, found_before, sample, pool, recall)
     level = sequential_level(found_before, pool, recall, confidence)
